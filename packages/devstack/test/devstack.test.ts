@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findFreePort } from '@bazaar/database';
+import { GraphQLClient } from '@bazaar/testing';
+import { REPO_ROOT } from '../src/paths';
+
+/** Starts the launcher exactly as `npm start` does, as a process of its own. */
+function launch(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'packages/devstack/src/cli.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp, timeoutMs = 90_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output)) {
+      if (child.exitCode !== null) throw new Error(`launcher exited (${child.exitCode}):\n${output}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return pattern.exec(output)!;
+  };
+  return { child, exited, waitFor, output: () => output };
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function stopGracefully(child: ChildProcess, exited: Promise<number | null>) {
+  child.kill('SIGINT');
+  return exited;
+}
+
+describe('the dev stack (npm start)', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step();
+  });
+
+  it('runs the supergraph, keeps its data across restarts and leaves no process behind', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-'));
+    await chmod(dataDir, 0o755); // reachable by the postgres OS user, as a checkout normally is
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const env = {
+      BAZAAR_DATA_DIR: dataDir,
+      POSTGRES_PORT: String(await findFreePort()),
+      ROUTER_PORT: String(await findFreePort()),
+      USERS_PORT: String(await findFreePort()),
+    };
+    const email = `persistent-${Date.now()}@example.com`;
+
+    const first = launch(env);
+    const [, routerUrl] = await first.waitFor(/Book Bazaar is running: (\S+)/);
+    expect(first.output()).toContain('buyer@demo.bookbazaar.dev');
+    const client = new GraphQLClient(routerUrl!);
+    const signUp = await client.data<{ signUp: { user: { id: string } } }>(
+      `mutation($email: String!) { signUp(input: { email: $email, password: "a long password", displayName: "Kept" }) { user { id } } }`,
+      { email },
+    );
+    const [, pidList] = await first.waitFor(/processes: ([\d ,]+)/);
+    const pids = pidList!.split(',').map((pid) => Number(pid.trim()));
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    expect(await stopGracefully(first.child, first.exited)).toBe(0);
+    expect(pids.filter(isAlive)).toEqual([]);
+
+    const second = launch(env);
+    await second.waitFor(/Book Bazaar is running/);
+    const logIn = await client.data<{ logIn: { user: { id: string } } }>(
+      `mutation($email: String!) { logIn(input: { email: $email, password: "a long password" }) { user { id } } }`,
+      { email },
+    );
+    expect(logIn.logIn.user.id).toBe(signUp.signUp.user.id);
+    const demo = await client.data<{ logIn: { user: { roles: string[] } } }>(
+      `mutation { logIn(input: { email: "admin@demo.bookbazaar.dev", password: "demo-admin-password" }) { user { roles } } }`,
+    );
+    expect(demo.logIn.user.roles).toEqual(['BUYER', 'ADMIN']);
+    const [, secondPids] = await second.waitFor(/processes: ([\d ,]+)/);
+    expect(await stopGracefully(second.child, second.exited)).toBe(0);
+    expect(secondPids!.split(',').map((pid) => Number(pid.trim())).filter(isAlive)).toEqual([]);
+  }, 180_000);
+
+  it('names the port and the variable that moves it when a port is taken', async () => {
+    const blocker: Server = createServer();
+    const port = await findFreePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => blocker.close(() => resolve())));
+    const launcher = launch({ ROUTER_PORT: String(port), BAZAAR_DATA_DIR: path.join(tmpdir(), 'bazaar-never-created') });
+    expect(await launcher.exited).toBe(1);
+    expect(launcher.output()).toContain(`Port ${port} is already in use`);
+    expect(launcher.output()).toContain('ROUTER_PORT');
+  });
+});

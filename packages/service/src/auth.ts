@@ -1,0 +1,144 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { unauthenticated, forbidden } from './errors';
+
+/** Access tokens are signed with Ed25519; the algorithm is pinned on both sides. */
+export const ACCESS_TOKEN_ALGORITHM = 'EdDSA';
+
+export const roles = ['BUYER', 'SELLER', 'ADMIN'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Viewer {
+  id: string;
+  roles: Role[];
+}
+
+/** What a request knows about its caller. An invalid token is kept apart from no token at all. */
+export type AuthState =
+  | { kind: 'anonymous' }
+  | { kind: 'authenticated'; viewer: Viewer }
+  | { kind: 'invalid'; reason: string };
+
+export const anonymous: AuthState = { kind: 'anonymous' };
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+}
+
+const accessTokenClaims = z.object({
+  sub: z.string().min(1),
+  roles: z.array(z.enum(roles)),
+});
+
+export interface TokenVerifier {
+  authenticate(authorizationHeader: string | undefined | null): Promise<AuthState>;
+}
+
+export function createTokenVerifier(
+  settings: TokenSettings & { jwksUrl?: string | undefined; jwks?: JSONWebKeySet | undefined },
+): TokenVerifier {
+  let keys: JWTVerifyGetKey;
+  if (settings.jwks) keys = createLocalJWKSet(settings.jwks);
+  else if (settings.jwksUrl) keys = createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 5_000 });
+  else throw new Error('Token verification needs AUTH_JWKS_URL or AUTH_JWKS');
+
+  return {
+    async authenticate(header) {
+      if (!header) return anonymous;
+      const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+      if (!match?.[1]) return { kind: 'invalid', reason: 'The Authorization header must be "Bearer <token>".' };
+      try {
+        const { payload } = await jwtVerify(match[1], keys, {
+          algorithms: [ACCESS_TOKEN_ALGORITHM],
+          issuer: settings.issuer,
+          audience: settings.audience,
+          requiredClaims: ['exp', 'sub'],
+        });
+        const claims = accessTokenClaims.safeParse(payload);
+        if (!claims.success) return { kind: 'invalid', reason: 'The access token is malformed.' };
+        return { kind: 'authenticated', viewer: { id: claims.data.sub, roles: claims.data.roles } };
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) return { kind: 'invalid', reason: 'The access token has expired.' };
+        if (error instanceof joseErrors.JOSEError) return { kind: 'invalid', reason: 'The access token is invalid.' };
+        throw error;
+      }
+    },
+  };
+}
+
+/** The signed-in viewer, or UNAUTHENTICATED (saying why when a token was sent but refused). */
+export function requireViewer(auth: AuthState): Viewer {
+  if (auth.kind === 'authenticated') return auth.viewer;
+  throw unauthenticated(auth.kind === 'invalid' ? auth.reason : undefined);
+}
+
+export function viewerOrNull(auth: AuthState): Viewer | null {
+  return auth.kind === 'authenticated' ? auth.viewer : null;
+}
+
+export const hasRole = (viewer: Viewer | null, role: Role) => viewer?.roles.includes(role) ?? false;
+
+export function requireRole(auth: AuthState, role: Role): Viewer {
+  const viewer = requireViewer(auth);
+  if (!hasRole(viewer, role)) throw forbidden(`This requires the ${role} role.`);
+  return viewer;
+}
+
+/** A private signing key as configuration carries it: a JWK with `kid` and `alg`. */
+export const signingKeySchema = z
+  .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), d: z.string(), x: z.string(), kid: z.string().min(1) })
+  .passthrough();
+
+export async function generateSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(ACCESS_TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: randomUUID(), alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
+}
+
+export function publicJwks(signingKey: JWK): JSONWebKeySet {
+  const { d: _private, ...publicKey } = signingKey;
+  return { keys: [{ ...publicKey, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' }] };
+}
+
+export interface TokenIssuer {
+  readonly accessTokenTtlSeconds: number;
+  issueAccessToken(viewer: Viewer, options?: { expiresAt?: Date }): Promise<string>;
+  jwks(): JSONWebKeySet;
+}
+
+export async function createTokenIssuer(
+  settings: TokenSettings & { signingKey: JWK; accessTokenTtlSeconds: number },
+): Promise<TokenIssuer> {
+  const key = signingKeySchema.parse(settings.signingKey);
+  const privateKey = await importJWK({ ...key, alg: ACCESS_TOKEN_ALGORITHM }, ACCESS_TOKEN_ALGORITHM);
+  return {
+    accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
+    async issueAccessToken(viewer, options) {
+      const expiresAt = options?.expiresAt ?? new Date(Date.now() + settings.accessTokenTtlSeconds * 1000);
+      return new SignJWT({ roles: viewer.roles })
+        .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: 'JWT' })
+        .setSubject(viewer.id)
+        .setIssuer(settings.issuer)
+        .setAudience(settings.audience)
+        .setIssuedAt()
+        .setJti(randomUUID())
+        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .sign(privateKey);
+    },
+    jwks: () => publicJwks(settings.signingKey),
+  };
+}

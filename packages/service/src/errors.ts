@@ -1,0 +1,94 @@
+import type { GraphQLFormattedError } from 'graphql';
+
+/** The stable `extensions.code` values clients may rely on. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'INTERNAL_SERVER_ERROR';
+
+/**
+ * A rule of the domain was broken by the caller. Domain code throws these; the server turns them
+ * into GraphQL errors carrying `code` (and any safe `details`) in `extensions`.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR'>,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const badUserInput = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('BAD_USER_INPUT', message, details);
+export const unauthenticated = (message = 'You must be logged in to do this.') =>
+  new DomainError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this.') => new DomainError('FORBIDDEN', message);
+export const notFound = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('NOT_FOUND', message, details);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('CONFLICT', message, details);
+
+/** Codes Apollo Server itself assigns to request errors; they describe the request, not the server. */
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+]);
+
+export interface ErrorFormatterOptions {
+  /** Called with every error that is not the caller's fault, before its details are hidden. */
+  onInternalError(error: unknown): void;
+}
+
+/**
+ * Apollo `formatError`: domain errors keep their code and message; request errors keep theirs;
+ * anything else becomes an opaque INTERNAL_SERVER_ERROR so no stack trace, SQL or driver message
+ * ever reaches a client.
+ */
+export function createErrorFormatter({ onInternalError }: ErrorFormatterOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = rootCause(error);
+    if (original instanceof DomainError) {
+      return {
+        message: original.message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        extensions: { ...original.details, code: original.code },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+      const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    onInternalError(original);
+    return {
+      message: 'Internal server error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}
+
+/** The error a resolver threw, beneath the GraphQLErrors that wrap it on the way out. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (current instanceof Error && 'originalError' in current && current.originalError instanceof Error) {
+    current = current.originalError;
+  }
+  return current;
+}

@@ -1,0 +1,222 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AuthState, TokenVerifier } from './auth';
+import { ConfigError } from './config';
+import { createErrorFormatter } from './errors';
+import { handleGraphQL, sendJson } from './http';
+import type { Logger } from './logger';
+
+/** What every resolver of every subgraph can count on. */
+export interface RequestContext {
+  requestId: string;
+  /** Who is calling; a mutation that signs someone in replaces it for the rest of the request. */
+  auth: AuthState;
+  logger: Logger;
+}
+
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+export interface SubgraphOptions<Context extends RequestContext> {
+  name: string;
+  /** The subgraph SDL (Federation 2). */
+  schemaPath: string | URL;
+  /** Generated resolver types are stricter than Apollo's map; any resolver object is accepted here. */
+  resolvers: object;
+  host: string;
+  port: number;
+  environment: 'development' | 'test' | 'production';
+  logger: Logger;
+  verifier: TokenVerifier;
+  /** Builds the per-request context (data loaders, domain services) on top of the shared one. */
+  createContext(base: RequestContext): Context | Promise<Context>;
+  /** Throws when the service cannot serve (e.g. its database is unreachable). */
+  checkReadiness(): Promise<void>;
+  /** Extra GET routes, e.g. the users service's JWKS. */
+  routes?: Record<string, RouteHandler>;
+  /** Releases what the service holds (pools, consumers) after the HTTP server has drained. */
+  onShutdown?(): Promise<void>;
+}
+
+export interface RunningService {
+  name: string;
+  url: string;
+  port: number;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** What each subgraph's `src/index.ts` exports as `service`, so launchers and tests start any of them alike. */
+export interface ServiceModule<Config = unknown> {
+  loadConfig(env: Record<string, string | undefined>): Config;
+  start(config: Config): Promise<RunningService>;
+}
+
+export const loadSdl = (path: string | URL) => parse(readFileSync(path, 'utf8'));
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+export function requestIdFrom(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID();
+}
+
+export async function startSubgraph<Context extends RequestContext>(
+  options: SubgraphOptions<Context>,
+): Promise<RunningService> {
+  const { logger } = options;
+  const httpServer = createServer();
+  const development = options.environment !== 'production';
+  const schema = buildSubgraphSchema({ typeDefs: loadSdl(options.schemaPath), resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+
+  const requestLogging: ApolloServerPlugin<Context> = {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, errors }) {
+          contextValue.logger.info(
+            { operationName, durationMs: Math.round(performance.now() - started), errorCount: errors?.length ?? 0 },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: development,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    // runMain owns SIGINT/SIGTERM so shutdown happens once, in order.
+    stopOnTerminationSignals: false,
+    formatError: createErrorFormatter({
+      onInternalError: (error) => logger.error({ err: error }, 'unexpected error while resolving'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      development
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      requestLogging,
+      // Traces are only useful to Apollo Studio, which this deployment does not report to.
+      ApolloServerPluginInlineTraceDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  const routes: Record<string, RouteHandler> = {
+    '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: options.name }),
+    '/ready': async (_request, response) => {
+      try {
+        await options.checkReadiness();
+        sendJson(response, 200, { status: 'ready', service: options.name });
+      } catch (error) {
+        logger.warn({ err: error }, 'readiness check failed');
+        sendJson(response, 503, { status: 'unavailable', service: options.name });
+      }
+    },
+    ...options.routes,
+  };
+
+  httpServer.on('request', (request, response) => {
+    const requestId = requestIdFrom(request);
+    response.setHeader('x-request-id', requestId);
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const handle = async () => {
+      const route = routes[path];
+      if (route && request.method === 'GET') return route(request, response);
+      if (path !== '/graphql' && path !== '/') return sendJson(response, 404, { error: 'Not found' });
+      const requestLogger = logger.child({ requestId });
+      await handleGraphQL(apollo, request, response, async () =>
+        options.createContext({
+          requestId,
+          logger: requestLogger,
+          auth: await options.verifier.authenticate(request.headers.authorization),
+        }),
+      );
+    };
+    handle().catch((error: unknown) => {
+      logger.error({ err: error, requestId }, 'request failed');
+      if (!response.headersSent) {
+        sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      } else response.end();
+    });
+  });
+
+  await listen(httpServer, options.port, options.host, options.name);
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${options.host}:${port}/graphql`;
+  logger.info({ url }, `${options.name} subgraph ready`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    name: options.name,
+    url,
+    port,
+    logger,
+    stop: () =>
+      (stopping ??= (async () => {
+        await apollo.stop();
+        await options.onShutdown?.();
+        logger.info(`${options.name} stopped`);
+      })()),
+  };
+}
+
+export class PortInUseError extends Error {}
+
+export function listen(server: ReturnType<typeof createServer>, port: number, host: string, name: string) {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(`${name}: port ${port} on ${host} is already in use`) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The body of every service's `main.ts`: start it, stop it cleanly on SIGTERM/SIGINT, and turn a
+ * start-up failure (bad configuration, a port in use) into one readable line and exit code 1.
+ */
+export async function runMain(start: () => Promise<Pick<RunningService, 'logger' | 'stop'>>): Promise<void> {
+  let service: Pick<RunningService, 'logger' | 'stop'>;
+  try {
+    service = await start();
+  } catch (error) {
+    console.error(error instanceof ConfigError || error instanceof PortInUseError ? error.message : error);
+    process.exit(1);
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        service.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // Started by the dev stack over IPC: when the launcher goes away, so does the service.
+  if (process.connected) process.on('disconnect', () => onSignal('SIGTERM'));
+}

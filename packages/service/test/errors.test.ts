@@ -1,0 +1,33 @@
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createErrorFormatter, DomainError } from '../src/errors';
+
+describe('error formatting', () => {
+  const logged: unknown[] = [];
+  const format = createErrorFormatter({ onInternalError: (error) => logged.push(error) });
+
+  it('keeps a domain error’s code, message and details', () => {
+    const error = new GraphQLError('wrapped', { originalError: new DomainError('CONFLICT', 'Taken', { field: 'email' }), path: ['signUp'] });
+    expect(format({ message: 'wrapped', path: ['signUp'] }, error)).toEqual({
+      message: 'Taken',
+      path: ['signUp'],
+      extensions: { field: 'email', code: 'CONFLICT' },
+    });
+  });
+
+  it('hides an unexpected error, its SQL and its stack behind INTERNAL_SERVER_ERROR', () => {
+    const cause = new Error('duplicate key value violates unique constraint "users_email_key" SELECT * FROM users');
+    const error = new GraphQLError(cause.message, { originalError: cause });
+    const formatted = format({ message: cause.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, error);
+    expect(formatted).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(logged).toContain(cause);
+  });
+
+  it('keeps request errors but drops their stack traces', () => {
+    const formatted = format(
+      { message: 'Cannot query field "x"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', stacktrace: ['at y'] } },
+      new GraphQLError('Cannot query field "x"'),
+    );
+    expect(formatted).toEqual({ message: 'Cannot query field "x"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+});

@@ -1,0 +1,71 @@
+export interface GraphQLErrorShape {
+  message: string;
+  path?: ReadonlyArray<string | number>;
+  extensions?: Record<string, unknown> & { code?: string };
+}
+
+export interface GraphQLResponse<Data> {
+  status: number;
+  data?: Data | null;
+  errors?: GraphQLErrorShape[];
+  headers: Headers;
+}
+
+/** A small GraphQL-over-HTTP client for tests: real HTTP, JSON in and out, optional bearer token. */
+export class GraphQLClient {
+  constructor(
+    readonly url: string,
+    private readonly token?: string,
+  ) {}
+
+  withToken(token: string | undefined): GraphQLClient {
+    return new GraphQLClient(this.url, token);
+  }
+
+  async request<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse<Data>> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    assertNoStackTrace(text);
+    let body: { data?: Data | null; errors?: GraphQLErrorShape[] };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new Error(`Non-JSON response (${response.status}): ${text.slice(0, 500)}`);
+    }
+    return { status: response.status, headers: response.headers, ...body };
+  }
+
+  /** The data of a request that must succeed; any GraphQL error fails the test with its details. */
+  async data<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<Data> {
+    const result = await this.request<Data>(query, variables);
+    if (result.errors?.length || !result.data) {
+      throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors ?? result)}`);
+    }
+    return result.data;
+  }
+
+  /** The errors' codes of a request that must fail, in order. */
+  async errorCodes(query: string, variables?: Record<string, unknown>): Promise<string[]> {
+    const result = await this.request(query, variables);
+    return (result.errors ?? []).map((error) => String(error.extensions?.code));
+  }
+}
+
+/** No response may ever carry a stack trace; every request a test makes checks it. */
+export function assertNoStackTrace(body: string): void {
+  if (/"stacktrace"|\n\s+at [\w.<]|\bat .+\.(ts|js):\d+:\d+/.test(body)) {
+    throw new Error(`Response leaks a stack trace: ${body.slice(0, 500)}`);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './client';
+export * from './databases';
+export * from './stack';

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { environment, loadConfig, logLevel, port } from '@bazaar/service';
+import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphUrlVariable } from './subgraphs';
+
+export const routerConfigSchema = z.object({
+  NODE_ENV: environment,
+  LOG_LEVEL: logLevel,
+  HOST: z.string().default('127.0.0.1'),
+  ROUTER_PORT: port(4000),
+  SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
+});
+
+/** One optional `<NAME>_SUBGRAPH_URL` per subgraph, for when it is not where the supergraph says. */
+const subgraphUrlsSchema = z.object(
+  Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), z.string().url().optional()])),
+);
+
+export type RouterConfig = z.infer<typeof routerConfigSchema> & {
+  /** Subgraph URL overrides by subgraph name. */
+  subgraphUrls: Record<string, string>;
+};
+
+export function loadRouterConfig(env: Record<string, string | undefined> = process.env): RouterConfig {
+  const config = loadConfig(routerConfigSchema, env);
+  const overrides = loadConfig(subgraphUrlsSchema, env) as Record<string, string | undefined>;
+  const subgraphUrls: Record<string, string> = {};
+  for (const { name } of SUBGRAPHS) {
+    const url = overrides[subgraphUrlVariable(name)];
+    if (url) subgraphUrls[name] = url;
+  }
+  return { ...config, subgraphUrls };
+}

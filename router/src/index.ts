@@ -1,0 +1,99 @@
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createErrorFormatter,
+  createLogger,
+  handleGraphQL,
+  listen,
+  requestIdFrom,
+  sendJson,
+  type RunningService,
+} from '@bazaar/service';
+import type { RouterConfig } from './config';
+
+export { loadRouterConfig, type RouterConfig } from './config';
+export * from './subgraphs';
+
+interface RouterContext {
+  requestId: string;
+  authorization?: string;
+}
+
+/** Headers the router passes on to every subgraph: who is calling, and which request this is. */
+class ForwardingDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
+    request.http?.headers.set('x-request-id', context.requestId);
+    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+  }
+}
+
+/** The router: @apollo/gateway over the committed supergraph, with subgraph URLs from configuration. */
+export async function startRouter(config: RouterConfig): Promise<RunningService> {
+  const logger = createLogger({ service: 'router', level: config.LOG_LEVEL });
+  const development = config.NODE_ENV !== 'production';
+  const httpServer = createServer();
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
+    buildService: ({ name, url }) => new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url }),
+  });
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    introspection: development,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    // runMain owns SIGINT/SIGTERM so shutdown happens once, in order.
+    stopOnTerminationSignals: false,
+    formatError: createErrorFormatter({
+      onInternalError: (error) => logger.error({ err: error }, 'unexpected error in the router'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      development
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+    ],
+  });
+  await apollo.start();
+
+  httpServer.on('request', (request, response) => {
+    const requestId = requestIdFrom(request);
+    response.setHeader('x-request-id', requestId);
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path === '/health' || path === '/ready') {
+      sendJson(response, 200, { status: 'ok', service: 'router' });
+      return;
+    }
+    if (path !== '/graphql' && path !== '/') {
+      sendJson(response, 404, { error: 'Not found' });
+      return;
+    }
+    handleGraphQL(apollo, request, response, async () => ({
+      requestId,
+      ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+    })).catch((error: unknown) => {
+      logger.error({ err: error, requestId }, 'request failed');
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else response.end();
+    });
+  });
+
+  try {
+    await listen(httpServer, config.ROUTER_PORT, config.HOST, 'router');
+  } catch (error) {
+    await apollo.stop();
+    throw error;
+  }
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}/graphql`;
+  logger.info({ url }, 'router ready');
+  let stopping: Promise<void> | undefined;
+  return { name: 'router', url, port, logger, stop: () => (stopping ??= apollo.stop()) };
+}

@@ -1,0 +1,6 @@
+import { subgraphCodegenConfig } from '../../packages/service/codegen';
+
+export default subgraphCodegenConfig({
+  contextType: '../context#UsersContext',
+  mappers: { User: './prisma/client#User as UserModel' },
+});

@@ -1,0 +1,178 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  conflict,
+  forbidden,
+  notFound,
+  parseInput,
+  unauthenticated,
+  type TokenIssuer,
+  type Viewer,
+} from '@bazaar/service';
+import { Prisma, type PrismaClient, type User } from '../generated/prisma/client';
+import { hashPassword, verifyPassword } from './passwords';
+import {
+  logInInput,
+  normaliseRoles,
+  setUserRolesInput,
+  signUpInput,
+  updateProfileInput,
+} from './rules';
+
+export interface Session {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface SignedIn {
+  user: User;
+  session: Session;
+}
+
+export interface AccountsSettings {
+  refreshTokenTtlSeconds: number;
+}
+
+/** The client itself or an open transaction: both can run a statement. */
+type Database = PrismaClient | Prisma.TransactionClient;
+
+const INVALID_CREDENTIALS = 'The email or password is incorrect.';
+const INVALID_REFRESH = 'The session is no longer valid; log in again.';
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+/** Sign-up, log-in, sessions and roles: the rules of the users domain. */
+export class Accounts {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly tokens: TokenIssuer,
+    private readonly settings: AccountsSettings,
+  ) {}
+
+  async signUp(rawInput: unknown): Promise<SignedIn> {
+    const input = parseInput(signUpInput, rawInput);
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const user = await tx.user.create({
+          data: { email: input.email, displayName: input.displayName, passwordHash, roles: ['BUYER'] },
+        });
+        return { user, session: await this.startSession(tx, user, randomUUID()) };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('An account with this email already exists.', { field: 'email' });
+      throw error;
+    }
+  }
+
+  async logIn(rawInput: unknown): Promise<SignedIn> {
+    const input = parseInput(logInInput, rawInput);
+    const user = await this.db.user.findUnique({ where: { email: input.email } });
+    if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) throw unauthenticated(INVALID_CREDENTIALS);
+    return { user, session: await this.startSession(this.db, user, randomUUID()) };
+  }
+
+  /**
+   * Rotates a refresh token. Each token is single-use: presenting one that was already rotated means
+   * it leaked, so the whole family (every token descended from that log-in) is revoked.
+   */
+  async refreshSession(refreshToken: string): Promise<SignedIn> {
+    const stored = await this.db.refreshToken.findUnique({
+      where: { tokenHash: hashToken(refreshToken) },
+      include: { user: true },
+    });
+    if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) throw unauthenticated(INVALID_REFRESH);
+
+    const session = await this.db.$transaction(async (tx) => {
+      const claimed = await tx.refreshToken.updateMany({
+        where: { id: stored.id, rotatedAt: null, revokedAt: null },
+        data: { rotatedAt: new Date() },
+      });
+      return claimed.count === 1 ? this.startSession(tx, stored.user, stored.familyId) : null;
+    });
+    if (!session) {
+      await this.revokeFamily(stored.familyId);
+      throw unauthenticated(INVALID_REFRESH);
+    }
+    return { user: stored.user, session };
+  }
+
+  async logOut(refreshToken: string): Promise<boolean> {
+    const stored = await this.db.refreshToken.findUnique({ where: { tokenHash: hashToken(refreshToken) } });
+    if (!stored) return false;
+    return (await this.revokeFamily(stored.familyId)) > 0;
+  }
+
+  async updateProfile(viewer: Viewer, rawInput: unknown): Promise<User> {
+    const input = parseInput(updateProfileInput, rawInput);
+    return this.update(viewer.id, { ...(input.displayName !== undefined && { displayName: input.displayName }) });
+  }
+
+  async becomeSeller(viewer: Viewer): Promise<User> {
+    const user = await this.require(viewer.id);
+    if (user.roles.includes('SELLER')) return user;
+    return this.update(viewer.id, { roles: normaliseRoles([...user.roles, 'SELLER']) });
+  }
+
+  async setUserRoles(viewer: Viewer, rawInput: unknown): Promise<User> {
+    if (!viewer.roles.includes('ADMIN')) throw forbidden('Only admins can change roles.');
+    const input = parseInput(setUserRolesInput, rawInput);
+    const roles = normaliseRoles(input.roles);
+    if (input.userId === viewer.id && !roles.includes('ADMIN')) {
+      throw forbidden('Admins cannot remove their own ADMIN role.');
+    }
+    return this.update(input.userId, { roles });
+  }
+
+  findMany(ids: readonly string[]): Promise<User[]> {
+    return this.db.user.findMany({ where: { id: { in: ids.filter(isUuid) } } });
+  }
+
+  private async require(id: string): Promise<User> {
+    const user = isUuid(id) ? await this.db.user.findUnique({ where: { id } }) : null;
+    if (!user) throw notFound('No user with this id.', { id });
+    return user;
+  }
+
+  private async update(id: string, data: Prisma.UserUpdateInput): Promise<User> {
+    try {
+      return await this.db.user.update({ where: { id }, data });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+        throw notFound('No user with this id.', { id });
+      }
+      throw error;
+    }
+  }
+
+  private async revokeFamily(familyId: string): Promise<number> {
+    const { count } = await this.db.refreshToken.updateMany({
+      where: { familyId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    return count;
+  }
+
+  private async startSession(db: Database, user: User, familyId: string): Promise<Session> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshTokenExpiresAt = new Date(Date.now() + this.settings.refreshTokenTtlSeconds * 1000);
+    await db.refreshToken.create({
+      data: { tokenHash: hashToken(refreshToken), familyId, userId: user.id, expiresAt: refreshTokenExpiresAt },
+    });
+    const accessTokenExpiresAt = new Date(Date.now() + this.tokens.accessTokenTtlSeconds * 1000);
+    const accessToken = await this.tokens.issueAccessToken(
+      { id: user.id, roles: user.roles },
+      { expiresAt: accessTokenExpiresAt },
+    );
+    return { accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+  }
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids are opaque to clients; one that cannot be ours simply matches nothing. */
+export const isUuid = (id: string) => uuidPattern.test(id);

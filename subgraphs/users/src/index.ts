@@ -1,0 +1,74 @@
+import DataLoader from 'dataloader';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  createLogger,
+  createTokenIssuer,
+  createTokenVerifier,
+  sendJson,
+  startSubgraph,
+  type RunningService,
+  type ServiceModule,
+} from '@bazaar/service';
+import { loadUsersConfig, type UsersConfig } from './config';
+import { Accounts } from './domain/accounts';
+import { PrismaClient, type User } from './generated/prisma/client';
+import { resolvers } from './resolvers';
+import { seedDemoAccounts } from './domain/seed';
+import type { UsersContext } from './context';
+
+export { loadUsersConfig, type UsersConfig } from './config';
+
+export const service: ServiceModule<UsersConfig> = {
+  loadConfig: (env) => loadUsersConfig(env),
+  start: (config) => startUsersService(config),
+};
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** The users subgraph's composition root: config in, running service out. */
+export async function startUsersService(config: UsersConfig): Promise<RunningService> {
+  const logger = createLogger({ service: 'users', level: config.LOG_LEVEL });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.USERS_DATABASE_URL }) });
+  const tokenSettings = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
+  const issuer = await createTokenIssuer({
+    ...tokenSettings,
+    signingKey: JSON.parse(config.AUTH_SIGNING_KEY) as Record<string, unknown>,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const accounts = new Accounts(db, issuer, { refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+  // The users service trusts its own keys directly; other subgraphs fetch them from JWKS_PATH.
+  const verifier = createTokenVerifier({ ...tokenSettings, jwks: issuer.jwks() });
+
+  try {
+    if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
+      const created = await seedDemoAccounts(db);
+      if (created > 0) logger.info({ created }, 'demo accounts created');
+    }
+    return await startSubgraph<UsersContext>({
+      name: 'users',
+      schemaPath: new URL('./schema.graphql', import.meta.url),
+      resolvers,
+      host: config.HOST,
+      port: config.USERS_PORT,
+      environment: config.NODE_ENV,
+      logger,
+      verifier,
+      createContext: (base) => ({
+        ...base,
+        accounts,
+        usersById: new DataLoader<string, User | null>(async (ids) => {
+          const users = new Map((await accounts.findMany(ids)).map((user) => [user.id, user]));
+          return ids.map((id) => users.get(id) ?? null);
+        }),
+      }),
+      checkReadiness: async () => {
+        await db.$queryRaw`SELECT 1`;
+      },
+      routes: { [JWKS_PATH]: (_request, response) => sendJson(response, 200, issuer.jwks(), { 'cache-control': 'max-age=300' }) },
+      onShutdown: () => db.$disconnect(),
+    });
+  } catch (error) {
+    await db.$disconnect();
+    throw error;
+  }
+}
