@@ -159,8 +159,22 @@ function restoreCharColumns<Q extends SqlQueryable>(queryable: Q): Q {
   return queryable;
 }
 
+/**
+ * @prisma/adapter-pg runs a migration script by splitting it on every `;`, which breaks any
+ * statement with a semicolon inside, such as a PL/pgSQL function body. Prisma's native engine
+ * sends the script whole, and so do we: one simple-protocol query accepts many statements.
+ */
+function sendScriptsWhole(adapter: SqlDriverAdapter): void {
+  const pool = (adapter as unknown as { client?: pg.Pool }).client;
+  if (!(pool instanceof pg.Pool)) throw new Error('@prisma/adapter-pg changed: its pg pool is no longer reachable');
+  adapter.executeScript = async (script) => {
+    await pool.query(script);
+  };
+}
+
 function wrapAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
   restoreCharColumns(adapter);
+  sendScriptsWhole(adapter);
   const startTransaction = adapter.startTransaction.bind(adapter);
   adapter.startTransaction = async (isolationLevel) => restoreCharColumns(await startTransaction(isolationLevel));
   return adapter;

@@ -32,7 +32,13 @@ const stackConfigSchema = z.object({
   POSTGRES_PORT: port(54320),
   ROUTER_PORT: port(4000),
   SEED_DEMO_DATA: z.enum(['true', 'false']).optional(),
+  EVENT_TRANSPORT: z.enum(['postgres', 'kafka']).default('postgres'),
+  EVENTS_DATABASE_URL: z.string().optional(),
+  KAFKA_BROKERS: z.string().optional(),
 });
+
+/** The embedded event broker (pg-boss) lives in a database of its own, shared by the services. */
+const EVENTS_BROKER = { database: 'events', role: 'events_broker' } as const;
 
 export interface DevStack {
   routerUrl: string;
@@ -55,8 +61,10 @@ export async function startDevStack(env: Env, log: (line: string) => void): Prom
       loadConfig(z.object({ port: port(definition.defaultPort) }), { port: env[subgraphPortVariable(definition.name)] }).port,
     ]),
   );
+  const needsEmbeddedPostgres =
+    externalDatabaseUrls(env).size < SUBGRAPHS.length || (config.EVENT_TRANSPORT === 'postgres' && !config.EVENTS_DATABASE_URL);
   await assertPortsFree(HOST, [
-    ...(externalDatabaseUrls(env).size < SUBGRAPHS.length ? [{ port: config.POSTGRES_PORT, variable: 'POSTGRES_PORT' }] : []),
+    ...(needsEmbeddedPostgres ? [{ port: config.POSTGRES_PORT, variable: 'POSTGRES_PORT' }] : []),
     ...SUBGRAPHS.map(({ name }) => ({ port: ports[name]!, variable: subgraphPortVariable(name) })),
     { port: config.ROUTER_PORT, variable: 'ROUTER_PORT' },
   ]);
@@ -78,6 +86,9 @@ export async function startDevStack(env: Env, log: (line: string) => void): Prom
         LOG_LEVEL: config.LOG_LEVEL,
         HOST,
         SEED_DEMO_DATA: config.SEED_DEMO_DATA ?? String(config.NODE_ENV === 'development'),
+        EVENT_TRANSPORT: config.EVENT_TRANSPORT,
+        ...(databases.eventsDatabaseUrl ? { EVENTS_DATABASE_URL: databases.eventsDatabaseUrl } : {}),
+        ...(config.KAFKA_BROKERS ? { KAFKA_BROKERS: config.KAFKA_BROKERS } : {}),
       },
       signingKey: await loadOrCreateSigningKey(config.BAZAAR_DATA_DIR),
       jwksUrl: `http://${HOST}:${ports.users}/.well-known/jwks.json`,
@@ -117,6 +128,8 @@ const externalDatabaseUrls = (env: Env) =>
 
 export interface PreparedDatabases {
   databaseUrls: Record<string, string>;
+  /** The Postgres event broker's database, unless events go through Kafka. */
+  eventsDatabaseUrl: string | undefined;
   postgres: EmbeddedPostgres | undefined;
   stop(): Promise<void>;
 }
@@ -129,12 +142,24 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
   const config = loadConfig(stackConfigSchema, env);
   const databaseUrls: Record<string, string> = Object.fromEntries(externalDatabaseUrls(env));
   let postgres: EmbeddedPostgres | undefined;
+  let eventsDatabaseUrl = config.EVENT_TRANSPORT === 'postgres' ? config.EVENTS_DATABASE_URL : undefined;
+  const needsEmbeddedBroker = config.EVENT_TRANSPORT === 'postgres' && !eventsDatabaseUrl;
   try {
-    if (SUBGRAPHS.some(({ name }) => !databaseUrls[name])) {
+    if (needsEmbeddedBroker || SUBGRAPHS.some(({ name }) => !databaseUrls[name])) {
       const resolved = resolveDataDir(path.join(config.BAZAAR_DATA_DIR, 'postgres'));
       if (resolved.fellBack) log(`Postgres data kept in ${resolved.dir}: ${resolved.reason}`);
       postgres = await startEmbeddedPostgres({ dataDir: resolved.dir, port: config.POSTGRES_PORT });
-      const passwords = await loadOrCreateRolePasswords(config.BAZAAR_DATA_DIR, SUBGRAPHS.map(({ name }) => name));
+      const passwords = await loadOrCreateRolePasswords(config.BAZAAR_DATA_DIR, [
+        ...SUBGRAPHS.map(({ name }) => name),
+        EVENTS_BROKER.database,
+      ]);
+      if (needsEmbeddedBroker) {
+        eventsDatabaseUrl = await provisionServiceDatabase({
+          adminUrl: postgres.adminUrl,
+          ...EVENTS_BROKER,
+          password: passwords[EVENTS_BROKER.database]!,
+        });
+      }
       for (const { name } of SUBGRAPHS.filter(({ name }) => !databaseUrls[name])) {
         databaseUrls[name] = await provisionServiceDatabase({
           adminUrl: postgres.adminUrl,
@@ -152,5 +177,5 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
     await postgres?.stop();
     throw error;
   }
-  return { databaseUrls, postgres, stop: async () => postgres?.stop() };
+  return { databaseUrls, eventsDatabaseUrl, postgres, stop: async () => postgres?.stop() };
 }

@@ -1,1 +1,9 @@
-export {};
+export * from './catalog';
+export * from './consumer';
+export * from './envelope';
+export * from './outbox';
+export * from './relay';
+export * from './sql';
+export * from './topics';
+export * from './transport';
+export * from './backbone';

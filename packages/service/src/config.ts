@@ -44,6 +44,14 @@ export const baseServiceConfig = z.object({
   AUTH_JWKS_URL: z.string().url().optional(),
   /** The same keys inline (a JSON Web Key Set), for deployments that distribute them as configuration. */
   AUTH_JWKS: z.string().optional(),
+  /** `postgres` (embedded default, pg-boss on EVENTS_DATABASE_URL) or `kafka` (KAFKA_BROKERS). */
+  EVENT_TRANSPORT: z.enum(['postgres', 'kafka']).default('postgres'),
+  /** Comma-separated host:port list. */
+  KAFKA_BROKERS: z.string().optional(),
+  /** The database the Postgres transport uses as its broker, shared by all services. */
+  EVENTS_DATABASE_URL: postgresUrl.optional(),
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export type BaseServiceConfig = z.infer<typeof baseServiceConfig>;

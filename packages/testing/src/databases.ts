@@ -10,8 +10,14 @@ export interface TestDatabase {
 }
 
 /** A fresh database for one service, with its migrations already applied (copied from the template). */
-export async function createTestDatabase(adminUrl: string, service: string): Promise<TestDatabase> {
-  const name = `${service}_${randomBytes(6).toString('hex')}`;
-  await createDatabase(adminUrl, name, { template: templateDatabase(service) });
+export const createTestDatabase = (adminUrl: string, service: string) =>
+  createUniqueDatabase(adminUrl, service, templateDatabase(service));
+
+/** A fresh empty database, e.g. for the event broker. */
+export const createEmptyDatabase = (adminUrl: string, prefix: string) => createUniqueDatabase(adminUrl, prefix);
+
+async function createUniqueDatabase(adminUrl: string, prefix: string, template?: string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await createDatabase(adminUrl, name, template ? { template } : {});
   return { name, url: databaseUrl(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };
 }

@@ -1,3 +1,4 @@
 export * from './client';
 export * from './databases';
 export * from './stack';
+export * from './sql';

@@ -10,7 +10,7 @@ import {
   type TokenIssuer,
 } from '@bazaar/service';
 import { GraphQLClient } from './client';
-import { createTestDatabase, type TestDatabase } from './databases';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from './databases';
 import './provided';
 
 export interface TestStack {
@@ -19,6 +19,8 @@ export interface TestStack {
   routerUrl: string;
   services: Record<string, RunningService>;
   databases: Record<string, TestDatabase>;
+  /** The Postgres event broker's database (pg-boss), fresh for this stack. */
+  eventsDatabase: TestDatabase;
   signingKey: JWK;
   /** Mints tokens with the stack's own key, e.g. already expired ones. */
   tokens: TokenIssuer;
@@ -38,17 +40,28 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
   const databases: Record<string, TestDatabase> = {};
   const services: Record<string, RunningService> = {};
   let router: RunningService | undefined;
+  let eventsDatabase: TestDatabase | undefined;
 
   const stop = async () => {
     await router?.stop();
     await Promise.all(Object.values(services).map((service) => service.stop()));
-    await Promise.all(Object.values(databases).map((database) => database.drop()));
+    await Promise.all([...Object.values(databases), ...(eventsDatabase ? [eventsDatabase] : [])].map((database) => database.drop()));
   };
 
   try {
+    eventsDatabase = await createEmptyDatabase(adminUrl, 'events');
     await Promise.all(selected.map(async ({ name }) => (databases[name] = await createTestDatabase(adminUrl, name))));
     const wiring: ServiceWiring = {
-      base: { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HOST: '127.0.0.1', ...options.env },
+      base: {
+        NODE_ENV: 'test',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        HOST: '127.0.0.1',
+        EVENT_TRANSPORT: 'postgres',
+        EVENTS_DATABASE_URL: eventsDatabase.url,
+        // Tests wait on events; keep the fallback poll short (LISTEN/NOTIFY is the fast path).
+        OUTBOX_POLL_INTERVAL_MS: '200',
+        ...options.env,
+      },
       signingKey,
       jwksUrl: '',
       databaseUrls: Object.fromEntries(Object.entries(databases).map(([name, database]) => [name, database.url])),
@@ -77,6 +90,7 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
       routerUrl: router.url,
       services,
       databases,
+      eventsDatabase,
       signingKey,
       tokens: await createTokenIssuer({ ...TEST_ISSUER, signingKey, accessTokenTtlSeconds: 900 }),
       stop,

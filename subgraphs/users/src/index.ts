@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
   createLogger,
@@ -35,7 +36,8 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     signingKey: JSON.parse(config.AUTH_SIGNING_KEY) as Record<string, unknown>,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
-  const accounts = new Accounts(db, issuer, { refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+  const events = startEventBackbone({ service: 'users', databaseUrl: config.USERS_DATABASE_URL, config, logger });
+  const accounts = new Accounts(db, issuer, events.outbox, { refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
   // The users service trusts its own keys directly; other subgraphs fetch them from JWKS_PATH.
   const verifier = createTokenVerifier({ ...tokenSettings, jwks: issuer.jwks() });
 
@@ -65,9 +67,13 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
         await db.$queryRaw`SELECT 1`;
       },
       routes: { [JWKS_PATH]: (_request, response) => sendJson(response, 200, issuer.jwks(), { 'cache-control': 'max-age=300' }) },
-      onShutdown: () => db.$disconnect(),
+      onShutdown: async () => {
+        await events.stop();
+        await db.$disconnect();
+      },
     });
   } catch (error) {
+    await events.stop();
     await db.$disconnect();
     throw error;
   }

@@ -6,8 +6,10 @@ import {
   parseInput,
   unauthenticated,
   type TokenIssuer,
+  type Role,
   type Viewer,
 } from '@bazaar/service';
+import { UserRegistered, UserRoleChanged, type Outbox } from '@bazaar/events';
 import { Prisma, type PrismaClient, type User } from '../generated/prisma/client';
 import { hashPassword, verifyPassword } from './passwords';
 import {
@@ -50,6 +52,7 @@ export class Accounts {
   constructor(
     private readonly db: PrismaClient,
     private readonly tokens: TokenIssuer,
+    private readonly outbox: Outbox,
     private readonly settings: AccountsSettings,
   ) {}
 
@@ -60,6 +63,11 @@ export class Accounts {
       return await this.db.$transaction(async (tx) => {
         const user = await tx.user.create({
           data: { email: input.email, displayName: input.displayName, passwordHash, roles: ['BUYER'] },
+        });
+        await this.outbox.add(tx, {
+          definition: UserRegistered,
+          key: user.id,
+          data: { userId: user.id, displayName: user.displayName, roles: user.roles, registeredAt: user.createdAt.toISOString() },
         });
         return { user, session: await this.startSession(tx, user, randomUUID()) };
       });
@@ -113,9 +121,7 @@ export class Accounts {
   }
 
   async becomeSeller(viewer: Viewer): Promise<User> {
-    const user = await this.require(viewer.id);
-    if (user.roles.includes('SELLER')) return user;
-    return this.update(viewer.id, { roles: normaliseRoles([...user.roles, 'SELLER']) });
+    return this.changeRoles(viewer.id, viewer, (current) => [...current, 'SELLER']);
   }
 
   async setUserRoles(viewer: Viewer, rawInput: unknown): Promise<User> {
@@ -125,17 +131,31 @@ export class Accounts {
     if (input.userId === viewer.id && !roles.includes('ADMIN')) {
       throw forbidden('Admins cannot remove their own ADMIN role.');
     }
-    return this.update(input.userId, { roles });
+    return this.changeRoles(input.userId, viewer, () => roles);
+  }
+
+  /** Changes roles and announces the change in one transaction; an unchanged set writes nothing. */
+  private async changeRoles(userId: string, viewer: Viewer, next: (current: Role[]) => Role[]): Promise<User> {
+    if (!isUuid(userId)) throw notFound('No user with this id.', { id: userId });
+    return this.db.$transaction(async (tx) => {
+      // Row lock: two concurrent changes each see the other's result, so every event's previousRoles is true.
+      await tx.$executeRaw`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+      const user = await tx.user.findUnique({ where: { id: userId } });
+      if (!user) throw notFound('No user with this id.', { id: userId });
+      const roles = normaliseRoles(next(user.roles));
+      if (roles.length === user.roles.length && roles.every((role) => user.roles.includes(role))) return user;
+      const updated = await tx.user.update({ where: { id: userId }, data: { roles } });
+      await this.outbox.add(tx, {
+        definition: UserRoleChanged,
+        key: userId,
+        data: { userId, roles, previousRoles: user.roles, changedBy: viewer.id },
+      });
+      return updated;
+    });
   }
 
   findMany(ids: readonly string[]): Promise<User[]> {
     return this.db.user.findMany({ where: { id: { in: ids.filter(isUuid) } } });
-  }
-
-  private async require(id: string): Promise<User> {
-    const user = isUuid(id) ? await this.db.user.findUnique({ where: { id } }) : null;
-    if (!user) throw notFound('No user with this id.', { id });
-    return user;
   }
 
   private async update(id: string, data: Prisma.UserUpdateInput): Promise<User> {

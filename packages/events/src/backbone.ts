@@ -1,0 +1,43 @@
+import { createOutbox, type Outbox } from './outbox';
+import { startOutboxRelay, type OutboxRelay, type RelayLogger } from './relay';
+import { createTransport, type TransportConfig } from './transports';
+import type { EventTransport } from './transport';
+
+export interface EventBackboneConfig extends TransportConfig {
+  OUTBOX_POLL_INTERVAL_MS: number;
+  OUTBOX_BATCH_SIZE: number;
+}
+
+export interface EventBackbone {
+  transport: EventTransport;
+  outbox: Outbox;
+  relay: OutboxRelay;
+  stop(): Promise<void>;
+}
+
+/** A service's link to the event stream: its outbox, the relay that drains it, and the transport. */
+export function startEventBackbone(options: {
+  service: string;
+  /** The service's own database, which holds its outbox. */
+  databaseUrl: string;
+  config: EventBackboneConfig;
+  logger: RelayLogger;
+}): EventBackbone {
+  const transport = createTransport(options.config, options.service);
+  const relay = startOutboxRelay({
+    connectionString: options.databaseUrl,
+    transport,
+    logger: options.logger,
+    pollIntervalMs: options.config.OUTBOX_POLL_INTERVAL_MS,
+    batchSize: options.config.OUTBOX_BATCH_SIZE,
+  });
+  return {
+    transport,
+    outbox: createOutbox(options.service),
+    relay,
+    async stop() {
+      await relay.stop();
+      await transport.close();
+    },
+  };
+}

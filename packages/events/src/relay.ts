@@ -1,0 +1,180 @@
+import pg from 'pg';
+import type { EventTransport, TransportMessage } from './transport';
+
+export interface RelayLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface OutboxRelayOptions {
+  /** The service's own database, where its outbox_events table lives. */
+  connectionString: string;
+  transport: EventTransport;
+  logger: RelayLogger;
+  /** Fallback polling, for notifications missed while disconnected. */
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** Upper bound of the back-off after a failed publish. */
+  maxBackoffMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Publishes everything pending now; resolves with how many events were published. */
+  flush(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Channel the outbox_events insert trigger notifies (see the services' migrations). */
+export const OUTBOX_CHANNEL = 'outbox_events';
+
+/** Serialises relays of one database, so two instances never publish one key's events out of order. */
+const RELAY_LOCK = 'bazaar.outbox-relay';
+
+interface OutboxRow {
+  position: string;
+  id: string;
+  topic: string;
+  key: string;
+  envelope: string;
+}
+
+/**
+ * Publishes committed outbox rows in commit order and marks them sent. A crash between publish
+ * and marking only means the rows are published again on the next run: consumers de-duplicate by
+ * event id. LISTEN/NOTIFY wakes it as soon as a transaction commits, polling covers the rest.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const batchSize = options.batchSize ?? 100;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const { logger, transport } = options;
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: 2 });
+  pool.on('error', (error) => logger.warn({ err: error }, 'outbox relay connection lost'));
+
+  let stopped = false;
+  let running: Promise<number> | undefined;
+  let rerun = false;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let listener: pg.Client | undefined;
+
+  async function publishBatch(): Promise<number> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows: lock } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
+        [RELAY_LOCK],
+      );
+      if (!lock[0]?.locked) {
+        await client.query('ROLLBACK');
+        return 0;
+      }
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT position::text, id::text, topic, key, envelope::text
+           FROM outbox_events WHERE published_at IS NULL ORDER BY position LIMIT $1`,
+        [batchSize],
+      );
+      if (rows.length > 0) {
+        const messages: TransportMessage[] = rows.map(({ id, topic, key, envelope }) => ({ id, topic, key, value: envelope }));
+        try {
+          await transport.publish(messages);
+        } catch (error) {
+          await client.query('ROLLBACK');
+          await pool.query(
+            `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE position = ANY($1::bigint[])`,
+            [rows.map((row) => row.position), error instanceof Error ? error.message : String(error)],
+          );
+          throw error;
+        }
+        await client.query(`UPDATE outbox_events SET published_at = now(), attempts = attempts + 1 WHERE position = ANY($1::bigint[])`, [
+          rows.map((row) => row.position),
+        ]);
+      }
+      await client.query('COMMIT');
+      return rows.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const published = await publishBatch();
+      total += published;
+      if (published < batchSize) return total;
+    }
+  }
+
+  function schedule(delayMs: number) {
+    clearTimeout(timer);
+    if (!stopped) timer = setTimeout(() => void run().catch(() => {}), delayMs);
+  }
+
+  /** One drain at a time; a wake-up during a drain runs another right after it. */
+  function run(): Promise<number> {
+    if (running) {
+      rerun = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      try {
+        do {
+          rerun = false;
+          total += await drain();
+        } while (rerun && !stopped);
+        failures = 0;
+        schedule(pollIntervalMs);
+        return total;
+      } catch (error) {
+        failures += 1;
+        const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(failures, 10));
+        logger.warn({ err: error, failures, retryInMs: backoff }, 'outbox relay could not publish; will retry');
+        schedule(backoff);
+        throw error;
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  async function listen() {
+    try {
+      listener = new pg.Client({ connectionString: options.connectionString });
+      listener.on('error', (error) => {
+        logger.warn({ err: error }, 'outbox relay lost its LISTEN connection; polling until it is back');
+        listener = undefined;
+        if (!stopped) setTimeout(() => void listen(), pollIntervalMs);
+      });
+      listener.on('notification', () => void run().catch(() => {}));
+      await listener.connect();
+      await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (error) {
+      logger.warn({ err: error }, 'outbox relay cannot LISTEN yet; polling meanwhile');
+      await listener?.end().catch(() => {});
+      listener = undefined;
+      if (!stopped) setTimeout(() => void listen(), pollIntervalMs * 5);
+    }
+  }
+
+  void listen();
+  void run().catch(() => {});
+
+  return {
+    flush: () => run(),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => {});
+      await listener?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** One message as the broker carries it: the serialised envelope under its topic and key. */
+export interface TransportMessage {
+  topic: string;
+  /** Partition/ordering key: the aggregate id. */
+  key: string;
+  /** The envelope's id, for logs and de-duplication downstream. */
+  id: string;
+  /** The envelope as JSON. */
+  value: string;
+}
+
+export interface SubscribeOptions {
+  /** Consumer group: each message of each topic goes to one member of every group. */
+  group: string;
+  topics: readonly string[];
+  /**
+   * Called for each message, one at a time per key, in publication order per key. When it rejects
+   * or the process dies before it resolves, the message is delivered again (at-least-once).
+   */
+  handle(message: TransportMessage): Promise<void>;
+}
+
+export interface Subscription {
+  /** Stops receiving; messages not yet handled stay for the group's other members or the next start. */
+  stop(): Promise<void>;
+}
+
+/** The broker, behind the smallest interface the outbox relay and the consumers need. */
+export interface EventTransport {
+  readonly kind: 'kafka' | 'postgres';
+  /** Resolves once the broker has durably accepted every message, keeping their order per key. */
+  publish(messages: readonly TransportMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,255 @@
+/**
+ * EventTransport over Kafka (kafkajs 2), for docker-compose and production.
+ *
+ * Guarantees:
+ * - publish: resolves once every partition leader has the messages with acks from all in-sync
+ *   replicas (acks -1). Publish calls on one transport are sent one after another, in call order,
+ *   with one request in flight per broker, so a retried request never overtakes a later one.
+ *   A send that times out may still have been appended; its retry then appends the messages again
+ *   (no idempotent producer, see below): consumers see duplicates, never gaps or reordered first
+ *   deliveries of one key.
+ * - subscribe: one kafkajs consumer (one group member) per subscription; a partition, and so a key,
+ *   belongs to one member at a time and its messages are handled one at a time in offset order.
+ *   An offset is committed only after `handle` resolved. A rejection makes kafkajs fetch the same
+ *   offset again after the retry backoff, before anything later of that partition. A member that
+ *   dies, stops or misses its session timeout hands its partitions to the group's other members,
+ *   which resume from the last committed offset (at-least-once).
+ * - A new group starts from the earliest retained offset, so messages published before a group's
+ *   first subscription are delivered to it.
+ */
+import { Kafka, Partitioners, logLevel as LogLevel, type Consumer, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
+import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
+
+/** Header carrying the envelope id, so consumers and tools need not parse the value for it. */
+export const EVENT_ID_HEADER = 'event-id';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  /** kafkajs log level; default WARN (handler failures and connection errors are logged at ERROR). */
+  logLevel?: LogLevel;
+  /**
+   * Producer, consumer and connection retries. The default backs off from 250 ms to 3 s over 20
+   * retries, so a send blocks through roughly 50 s of broker outage and resumes within 3 s of the
+   * broker's return; it is also the redelivery backoff after a handler rejection.
+   */
+  retry?: RetryOptions;
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  /** A member that neither heartbeats nor finishes a message within this is replaced (default 30 s). */
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  rebalanceTimeout?: number;
+  /** Fetch long-poll; bounds how long stop()/close() wait for an idle fetch (default 100 ms). */
+  maxWaitTimeInMs?: number;
+  /**
+   * How long Subscription.stop() waits for a running handler before abandoning it, as a crash
+   * would: its offset stays uncommitted so the message goes to the next owner of the partition.
+   * Default 5 s.
+   */
+  stopGraceMs?: number;
+  logger?: Pick<Console, 'error'>;
+}
+
+const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 250, maxRetryTime: 3_000, retries: 20 };
+
+/**
+ * kafkajs gives up on a consumer for good after a TypeError/RangeError/... thrown by eachMessage,
+ * and a handler bug must not kill the subscription: every handler failure is wrapped in this, which
+ * kafkajs treats as retriable (re-fetch the same offset after backoff, restart the consumer when the
+ * retries run out).
+ */
+export class EventHandlerError extends Error {
+  override readonly name = 'EventHandlerError';
+  readonly retriable = true;
+}
+
+export function createKafkaTransport(options: KafkaTransportOptions): EventTransport {
+  if (options.brokers.length === 0) throw new Error('createKafkaTransport: brokers must not be empty');
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const logger = options.logger ?? console;
+  const stopGraceMs = options.stopGraceMs ?? 5_000;
+
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: options.logLevel ?? LogLevel.WARN,
+    connectionTimeout: options.connectionTimeout ?? 3_000,
+    requestTimeout: options.requestTimeout ?? 30_000,
+    retry,
+  });
+
+  const producer: Producer = kafka.producer({
+    // Not idempotent: librdkafka's mock cluster (our test broker) cannot serve it, and the
+    // consumers de-duplicate by envelope id anyway. Ordering under retries comes from
+    // maxInFlightRequests: 1 instead.
+    idempotent: false,
+    maxInFlightRequests: 1,
+    // Topics are created by ops/compose (tests: by the mock); a typo must not create a topic.
+    allowAutoTopicCreation: false,
+    // murmur2 like the Java client, so other clients agree on key -> partition.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry,
+  });
+
+  let producerConnected: Promise<void> | undefined;
+  const connectProducer = (): Promise<void> => {
+    producerConnected ??= producer.connect().catch((error: unknown) => {
+      producerConnected = undefined; // let the next publish try again
+      throw error;
+    });
+    return producerConnected;
+  };
+
+  // One publish at a time: two concurrent sends could be retried in either order.
+  let publishTail: Promise<unknown> = Promise.resolve();
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  async function send(messages: readonly TransportMessage[]): Promise<void> {
+    await connectProducer();
+    const byTopic = new Map<string, TransportMessage[]>();
+    for (const message of messages) {
+      const list = byTopic.get(message.topic) ?? [];
+      list.push(message);
+      byTopic.set(message.topic, list);
+    }
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((m) => ({ key: m.key, value: m.value, headers: { [EVENT_ID_HEADER]: m.id } })),
+      })),
+    });
+  }
+
+  return {
+    kind: 'kafka',
+
+    publish(messages) {
+      if (closed) return Promise.reject(new Error('kafka transport is closed'));
+      if (messages.length === 0) return Promise.resolve();
+      const run = publishTail.then(() => send(messages));
+      publishTail = run.catch(() => undefined);
+      return run;
+    },
+
+    async subscribe(subscribeOptions) {
+      if (closed) throw new Error('kafka transport is closed');
+      const subscription = await subscribeConsumer(kafka, subscribeOptions, options, retry, stopGraceMs, logger);
+      const tracked: Subscription = {
+        async stop() {
+          subscriptions.delete(tracked);
+          await subscription.stop();
+        },
+      };
+      subscriptions.add(tracked);
+      return tracked;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      await publishTail;
+      await producer.disconnect();
+    },
+  };
+}
+
+async function subscribeConsumer(
+  kafka: Kafka,
+  { group, topics, handle }: SubscribeOptions,
+  options: KafkaTransportOptions,
+  retry: RetryOptions,
+  stopGraceMs: number,
+  logger: Pick<Console, 'error'>,
+): Promise<Subscription> {
+  const consumer: Consumer = kafka.consumer({
+    groupId: group,
+    sessionTimeout: options.sessionTimeout ?? 30_000,
+    heartbeatInterval: options.heartbeatInterval ?? 3_000,
+    rebalanceTimeout: options.rebalanceTimeout ?? 60_000,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+    allowAutoTopicCreation: false,
+    retry,
+  });
+
+  // Rejected when stop() gives up waiting for a running handler: eachMessage then fails without
+  // resolving the offset, exactly as if the process had died mid-handle.
+  let abandon: (reason: Error) => void = () => {};
+  const abandoned = new Promise<never>((_, reject) => {
+    abandon = reject;
+  });
+  abandoned.catch(() => {});
+
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) {
+      logger.error(`kafka consumer of group ${group} crashed and will not restart`, event.payload.error);
+    }
+  });
+
+  const joined = new Promise<void>((resolve, reject) => {
+    const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+      offJoin();
+      offCrash();
+      resolve();
+    });
+    const offCrash = consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) return; // kafkajs rejoins by itself
+      offJoin();
+      offCrash();
+      reject(event.payload.error);
+    });
+  });
+  joined.catch(() => {});
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const handled = Promise.resolve().then(() => handle(toTransportMessage(topic, message)));
+        try {
+          await Promise.race([handled, abandoned]);
+        } catch (error) {
+          handled.catch(() => {}); // an abandoned handler may still fail later; nobody listens then
+          throw error;
+        }
+      },
+    });
+    // Resolve only once this member has joined, so a caller knows it is live (and tests can count
+    // on partitions being assigned).
+    await joined;
+  } catch (error) {
+    await consumer.disconnect().catch(() => {});
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        const timer = setTimeout(() => abandon(new Error('subscription stopped before the handler finished')), stopGraceMs);
+        try {
+          // Waits for the running eachMessage (or its abandonment), commits resolved offsets, leaves the group.
+          await consumer.disconnect();
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+function toTransportMessage(topic: string, message: KafkaMessage): TransportMessage {
+  const idHeader = message.headers?.[EVENT_ID_HEADER];
+  const id = Array.isArray(idHeader) ? idHeader[0] : idHeader;
+  return {
+    topic,
+    key: message.key?.toString() ?? '',
+    id: id?.toString() ?? '',
+    value: message.value?.toString() ?? '',
+  };
+}

@@ -1,0 +1,425 @@
+/**
+ * One contract for every EventTransport, run against Kafka (librdkafka's mock cluster) and
+ * Postgres (pg-boss on the test run's embedded Postgres).
+ *
+ * Speed: every subscription of the suite is started once, concurrently, in beforeAll, because the
+ * mock's first join of a consumer group takes ~3 s; each case then uses its own topic and groups.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { logLevel } from 'kafkajs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kafkaMockAvailable, startKafkaMock } from '../kafka-mock/index';
+import type { EventTransport, Subscription, TransportMessage } from '../src/transport';
+import { createKafkaTransport } from '../src/transports/kafka';
+import { createPostgresTransport } from '../src/transports/postgres';
+
+declare module 'vitest' {
+  // Same declaration as packages/testing/src/provided.ts, without importing the whole test stack.
+  export interface ProvidedContext {
+    postgresAdminUrl: string;
+  }
+}
+
+const TOPICS = {
+  order: 'contract.order',
+  share: 'contract.share',
+  crash: 'contract.crash',
+  reject: 'contract.reject',
+  outage: 'contract.outage',
+} as const;
+
+/** What a contract run needs from a broker. */
+interface Harness {
+  /** A transport as one service process would create it. */
+  createTransport(clientId: string): EventTransport;
+  /** Makes the broker unreachable for every transport until restoreBroker(). */
+  breakBroker(): Promise<void>;
+  restoreBroker(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+interface Delivery {
+  member: string;
+  topic: string;
+  key: string;
+  id: string;
+  seq: number;
+  /** Resolved, rejected, or never finished. */
+  outcome: 'ok' | 'rejected' | 'hung';
+}
+
+type Behaviour = (delivery: Delivery) => Promise<void>;
+
+function transportContract(kind: EventTransport['kind'], setup: () => Promise<Harness>): void {
+  describe(`EventTransport contract: ${kind}`, () => {
+    let harness: Harness | undefined;
+    const transports: EventTransport[] = [];
+    let publisher: EventTransport;
+    const members = new Map<string, Subscription>();
+    const deliveries: Delivery[] = [];
+    /** Per member, how a delivery is handled; the default resolves at once. */
+    const behaviours = new Map<string, Behaviour>();
+    const never = new Promise<void>(() => {});
+
+    const transport = (clientId: string): EventTransport => {
+      if (!harness) throw new Error('no harness');
+      const created = harness.createTransport(clientId);
+      transports.push(created);
+      return created;
+    };
+
+    async function join(consumer: EventTransport, member: string, group: string, topic: string): Promise<void> {
+      const subscription = await consumer.subscribe({
+        group,
+        topics: [topic],
+        handle: async (message: TransportMessage) => {
+          const body = JSON.parse(message.value) as { seq: number };
+          const delivery: Delivery = { member, topic: message.topic, key: message.key, id: message.id, seq: body.seq, outcome: 'hung' };
+          deliveries.push(delivery);
+          await (behaviours.get(member) ?? (async () => {}))(delivery);
+          delivery.outcome = 'ok';
+        },
+      });
+      members.set(member, subscription);
+    }
+
+    beforeAll(async () => {
+      const started = Date.now();
+      harness = await setup();
+      publisher = transport('contract-publisher');
+      const consumer = transport('contract-consumer');
+      // The crash pair lives in its own "processes", so stopping one is like losing a process.
+      await Promise.all([
+        join(consumer, 'order', 'order-group', TOPICS.order),
+        join(consumer, 'share-1', 'share-group', TOPICS.share),
+        join(transport('contract-share-2'), 'share-2', 'share-group', TOPICS.share),
+        join(consumer, 'other', 'other-group', TOPICS.share),
+        join(transport('contract-crash-1'), 'crash-1', 'crash-group', TOPICS.crash),
+        join(transport('contract-crash-2'), 'crash-2', 'crash-group', TOPICS.crash),
+        join(consumer, 'reject', 'reject-group', TOPICS.reject),
+        join(consumer, 'outage', 'outage-group', TOPICS.outage),
+      ]);
+      console.log(`[${kind}] ${members.size} subscriptions live after ${Date.now() - started} ms`);
+    }, 60_000);
+
+    afterAll(async () => {
+      await Promise.allSettled(transports.map((t) => t.close()));
+      await harness?.dispose();
+    }, 30_000);
+
+    const of = (predicate: (d: Delivery) => boolean): Delivery[] => deliveries.filter(predicate);
+
+    function message(topic: string, key: string, seq: number): TransportMessage {
+      return { topic, key, id: randomUUID(), value: JSON.stringify({ key, seq }) };
+    }
+
+    /** Per key, the sequence numbers in the order their handling started. */
+    function seqsByKey(list: Delivery[]): Map<string, number[]> {
+      const byKey = new Map<string, number[]>();
+      for (const d of list) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d.seq]);
+      return byKey;
+    }
+
+    /** Every key's first deliveries are 0..count-1 in order: nothing lost, nothing overtaken. */
+    function expectFirstDeliveriesInOrder(list: Delivery[], keys: string[], count: number): void {
+      const expected = Array.from({ length: count }, (_, i) => i);
+      const byKey = seqsByKey(list);
+      expect([...byKey.keys()].sort()).toEqual([...keys].sort());
+      for (const key of keys) {
+        const firsts: number[] = [];
+        for (const seq of byKey.get(key) ?? []) if (!firsts.includes(seq)) firsts.push(seq);
+        expect(firsts, `${key}: first deliveries in publication order`).toEqual(expected);
+      }
+    }
+
+    it('delivers every message once, in publication order per key', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `order-${i}`);
+      const rounds = 5;
+      // Each call carries two messages per key (order inside one call), and the calls are issued
+      // without waiting for each other (order across calls on one transport).
+      const batches = Array.from({ length: rounds }, (_, round) => [
+        ...keys.map((key) => message(TOPICS.order, key, 2 * round)),
+        ...keys.map((key) => message(TOPICS.order, key, 2 * round + 1)),
+      ]);
+      await Promise.all(batches.map((batch) => publisher.publish(batch)));
+
+      const total = keys.length * rounds * 2;
+      await waitFor(() => of((d) => d.member === 'order').length >= total, 15_000, 'all ordered messages');
+      await sleep(300); // room for a stray duplicate to show up
+      const received = of((d) => d.member === 'order');
+      expect(received).toHaveLength(total);
+      expect(new Set(received.map((d) => d.id)).size).toBe(total);
+      for (const [key, seqs] of seqsByKey(received)) {
+        expect(seqs, key).toEqual(Array.from({ length: rounds * 2 }, (_, i) => i));
+      }
+    });
+
+    it('shares a group’s messages between its members and gives every group all of them', async () => {
+      // Slow enough that the second member gets work while the first is busy.
+      behaviours.set('share-1', () => sleep(10));
+      behaviours.set('share-2', () => sleep(10));
+      const keys = Array.from({ length: 20 }, (_, i) => `share-${i}`);
+      const seqs = 3;
+      for (let seq = 0; seq < seqs; seq++) await publisher.publish(keys.map((key) => message(TOPICS.share, key, seq)));
+
+      const total = keys.length * seqs;
+      const shared = () => of((d) => d.member === 'share-1' || d.member === 'share-2');
+      await waitFor(
+        () => shared().filter((d) => d.outcome === 'ok').length >= total && of((d) => d.member === 'other').length >= total,
+        15_000,
+        'both groups',
+      );
+      await sleep(300);
+
+      expect(shared(), 'each message handled by exactly one member of the group').toHaveLength(total);
+      expect(new Set(shared().map((d) => d.id)).size).toBe(total);
+      expect(of((d) => d.member === 'share-1').length, 'share-1 got a share').toBeGreaterThan(0);
+      expect(of((d) => d.member === 'share-2').length, 'share-2 got a share').toBeGreaterThan(0);
+      expectFirstDeliveriesInOrder(shared(), keys, seqs);
+
+      const other = of((d) => d.member === 'other');
+      expect(other, 'another group gets every message').toHaveLength(total);
+      expect(new Set(other.map((d) => d.id)).size).toBe(total);
+      expectFirstDeliveriesInOrder(other, keys, seqs);
+    });
+
+    it('delivers a message again to another member when its handler never finished', async () => {
+      let victim: string | undefined;
+      const hangOnFirst: Behaviour = async (delivery) => {
+        if (victim === undefined && delivery.seq === 0) {
+          victim = delivery.member;
+          await never; // the "process" dies here: no completion, no commit
+        }
+      };
+      behaviours.set('crash-1', hangOnFirst);
+      behaviours.set('crash-2', hangOnFirst);
+
+      const key = 'crash-key';
+      await publisher.publish([message(TOPICS.crash, key, 0), message(TOPICS.crash, key, 1)]);
+      await waitFor(() => victim !== undefined, 10_000, 'the first delivery');
+      const crashed = victim ?? '';
+      const survivor = crashed === 'crash-1' ? 'crash-2' : 'crash-1';
+      expect(of((d) => d.topic === TOPICS.crash && d.seq === 1), 'nothing of the key overtakes the stuck message').toEqual([]);
+
+      // Stopping mid-handle abandons the handler after the grace period, as a crash would.
+      const stopStarted = Date.now();
+      await members.get(crashed)?.stop();
+      const stopMs = Date.now() - stopStarted;
+
+      const started = Date.now();
+      await waitFor(
+        () => of((d) => d.member === survivor && d.seq === 1 && d.outcome === 'ok').length > 0,
+        20_000,
+        'redelivery to the surviving member',
+      );
+      console.log(`[${kind}] crash: stop took ${stopMs} ms, redelivered after ${Date.now() - started} ms`);
+
+      const all = of((d) => d.topic === TOPICS.crash);
+      expect(all.map((d) => [d.member, d.seq, d.outcome])).toEqual([
+        [crashed, 0, 'hung'],
+        [survivor, 0, 'ok'],
+        [survivor, 1, 'ok'],
+      ]);
+    });
+
+    it('delivers a rejected message again before anything later of its key', async () => {
+      const failing = new Map<string, number>();
+      behaviours.set('reject', async (delivery) => {
+        if (delivery.key === 'reject-a' && delivery.seq === 1) {
+          const attempts = (failing.get(delivery.id) ?? 0) + 1;
+          failing.set(delivery.id, attempts);
+          if (attempts <= 2) {
+            delivery.outcome = 'rejected';
+            throw new TypeError(`handler bug #${attempts}`); // even a TypeError must not kill the subscription
+          }
+        }
+      });
+
+      const seqs = 4;
+      const batch: TransportMessage[] = [];
+      for (let seq = 0; seq < seqs; seq++) batch.push(message(TOPICS.reject, 'reject-a', seq), message(TOPICS.reject, 'reject-b', seq));
+      await publisher.publish(batch);
+
+      await waitFor(
+        () => of((d) => d.member === 'reject' && d.outcome === 'ok').length >= 2 * seqs,
+        20_000,
+        'all messages handled successfully',
+      );
+      await sleep(300);
+
+      const a = of((d) => d.member === 'reject' && d.key === 'reject-a');
+      expect(a.map((d) => [d.seq, d.outcome])).toEqual([
+        [0, 'ok'],
+        [1, 'rejected'],
+        [1, 'rejected'],
+        [1, 'ok'],
+        [2, 'ok'],
+        [3, 'ok'],
+      ]);
+      expect(new Set(a.filter((d) => d.seq === 1).map((d) => d.id)).size, 'the same message again').toBe(1);
+      const b = of((d) => d.member === 'reject' && d.key === 'reject-b');
+      expect(b.map((d) => [d.seq, d.outcome])).toEqual([
+        [0, 'ok'],
+        [1, 'ok'],
+        [2, 'ok'],
+        [3, 'ok'],
+      ]);
+    });
+
+    it('loses nothing while the broker is unreachable for a while', async () => {
+      const keys = ['outage-a', 'outage-b', 'outage-c', 'outage-d'];
+      let seq = 0;
+      let rejections = 0;
+      let resolvedWhileDown = 0;
+      let down = false;
+      // Like the outbox relay: a rejected publish is published again; the next one waits for it.
+      const publishRound = async (): Promise<void> => {
+        const batch = keys.map((key) => message(TOPICS.outage, key, seq));
+        seq++;
+        for (;;) {
+          try {
+            await publisher.publish(batch);
+            if (down) resolvedWhileDown++;
+            return;
+          } catch {
+            rejections++;
+            await sleep(200);
+          }
+        }
+      };
+
+      for (let i = 0; i < 3; i++) await publishRound();
+      await waitFor(() => of((d) => d.member === 'outage').length >= keys.length * 3, 10_000, 'messages before the outage');
+
+      if (!harness) throw new Error('no harness');
+      await harness.breakBroker();
+      down = true;
+      const outageStarted = Date.now();
+      const during = (async () => {
+        for (let i = 0; i < 4; i++) await publishRound();
+      })();
+      await sleep(2_000);
+      expect(resolvedWhileDown, 'no publish can succeed while the broker is down').toBe(0);
+      down = false;
+      await harness.restoreBroker();
+      await during;
+      const recoveredMs = Date.now() - outageStarted - 2_000;
+
+      const rejectionsBefore = rejections;
+      for (let i = 0; i < 3; i++) await publishRound();
+      expect(rejections - rejectionsBefore, 'publishing works again after the outage').toBe(0);
+
+      await waitFor(
+        () => new Set(of((d) => d.member === 'outage' && d.outcome === 'ok').map((d) => d.id)).size >= keys.length * seq,
+        30_000,
+        'every published message after the outage',
+      );
+      console.log(`[${kind}] outage: publishes resumed ${recoveredMs} ms after the broker came back, ${rejections} rejected publish(es) retried`);
+      expectFirstDeliveriesInOrder(
+        of((d) => d.member === 'outage'),
+        keys,
+        seq,
+      );
+    }, 60_000);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Postgres: pg-boss in a fresh database of the run's embedded Postgres.
+
+transportContract('postgres', async () => {
+  const adminUrl = inject('postgresAdminUrl');
+  const database = `events_contract_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  admin.on('error', () => {});
+  await admin.connect();
+  const name = admin.escapeIdentifier(database);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  const warnings: string[] = [];
+
+  return {
+    createTransport: (clientId) =>
+      createPostgresTransport({
+        connectionString: url.toString(),
+        applicationName: clientId,
+        pollingIntervalMs: 200,
+        expireInSeconds: 2,
+        maintenanceIntervalSeconds: 1,
+        retryBackoffMs: 100,
+        stopGraceMs: 300,
+        logger: { warn: (line: string) => void warnings.push(line) },
+      }),
+    async breakBroker() {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
+    },
+    async restoreBroker() {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    },
+    async dispose() {
+      if (warnings.length > 0) console.log(`[postgres] ${warnings.length} transport warning(s), e.g. ${warnings[0]}`);
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+});
+
+// ---------------------------------------------------------------------------------------------
+// Kafka: librdkafka's mock cluster. Skipped loudly where it cannot be built, never on CI.
+
+const availability = await kafkaMockAvailable();
+if (!availability.ok && !process.env.CI) {
+  console.warn(
+    `\n!!!!!!!! SKIPPING the Kafka transport contract: the kafka mock broker is unavailable here !!!!!!!!\n` +
+      `!!!!!!!! reason: ${availability.reason}\n` +
+      `!!!!!!!! (on CI, with CI set, this suite runs and fails instead)\n`,
+  );
+  describe.skip('EventTransport contract: kafka (kafka mock unavailable)', () => {
+    it('runs where packages/events/kafka-mock can be built', () => {});
+  });
+} else {
+  transportContract('kafka', async () => {
+    const mock = await startKafkaMock({
+      topics: [
+        { name: TOPICS.order, partitions: 4 },
+        { name: TOPICS.share, partitions: 4 },
+        // As many partitions as crash-group members: the mock cannot serve a member without
+        // partitions (it waits for an assignment kafkajs never sends). The key's partition belongs
+        // to one member until that member goes away.
+        { name: TOPICS.crash, partitions: 2 },
+        { name: TOPICS.reject, partitions: 3 },
+        { name: TOPICS.outage, partitions: 3 },
+      ],
+    });
+    return {
+      createTransport: (clientId) =>
+        createKafkaTransport({
+          brokers: mock.brokers,
+          clientId,
+          logLevel: logLevel.NOTHING, // every refused connection during the outage is logged at ERROR
+          sessionTimeout: 6_000,
+          heartbeatInterval: 500,
+          rebalanceTimeout: 10_000,
+          stopGraceMs: 300,
+        }),
+      breakBroker: () => mock.setBrokerDown(1),
+      restoreBroker: () => mock.setBrokerUp(1),
+      dispose: () => mock.stop(),
+    };
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
