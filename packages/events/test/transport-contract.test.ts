@@ -328,7 +328,8 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
 // ---------------------------------------------------------------------------------------------
 // Postgres: pg-boss in a fresh database of the run's embedded Postgres.
 
-transportContract('postgres', async () => {
+/** A fresh broker database on the run's embedded Postgres. */
+async function postgresBroker(): Promise<{ url: string; break(): Promise<void>; restore(): Promise<void>; drop(): Promise<void> }> {
   const adminUrl = inject('postgresAdminUrl');
   const database = `events_contract_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -338,33 +339,67 @@ transportContract('postgres', async () => {
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
-  const warnings: string[] = [];
-
   return {
-    createTransport: (clientId) =>
-      createPostgresTransport({
-        connectionString: url.toString(),
-        applicationName: clientId,
-        pollingIntervalMs: 200,
-        expireInSeconds: 2,
-        maintenanceIntervalSeconds: 1,
-        retryBackoffMs: 100,
-        stopGraceMs: 300,
-        logger: { warn: (line: string) => void warnings.push(line) },
-      }),
-    async breakBroker() {
+    url: url.toString(),
+    async break() {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
     },
-    async restoreBroker() {
+    async restore() {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     },
-    async dispose() {
-      if (warnings.length > 0) console.log(`[postgres] ${warnings.length} transport warning(s), e.g. ${warnings[0]}`);
+    async drop() {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
   };
+}
+
+const warnings: string[] = [];
+const postgresTestOptions = {
+  pollingIntervalMs: 200,
+  expireInSeconds: 2,
+  maintenanceIntervalSeconds: 1,
+  retryBackoffMs: 100,
+  stopGraceMs: 300,
+  logger: { warn: (line: string) => void warnings.push(line) },
+};
+
+transportContract('postgres', async () => {
+  const broker = await postgresBroker();
+  return {
+    createTransport: (clientId) =>
+      createPostgresTransport({ connectionString: broker.url, applicationName: clientId, ...postgresTestOptions }),
+    breakBroker: () => broker.break(),
+    restoreBroker: () => broker.restore(),
+    async dispose() {
+      if (warnings.length > 0) console.log(`[postgres] ${warnings.length} transport warning(s), e.g. ${warnings[0]}`);
+      await broker.drop();
+    },
+  };
+});
+
+describe('postgres transport: registerGroup', () => {
+  it('keeps messages for a group registered before its first member subscribes', async () => {
+    const broker = await postgresBroker();
+    const transport = createPostgresTransport({ connectionString: broker.url, ...postgresTestOptions });
+    try {
+      const topic = 'contract.registered';
+      const message = (id: string): TransportMessage => ({ topic, key: 'k', id, value: '{}' });
+      await transport.publish([message('before-registration')]); // no group yet: kept for nobody
+      await transport.registerGroup('late-group', [topic]);
+      await transport.publish([message('after-registration')]);
+
+      const received: string[] = [];
+      await transport.subscribe({ group: 'late-group', topics: [topic], handle: async (m) => void received.push(m.id) });
+      await waitFor(() => received.length > 0, 5_000, 'the kept message');
+      await sleep(300);
+      expect(received).toEqual(['after-registration']);
+    } finally {
+      await transport.close();
+      await broker.drop();
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -399,7 +434,8 @@ if (!availability.ok && !process.env.CI) {
         createKafkaTransport({
           brokers: mock.brokers,
           clientId,
-          logLevel: logLevel.NOTHING, // every refused connection during the outage is logged at ERROR
+          // Silent by default: every refused connection during the outage is logged at ERROR.
+          logLevel: process.env.KAFKAJS_LOG ? logLevel.ERROR : logLevel.NOTHING,
           sessionTimeout: 6_000,
           heartbeatInterval: 500,
           rebalanceTimeout: 10_000,

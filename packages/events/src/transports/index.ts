@@ -3,7 +3,7 @@ import { createKafkaTransport } from './kafka';
 import { createPostgresTransport } from './postgres';
 
 export { createKafkaTransport, EVENT_ID_HEADER, EventHandlerError, type KafkaTransportOptions } from './kafka';
-export { createPostgresTransport, queueName, type PostgresTransportOptions } from './postgres';
+export { createPostgresTransport, queueName, type PostgresEventTransport, type PostgresTransportOptions } from './postgres';
 
 export interface TransportConfig {
   EVENT_TRANSPORT: 'kafka' | 'postgres';

@@ -165,16 +165,6 @@ async function subscribeConsumer(
   stopGraceMs: number,
   logger: Pick<Console, 'error'>,
 ): Promise<Subscription> {
-  const consumer: Consumer = kafka.consumer({
-    groupId: group,
-    sessionTimeout: options.sessionTimeout ?? 30_000,
-    heartbeatInterval: options.heartbeatInterval ?? 3_000,
-    rebalanceTimeout: options.rebalanceTimeout ?? 60_000,
-    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-    allowAutoTopicCreation: false,
-    retry,
-  });
-
   // Rejected when stop() gives up waiting for a running handler: eachMessage then fails without
   // resolving the offset, exactly as if the process had died mid-handle.
   let abandon: (reason: Error) => void = () => {};
@@ -183,57 +173,101 @@ async function subscribeConsumer(
   });
   abandoned.catch(() => {});
 
-  consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) {
-      logger.error(`kafka consumer of group ${group} crashed and will not restart`, event.payload.error);
+  let stopped = false;
+  let current: Consumer | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  const eachMessage = async ({ topic, message }: { topic: string; message: KafkaMessage }): Promise<void> => {
+    const handled = Promise.resolve().then(() => handle(toTransportMessage(topic, message)));
+    try {
+      await Promise.race([handled, abandoned]);
+    } catch (error) {
+      handled.catch(() => {}); // an abandoned handler may still fail later; nobody listens then
+      throw new EventHandlerError(`handler failed for ${topic} offset ${message.offset}`, { cause: error });
     }
-  });
+  };
 
-  const joined = new Promise<void>((resolve, reject) => {
-    const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
-      offJoin();
-      offCrash();
-      resolve();
+  /** One kafkajs consumer, resolved once it has joined the group. */
+  const startConsumer = async (): Promise<void> => {
+    if (stopped) return;
+    const consumer = kafka.consumer({
+      groupId: group,
+      sessionTimeout: options.sessionTimeout ?? 30_000,
+      heartbeatInterval: options.heartbeatInterval ?? 3_000,
+      rebalanceTimeout: options.rebalanceTimeout ?? 60_000,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+      allowAutoTopicCreation: false,
+      retry,
     });
-    const offCrash = consumer.on(consumer.events.CRASH, (event) => {
-      if (event.payload.restart) return; // kafkajs rejoins by itself
-      offJoin();
-      offCrash();
-      reject(event.payload.error);
-    });
-  });
-  joined.catch(() => {});
-
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const handled = Promise.resolve().then(() => handle(toTransportMessage(topic, message)));
-        try {
-          await Promise.race([handled, abandoned]);
-        } catch (error) {
-          handled.catch(() => {}); // an abandoned handler may still fail later; nobody listens then
-          throw error;
+    current = consumer;
+    let joinedOnce = false;
+    const joined = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joinedOnce = true;
+        resolve();
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        if (event.payload.restart) return; // kafkajs rejoins by itself
+        // kafkajs gives up on errors it deems fatal (e.g. the mock's occasional INVALID_REQUEST
+        // during a join); a consumer that silently stops consuming is worse than a restart.
+        if (!joinedOnce) {
+          reject(event.payload.error);
+          return;
         }
-      },
+        logger.error(`kafka consumer of group ${group} crashed; restarting it`, event.payload.error);
+        scheduleRestart();
+      });
     });
-    // Resolve only once this member has joined, so a caller knows it is live (and tests can count
-    // on partitions being assigned).
-    await joined;
-  } catch (error) {
-    await consumer.disconnect().catch(() => {});
-    throw error;
+    joined.catch(() => {});
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await consumer.run({ eachMessage });
+      // Resolve only once this member has joined, so a caller knows it is live (and tests can
+      // count on partitions being assigned).
+      await joined;
+      if (stopped) await consumer.disconnect(); // a restart that raced with stop()
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
+  };
+
+  const startWithRetries = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await startConsumer();
+        return;
+      } catch (error) {
+        if (stopped || attempt >= 3) throw error;
+        logger.error(`kafka consumer of group ${group} failed to start (attempt ${attempt}); retrying`, error);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  };
+
+  function scheduleRestart(): void {
+    if (stopped) return;
+    restartTimer = setTimeout(() => {
+      startWithRetries().catch((error: unknown) => {
+        logger.error(`kafka consumer of group ${group} could not restart; trying again`, error);
+        scheduleRestart();
+      });
+    }, 1_000);
   }
+
+  await startWithRetries();
 
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       stopping ??= (async () => {
+        stopped = true;
+        clearTimeout(restartTimer);
         const timer = setTimeout(() => abandon(new Error('subscription stopped before the handler finished')), stopGraceMs);
         try {
           // Waits for the running eachMessage (or its abandonment), commits resolved offsets, leaves the group.
-          await consumer.disconnect();
+          await current?.disconnect();
         } finally {
           clearTimeout(timer);
         }

@@ -27,15 +27,15 @@
  *   cannot start (its key is active elsewhere) that fetch returns nothing and the member waits one
  *   polling interval, and a job that keeps failing stops its whole queue (every key of that topic
  *   for that group), where Kafka would stop one partition.
- * - A group receives the messages published after its first subscribe() registered its queue
- *   (registrations persist; messages published while no member runs are kept). Unlike Kafka, a new
- *   group does not see older messages.
+ * - A group receives the messages published after its first subscribe() or registerGroup()
+ *   created its queue (registrations persist; messages published while no member runs are kept).
+ *   Unlike Kafka, a new group does not see older messages.
  * - After a crash the job is delivered again once it expired (expireInSeconds, checked every
  *   maintenanceIntervalSeconds). A handler running longer than expireInSeconds is treated the same
  *   way: its result is ignored and the job is delivered again.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
@@ -97,7 +97,17 @@ export function queueName(group: string, topic: string): string {
 // Publishes wake subscriptions of the same process without waiting for their next poll.
 const localWakers = new Map<string, Set<() => void>>();
 
-export function createPostgresTransport(options: PostgresTransportOptions): EventTransport {
+export interface PostgresEventTransport extends EventTransport {
+  readonly kind: 'postgres';
+  /**
+   * Registers a consumer group without consuming: from now on every message of `topics` is kept
+   * for the group until a member subscribes. A group otherwise exists only from its first
+   * subscribe(), so a stack can call this for all its groups before any relay publishes.
+   */
+  registerGroup(group: string, topics: readonly string[]): Promise<void>;
+}
+
+export function createPostgresTransport(options: PostgresTransportOptions): PostgresEventTransport {
   const schema = options.schema ?? 'pgboss';
   const settings: Settings = {
     pollingIntervalMs: options.pollingIntervalMs ?? 500,
@@ -163,7 +173,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Even
     for (const message of messages) {
       const data: JobData = { topic: message.topic, key: message.key, id: message.id, value: message.value };
       for (const queue of queuesByTopic.get(message.topic) ?? []) {
-        jobs.push({ id: randomUUID(), name: queue, data, singletonKey: message.key });
+        jobs.push({ id: timeOrderedUuid(), name: queue, data, singletonKey: message.key });
       }
     }
     // No subscribed group: like Kafka with no consumer group yet, except nothing is retained.
@@ -196,6 +206,11 @@ export function createPostgresTransport(options: PostgresTransportOptions): Even
       return run;
     },
 
+    async registerGroup(group, topics) {
+      if (closed) throw new Error('postgres transport is closed');
+      await registerGroupQueues(await ready(), group, topics, settings);
+    },
+
     async subscribe(subscribeOptions) {
       if (closed) throw new Error('postgres transport is closed');
       const boss = await ready();
@@ -222,18 +237,14 @@ export function createPostgresTransport(options: PostgresTransportOptions): Even
   };
 }
 
-async function startSubscription(
-  boss: PgBoss,
-  { group, topics, handle }: SubscribeOptions,
-  settings: Settings,
-  wakeKey: (queue: string) => string,
-): Promise<Subscription> {
-  const consumers: QueueConsumer[] = [];
+/** Creates the group's queues (idempotently) and subscribes them to their topics; returns the queue names. */
+async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly string[], settings: Settings): Promise<string[]> {
+  const names: string[] = [];
   for (const topic of new Set(topics)) {
     const name = queueName(group, topic);
     const queue: PgBoss.Queue = {
       name,
-      policy: 'standard',
+      policy: 'singleton',
       retryLimit: RETRY_FOREVER,
       // Zero delay keeps a failed job the oldest eligible one, so nothing of its key overtakes it;
       // the backoff happens in QueueConsumer instead.
@@ -242,11 +253,22 @@ async function startSubscription(
       expireInSeconds: settings.expireInSeconds,
     };
     if (!(await boss.getQueue(name))) await createQueue(boss, queue);
-    // Applies this member's settings to the jobs inserted from now on.
+    // Applies these settings to the jobs inserted from now on.
     await boss.updateQueue(name, queue);
     await boss.subscribe(topic, name);
-    consumers.push(new QueueConsumer(boss, name, handle, settings, wakeKey(name)));
+    names.push(name);
   }
+  return names;
+}
+
+async function startSubscription(
+  boss: PgBoss,
+  { group, topics, handle }: SubscribeOptions,
+  settings: Settings,
+  wakeKey: (queue: string) => string,
+): Promise<Subscription> {
+  const queues = await registerGroupQueues(boss, group, topics, settings);
+  const consumers = queues.map((name) => new QueueConsumer(boss, name, handle, settings, wakeKey(name)));
   for (const consumer of consumers) consumer.start();
 
   let stopping: Promise<void> | undefined;
