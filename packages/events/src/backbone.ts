@@ -2,6 +2,8 @@ import { createOutbox, type Outbox } from './outbox';
 import { startOutboxRelay, type OutboxRelay, type RelayLogger } from './relay';
 import { createTransport, type TransportConfig } from './transports';
 import type { EventTransport } from './transport';
+import type { PostgresEventTransport } from './transports/postgres';
+import { CONSUMER_GROUPS } from './subscriptions';
 
 export interface EventBackboneConfig extends TransportConfig {
   OUTBOX_POLL_INTERVAL_MS: number;
@@ -16,14 +18,22 @@ export interface EventBackbone {
 }
 
 /** A service's link to the event stream: its outbox, the relay that drains it, and the transport. */
-export function startEventBackbone(options: {
+export async function startEventBackbone(options: {
   service: string;
   /** The service's own database, which holds its outbox. */
   databaseUrl: string;
   config: EventBackboneConfig;
   logger: RelayLogger;
-}): EventBackbone {
+}): Promise<EventBackbone> {
   const transport = createTransport(options.config, options.service);
+  if (transport.kind === 'postgres') {
+    try {
+      for (const [group, topics] of Object.entries(CONSUMER_GROUPS)) await (transport as PostgresEventTransport).registerGroup(group, topics);
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+  }
   const relay = startOutboxRelay({
     connectionString: options.databaseUrl,
     transport,

@@ -7,3 +7,4 @@ export * from './sql';
 export * from './topics';
 export * from './transport';
 export * from './backbone';
+export * from './subscriptions';

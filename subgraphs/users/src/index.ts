@@ -36,7 +36,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     signingKey: JSON.parse(config.AUTH_SIGNING_KEY) as Record<string, unknown>,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
-  const events = startEventBackbone({ service: 'users', databaseUrl: config.USERS_DATABASE_URL, config, logger });
+  const events = await startEventBackbone({ service: 'users', databaseUrl: config.USERS_DATABASE_URL, config, logger });
   const accounts = new Accounts(db, issuer, events.outbox, { refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
   // The users service trusts its own keys directly; other subgraphs fetch them from JWKS_PATH.
   const verifier = createTokenVerifier({ ...tokenSettings, jwks: issuer.jwks() });

@@ -1,0 +1,10 @@
+import type { Topic } from './topics';
+
+/**
+ * Which consumer group (one per consuming service) reads which topics. Kafka keeps every message
+ * for groups that appear later; the Postgres transport keeps a group's messages only once the group
+ * exists. So every service registers all groups here at start-up, before its relay publishes, and
+ * no event is lost to a consumer that has not started yet. A service that starts consuming adds
+ * its entry here.
+ */
+export const CONSUMER_GROUPS: Readonly<Record<string, readonly Topic[]>> = {};
