@@ -17,6 +17,7 @@
  * - A new group starts from the earliest retained offset, so messages published before a group's
  *   first subscription are delivered to it.
  */
+import { subscriptionRegistry } from './subscriptions';
 import { Kafka, Partitioners, logLevel as LogLevel, type Consumer, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 
@@ -103,7 +104,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
 
   // One publish at a time: two concurrent sends could be retried in either order.
   let publishTail: Promise<unknown> = Promise.resolve();
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = subscriptionRegistry();
   let closed = false;
 
   async function send(messages: readonly TransportMessage[]): Promise<void> {
@@ -137,20 +138,13 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     async subscribe(subscribeOptions) {
       if (closed) throw new Error('kafka transport is closed');
       const subscription = await subscribeConsumer(kafka, subscribeOptions, options, retry, stopGraceMs, logger);
-      const tracked: Subscription = {
-        async stop() {
-          subscriptions.delete(tracked);
-          await subscription.stop();
-        },
-      };
-      subscriptions.add(tracked);
-      return tracked;
+      return subscriptions.track(subscription);
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      await subscriptions.stopAll();
       await publishTail;
       await producer.disconnect();
     },

@@ -35,6 +35,7 @@
  *   way: its result is ignored and the job is delivered again.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
  */
+import { subscriptionRegistry } from './subscriptions';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
@@ -156,7 +157,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   };
 
   let publishTail: Promise<unknown> = Promise.resolve();
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = subscriptionRegistry();
   let closed = false;
 
   async function insert(messages: readonly TransportMessage[]): Promise<string[]> {
@@ -215,20 +216,13 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
       if (closed) throw new Error('postgres transport is closed');
       const boss = await ready();
       const subscription = await startSubscription(boss, subscribeOptions, settings, wakeKey);
-      const tracked: Subscription = {
-        async stop() {
-          subscriptions.delete(tracked);
-          await subscription.stop();
-        },
-      };
-      subscriptions.add(tracked);
-      return tracked;
+      return subscriptions.track(subscription);
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      await subscriptions.stopAll();
       await publishTail;
       const boss = await booting?.catch(() => undefined);
       await boss?.stop({ graceful: false, close: false });
