@@ -3,9 +3,13 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { SUBGRAPHS, subgraphPortVariable } from '@bazaar/router';
+import { databaseUrlVariable } from '../src/environment';
 import { findFreePort } from '@bazaar/database';
-import { GraphQLClient } from '@bazaar/testing';
+import { createEmptyDatabase, GraphQLClient } from '@bazaar/testing';
 import { REPO_ROOT } from '../src/paths';
 
 /** Starts the launcher exactly as `npm start` does, as a process of its own. */
@@ -92,6 +96,36 @@ describe('the dev stack (npm start)', () => {
     expect(await stopGracefully(second.child, second.exited)).toBe(0);
     expect(secondPids!.split(',').map((pid) => Number(pid.trim())).filter(isAlive)).toEqual([]);
   }, 180_000);
+
+  it('uses external databases when given their URLs, and starts no embedded Postgres', async () => {
+    const adminUrl = inject('postgresAdminUrl');
+    const external = await Promise.all(SUBGRAPHS.map(({ name }) => createEmptyDatabase(adminUrl, `external_${name}`)));
+    const broker = await createEmptyDatabase(adminUrl, 'external_events');
+    cleanup.push(async () => {
+      for (const database of [...external, broker]) await database.drop();
+    });
+    const dataDir = path.join(tmpdir(), `bazaar-external-${Date.now()}`);
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const launcher = launch({
+      BAZAAR_DATA_DIR: dataDir,
+      ROUTER_PORT: String(await findFreePort()),
+      ...Object.fromEntries(await Promise.all(SUBGRAPHS.map(async ({ name }) => [subgraphPortVariable(name), String(await findFreePort())]))),
+      ...Object.fromEntries(SUBGRAPHS.map(({ name }, index) => [databaseUrlVariable(name), external[index]!.url])),
+      EVENTS_DATABASE_URL: broker.url,
+      SEED_DEMO_DATA: 'false',
+    });
+    const [, routerUrl] = await launcher.waitFor(/Book Bazaar is running: (\S+)/);
+    const client = new GraphQLClient(routerUrl!);
+    await client.data(`mutation { signUp(input: { email: "external@example.com", password: "a long password", displayName: "Ext" }) { user { id } } }`);
+    const users = new pg.Pool({ connectionString: external[SUBGRAPHS.findIndex(({ name }) => name === 'users')]!.url });
+    try {
+      expect((await users.query('SELECT email FROM users')).rows).toEqual([{ email: 'external@example.com' }]);
+    } finally {
+      await users.end();
+    }
+    expect(existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+    expect(await stopGracefully(launcher.child, launcher.exited)).toBe(0);
+  }, 120_000);
 
   it('names the port and the variable that moves it when a port is taken', async () => {
     const blocker: Server = createServer();
