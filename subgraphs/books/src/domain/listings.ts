@@ -1,0 +1,229 @@
+import { conflict, forbidden, hasRole, notFound, parseInput, requireRole, type AuthState, type Viewer } from '@bazaar/service';
+import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged, type Outbox } from '@bazaar/events';
+import { z } from 'zod';
+import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
+import { decodeCursor, encodeCursor } from './cursor';
+import { refreshOffers, statusFor } from './offers';
+import { createListingInput, isUuid, pageSize, restockListingInput, updateListingInput } from './rules';
+import type { ListingConnectionModel } from './types';
+
+export type ListingSort = 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST';
+type StockReason = z.infer<typeof ListingStockChanged.data>['reason'];
+
+const money = (listing: Listing) => ({ amount: listing.priceAmount, currency: listing.currency });
+
+/** Sellers' offers: creation, changes by their seller (or an admin), and the pages that list them. */
+export class Listings {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** The signed-in seller offers copies of a book. */
+  async createListing(auth: AuthState, rawInput: unknown): Promise<Listing> {
+    const viewer = requireRole(auth, 'SELLER');
+    const input = parseInput(createListingInput, rawInput);
+    if (!isUuid(input.bookId)) throw notFound('No book with this id.', { id: input.bookId });
+    return this.db.$transaction(async (tx) => {
+      const book = await tx.book.findUnique({ where: { id: input.bookId }, select: { id: true } });
+      if (!book) throw notFound('No book with this id.', { id: input.bookId });
+      const listing = await tx.listing.create({
+        data: {
+          bookId: book.id,
+          sellerId: viewer.id,
+          condition: input.condition,
+          priceAmount: input.price.amount,
+          currency: input.price.currency,
+          quantity: input.quantity,
+          status: input.quantity > 0 ? 'ACTIVE' : 'SOLD_OUT',
+        },
+      });
+      await refreshOffers(tx, [book.id]);
+      await this.outbox.add(tx, {
+        definition: ListingCreated,
+        key: listing.id,
+        data: {
+          listingId: listing.id,
+          bookId: listing.bookId,
+          sellerId: listing.sellerId,
+          condition: listing.condition,
+          price: money(listing),
+          quantity: listing.quantity,
+          status: listing.status,
+        },
+      });
+      return listing;
+    });
+  }
+
+  async updateListing(viewer: Viewer, rawInput: unknown): Promise<Listing> {
+    const input = parseInput(updateListingInput, rawInput);
+    return this.change(viewer, input.id, async (tx, listing) => {
+      const quantity = input.quantity ?? listing.quantity;
+      const data: Prisma.ListingUpdateInput = {
+        ...(input.condition !== undefined && { condition: input.condition as ListingCondition }),
+        ...(input.price !== undefined && { priceAmount: input.price.amount, currency: input.price.currency }),
+        quantity,
+        status: statusFor(listing.status, quantity),
+      };
+      const updated = await tx.listing.update({ where: { id: listing.id }, data });
+      if (updated.priceAmount !== listing.priceAmount || updated.currency !== listing.currency) {
+        await this.outbox.add(tx, {
+          definition: ListingPriceChanged,
+          key: listing.id,
+          data: { listingId: listing.id, bookId: listing.bookId, sellerId: listing.sellerId, price: money(updated), previousPrice: money(listing) },
+        });
+      }
+      await this.stockChanged(tx, listing, updated, 'UPDATED');
+      return updated;
+    });
+  }
+
+  async pauseListing(viewer: Viewer, id: string): Promise<Listing> {
+    return this.change(viewer, id, async (tx, listing) => {
+      if (listing.status === 'PAUSED') return listing;
+      const updated = await tx.listing.update({ where: { id }, data: { status: 'PAUSED' } });
+      await this.stockChanged(tx, listing, updated, 'PAUSED');
+      return updated;
+    });
+  }
+
+  async resumeListing(viewer: Viewer, id: string): Promise<Listing> {
+    return this.change(viewer, id, async (tx, listing) => {
+      if (listing.status !== 'PAUSED') return listing;
+      const updated = await tx.listing.update({ where: { id }, data: { status: listing.quantity > 0 ? 'ACTIVE' : 'SOLD_OUT' } });
+      await this.stockChanged(tx, listing, updated, 'RESUMED');
+      return updated;
+    });
+  }
+
+  async restockListing(viewer: Viewer, rawInput: unknown): Promise<Listing> {
+    const input = parseInput(restockListingInput, rawInput);
+    return this.change(viewer, input.id, async (tx, listing) => {
+      const quantity = listing.quantity + input.quantity;
+      const updated = await tx.listing.update({ where: { id: listing.id }, data: { quantity, status: statusFor(listing.status, quantity) } });
+      await this.stockChanged(tx, listing, updated, 'RESTOCKED');
+      return updated;
+    });
+  }
+
+  async removeListing(viewer: Viewer, id: string): Promise<Listing> {
+    return this.change(viewer, id, async (tx, listing) => {
+      const updated = await tx.listing.update({ where: { id }, data: { status: 'REMOVED' } });
+      await this.outbox.add(tx, {
+        definition: ListingRemoved,
+        key: listing.id,
+        data: { listingId: listing.id, bookId: listing.bookId, sellerId: listing.sellerId, removedBy: viewer.id },
+      });
+      return updated;
+    });
+  }
+
+  findMany(ids: readonly string[]): Promise<Listing[]> {
+    return this.db.listing.findMany({ where: { id: { in: ids.filter(isUuid) } } });
+  }
+
+  /** A book's offers on sale. */
+  async ofBook(
+    bookId: string,
+    args: { first?: number | null; after?: string | null; condition?: ListingCondition | null; sort?: ListingSort | null },
+  ): Promise<ListingConnectionModel> {
+    const where: Prisma.ListingWhereInput = { bookId, status: 'ACTIVE', ...(args.condition && { condition: args.condition }) };
+    return this.page(where, args.sort ?? 'PRICE_ASC', args.first, args.after);
+  }
+
+  /** A seller's listings: ACTIVE ones for everyone, all but REMOVED for the seller and admins. */
+  async ofSeller(viewer: Viewer | null, sellerId: string, args: { first?: number | null; after?: string | null }): Promise<ListingConnectionModel> {
+    const own = viewer !== null && (viewer.id === sellerId || hasRole(viewer, 'ADMIN'));
+    const where: Prisma.ListingWhereInput = isUuid(sellerId)
+      ? { sellerId, status: own ? { not: 'REMOVED' } : 'ACTIVE' }
+      : { id: { in: [] } };
+    return this.page(where, 'NEWEST', args.first, args.after);
+  }
+
+  /** Keyset pages over listings (sort key + id), so pages never skip or repeat. */
+  private async page(
+    where: Prisma.ListingWhereInput,
+    sort: ListingSort,
+    rawFirst: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<ListingConnectionModel> {
+    const first = parseInput(z.object({ first: pageSize }), { first: rawFirst ?? 20 }).first;
+    const position = decodeCursor(after, `listing:${sort}`);
+    let keyset: Prisma.ListingWhereInput = {};
+    if (position) {
+      if (sort === 'NEWEST') {
+        const at = new Date(String(position.key));
+        keyset = { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: position.id } }] };
+      } else {
+        const amount = Number(position.key);
+        keyset = {
+          OR: [
+            { priceAmount: sort === 'PRICE_ASC' ? { gt: amount } : { lt: amount } },
+            { priceAmount: amount, id: { gt: position.id } },
+          ],
+        };
+      }
+    }
+    const orderBy: Prisma.ListingOrderByWithRelationInput[] =
+      sort === 'NEWEST'
+        ? [{ createdAt: 'desc' }, { id: 'desc' }]
+        : [{ priceAmount: sort === 'PRICE_ASC' ? 'asc' : 'desc' }, { id: 'asc' }];
+    const rows = await this.db.listing.findMany({ where: { AND: [where, keyset] }, orderBy, take: first + 1 });
+    const nodes = rows.slice(0, first);
+    const edges = nodes.map((node) => ({
+      cursor: encodeCursor(`listing:${sort}`, sort === 'NEWEST' ? node.createdAt.toISOString() : node.priceAmount, node.id),
+      node,
+    }));
+    let count: Promise<number> | undefined;
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > first,
+        hasPreviousPage: position !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: () => (count ??= this.db.listing.count({ where })),
+    };
+  }
+
+  /**
+   * Runs one change to a listing in a transaction holding its row lock, after checking that it
+   * exists, is not removed, and belongs to the viewer (or the viewer is an admin). The book's offer
+   * columns are refreshed in the same transaction.
+   */
+  private async change(
+    viewer: Viewer,
+    id: string,
+    apply: (tx: Prisma.TransactionClient, listing: Listing) => Promise<Listing>,
+  ): Promise<Listing> {
+    if (!isUuid(id)) throw notFound('No listing with this id.', { id });
+    return this.db.$transaction(async (tx) => {
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM listings WHERE id = ${id}::uuid FOR UPDATE`;
+      if (!locked) throw notFound('No listing with this id.', { id });
+      const listing = await tx.listing.findUniqueOrThrow({ where: { id } });
+      if (listing.sellerId !== viewer.id && !hasRole(viewer, 'ADMIN')) throw forbidden('Only the listing\'s seller or an admin can change it.');
+      if (listing.status === 'REMOVED') throw conflict('This listing was removed and can no longer change.', { id });
+      const updated = await apply(tx, listing);
+      if (updated !== listing) await refreshOffers(tx, [listing.bookId]);
+      return updated;
+    });
+  }
+
+  private async stockChanged(tx: Prisma.TransactionClient, before: Listing, after: Listing, reason: StockReason): Promise<void> {
+    if (before.quantity === after.quantity && before.status === after.status) return;
+    await this.outbox.add(tx, {
+      definition: ListingStockChanged,
+      key: after.id,
+      data: {
+        listingId: after.id,
+        bookId: after.bookId,
+        quantity: after.quantity,
+        previousQuantity: before.quantity,
+        status: after.status,
+        reason,
+      },
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import type { Book, Listing } from '../generated/prisma/client';
+
+/** A user as this subgraph knows one: by id only (the users subgraph resolves the rest). */
+export interface UserReference {
+  __typename?: 'User';
+  id: string;
+}
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface FacetCountModel {
+  value: string;
+  count: number;
+}
+
+export interface BookFacetsModel {
+  genres: FacetCountModel[];
+  languages: FacetCountModel[];
+  conditions: FacetCountModel[];
+  price: { min: MoneyModel; max: MoneyModel } | null;
+}
+
+export interface MoneyModel {
+  amount: number;
+  currency: string;
+}
+
+/** A page of search results; the count and facets are computed only when asked for. */
+export interface BookConnectionModel {
+  edges: { cursor: string; node: Book }[];
+  pageInfo: PageInfoModel;
+  totalCount(): Promise<number>;
+  facets(): Promise<BookFacetsModel>;
+}
+
+export interface ListingConnectionModel {
+  edges: { cursor: string; node: Listing }[];
+  pageInfo: PageInfoModel;
+  totalCount(): Promise<number>;
+}

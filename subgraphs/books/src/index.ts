@@ -1,0 +1,88 @@
+import DataLoader from 'dataloader';
+import { startEventBackbone } from '@bazaar/events';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { createLogger, createTokenVerifier, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loadBooksConfig, type BooksConfig } from './config';
+import { Catalog } from './domain/catalog';
+import { Listings } from './domain/listings';
+import { seedDemoCatalog } from './domain/seed';
+import { PrismaClient, type Author, type Book, type Listing } from './generated/prisma/client';
+import { resolvers } from './resolvers';
+import type { BooksContext } from './context';
+
+export { loadBooksConfig, type BooksConfig } from './config';
+
+export const service: ServiceModule<BooksConfig> = {
+  loadConfig: (env) => loadBooksConfig(env),
+  start: (config) => startBooksService(config),
+};
+
+/** Hooks for tests only; production code never passes them. */
+export interface BooksServiceInternals {
+  /** Called with every SQL statement Prisma sends (the batching test counts them). */
+  onQuery?: (sql: string) => void;
+}
+
+/** Builds a Prisma client for the books database (query events on when someone listens). */
+export function createBooksDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
+  db.$on('query', (event) => onQuery(event.query));
+  return db;
+}
+
+/** The books subgraph's composition root: config in, running service out. */
+export async function startBooksService(config: BooksConfig, internals: BooksServiceInternals = {}): Promise<RunningService> {
+  const logger = createLogger({ service: 'books', level: config.LOG_LEVEL });
+  const db = createBooksDb(config.BOOKS_DATABASE_URL, internals.onQuery);
+  const events = await startEventBackbone({ service: 'books', databaseUrl: config.BOOKS_DATABASE_URL, config, logger });
+  const catalog = new Catalog(db, events.outbox);
+  const listings = new Listings(db, events.outbox);
+  const jwks = config.AUTH_JWKS ? (JSON.parse(config.AUTH_JWKS) as { keys: [] }) : undefined;
+  const verifier = createTokenVerifier({ issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL, jwks });
+
+  try {
+    if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
+      const seeded = await seedDemoCatalog(db, { size: config.DEMO_CATALOG_SIZE });
+      if (seeded.books > 0) logger.info(seeded, 'demo catalog seeded');
+    }
+    return await startSubgraph<BooksContext>({
+      name: 'books',
+      schemaPath: new URL('./schema.graphql', import.meta.url),
+      resolvers,
+      host: config.HOST,
+      port: config.BOOKS_PORT,
+      environment: config.NODE_ENV,
+      logger,
+      verifier,
+      createContext: (base) => ({
+        ...base,
+        catalog,
+        listings,
+        booksById: new DataLoader<string, Book | null>(async (ids) => {
+          const books = new Map((await catalog.findMany(ids)).map((book) => [book.id, book]));
+          return ids.map((id) => books.get(id) ?? null);
+        }),
+        listingsById: new DataLoader<string, Listing | null>(async (ids) => {
+          const found = new Map((await listings.findMany(ids)).map((listing) => [listing.id, listing]));
+          return ids.map((id) => found.get(id) ?? null);
+        }),
+        authorsByBookId: new DataLoader<string, Author[]>(async (ids) => {
+          const authors = await catalog.authorsOf(ids);
+          return ids.map((id) => authors.get(id) ?? []);
+        }),
+      }),
+      checkReadiness: async () => {
+        await db.$queryRaw`SELECT 1`;
+      },
+      onShutdown: async () => {
+        await events.stop();
+        await db.$disconnect();
+      },
+    });
+  } catch (error) {
+    await events.stop();
+    await db.$disconnect();
+    throw error;
+  }
+}
