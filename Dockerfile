@@ -27,9 +27,13 @@ COPY packages/devstack/package.json packages/devstack/
 COPY packages/events/package.json packages/events/
 COPY packages/service/package.json packages/service/
 COPY packages/testing/package.json packages/testing/
+COPY examples/client/package.json examples/client/
 COPY router/package.json router/
 COPY subgraphs/books/package.json subgraphs/books/
+COPY subgraphs/cart/package.json subgraphs/cart/
+COPY subgraphs/reviews/package.json subgraphs/reviews/
 COPY subgraphs/users/package.json subgraphs/users/
+COPY subgraphs/wishlist/package.json subgraphs/wishlist/
 
 # --ignore-scripts: the root postinstall (generation) needs the sources, which are not here yet,
 # and nothing else needs its install script at run time (Prisma's native engines are not used:

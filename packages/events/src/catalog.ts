@@ -118,6 +118,94 @@ export const ListingRemoved = defineEvent({
   data: z.object({ listingId: id, bookId: id, sellerId: id, removedBy: id }),
 });
 
+// --- Reviews (reviews subgraph) ---
+
+const rating = z.number().int().min(1).max(5);
+
+/** A user reviewed a book. */
+export const ReviewWritten = defineEvent({
+  type: 'ReviewWritten',
+  version: 1,
+  topic: TOPICS.reviews,
+  data: z.object({
+    reviewId: id,
+    bookId: id,
+    authorId: id,
+    rating,
+    verifiedPurchase: z.boolean(),
+    createdAt: instant,
+  }),
+});
+
+/** A review's rating, title or body changed; `changedFields` names what changed. */
+export const ReviewEdited = defineEvent({
+  type: 'ReviewEdited',
+  version: 1,
+  topic: TOPICS.reviews,
+  data: z.object({
+    reviewId: id,
+    bookId: id,
+    authorId: id,
+    rating,
+    previousRating: rating,
+    changedFields: z.array(z.string()),
+  }),
+});
+
+/** A review was deleted by its author or an admin. */
+export const ReviewDeleted = defineEvent({
+  type: 'ReviewDeleted',
+  version: 1,
+  topic: TOPICS.reviews,
+  data: z.object({ reviewId: id, bookId: id, authorId: id, rating, deletedBy: id }),
+});
+
+// --- Orders (orders subgraph) ---
+
+/** An order reached its buyer. Reviews marks the buyer's reviews of its books as verified purchases. */
+export const OrderDelivered = defineEvent({
+  type: 'OrderDelivered',
+  version: 1,
+  topic: TOPICS.orders,
+  data: z.object({
+    orderId: id,
+    buyerId: id,
+    deliveredAt: instant,
+    lines: z.array(z.object({ listingId: id, bookId: id, quantity: z.number().int().min(1) })).min(1),
+  }),
+});
+
+/** An order was paid (lines shaped as in OrderDelivered): the cart drops the bought quantities. */
+export const OrderPaid = defineEvent({
+  type: 'OrderPaid',
+  version: 1,
+  topic: TOPICS.orders,
+  data: z.object({
+    orderId: id,
+    buyerId: id,
+    paidAt: instant,
+    lines: z.array(z.object({ listingId: id, bookId: id, quantity: z.number().int().min(1) })).min(1),
+  }),
+});
+
+// --- Wishlist ---
+
+/** A listing of a wished book appeared at, or dropped to, the wisher's target price or below. */
+export const WishlistPriceAlert = defineEvent({
+  type: 'WishlistPriceAlert',
+  version: 1,
+  topic: TOPICS.wishlist,
+  data: z.object({
+    notificationId: id,
+    userId: id,
+    bookId: id,
+    listingId: id,
+    price: money,
+    targetPrice: money,
+    alertedAt: instant,
+  }),
+});
+
 /** Every event the marketplace publishes; a consumer looks definitions up here by type and version. */
 export const EVENT_CATALOG: readonly EventDefinition[] = [
   UserRegistered,
@@ -128,6 +216,12 @@ export const EVENT_CATALOG: readonly EventDefinition[] = [
   ListingPriceChanged,
   ListingStockChanged,
   ListingRemoved,
+  ReviewWritten,
+  ReviewEdited,
+  ReviewDeleted,
+  OrderDelivered,
+  OrderPaid,
+  WishlistPriceAlert,
 ];
 
 export function findEventDefinition(type: string, version: number): EventDefinition | undefined {

@@ -1,4 +1,4 @@
-import type { Topic } from './topics';
+import { TOPICS, type Topic } from './topics';
 
 /**
  * Which consumer group (one per consuming service) reads which topics. Kafka keeps every message
@@ -7,4 +7,8 @@ import type { Topic } from './topics';
  * no event is lost to a consumer that has not started yet. A service that starts consuming adds
  * its entry here.
  */
-export const CONSUMER_GROUPS: Readonly<Record<string, readonly Topic[]>> = {};
+export const CONSUMER_GROUPS: Readonly<Record<string, readonly Topic[]>> = {
+  reviews: [TOPICS.catalog, TOPICS.orders],
+  cart: [TOPICS.catalog, TOPICS.inventory, TOPICS.orders],
+  wishlist: [TOPICS.catalog, TOPICS.inventory],
+};

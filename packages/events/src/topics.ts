@@ -6,6 +6,7 @@ export const TOPICS = {
   orders: 'bazaar.orders',
   payments: 'bazaar.payments',
   reviews: 'bazaar.reviews',
+  wishlist: 'bazaar.wishlist',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];

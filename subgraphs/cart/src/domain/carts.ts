@@ -1,0 +1,222 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { badUserInput, forbidden, notFound, parseInput, requireViewer, viewerOrNull, type AuthState, type Viewer } from '@bazaar/service';
+import type { ListingProjection, Prisma, PrismaClient } from '../generated/prisma/client';
+import {
+  addToCartInput,
+  availableQuantity,
+  clearCartInput,
+  currentPrice,
+  MAX_CART_LINES,
+  MAX_LINE_QUANTITY,
+  mergeGuestCartInput,
+  removeFromCartInput,
+  updateCartItemInput,
+} from './rules';
+import type { CartModel } from './types';
+
+type Tx = Prisma.TransactionClient;
+
+/** Guest cart tokens: 256 random bits; only their SHA-256 is stored. */
+const GUEST_TOKEN_PREFIX = 'gct_';
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const NO_GUEST_CART = 'No guest cart with this token.';
+
+const emptyCart = (): CartModel => ({ id: null, updatedAt: null, items: [] });
+
+/** Shopping carts of users and guests: the rules, in one transaction per change. */
+export class Carts {
+  constructor(private readonly db: PrismaClient) {}
+
+  /** The user's cart; empty when they never added anything. */
+  async ofUser(userId: string): Promise<CartModel> {
+    return (await this.load({ ownerId: userId })) ?? emptyCart();
+  }
+
+  /** A guest cart by its token, or null. */
+  guestCart(token: string): Promise<CartModel | null> {
+    return this.load({ tokenHash: hashToken(token) });
+  }
+
+  async createGuestCart(): Promise<{ guestCartToken: string; cart: CartModel }> {
+    const guestCartToken = GUEST_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const cart = await this.db.cart.create({ data: { tokenHash: hashToken(guestCartToken) }, include: { items: true } });
+    return { guestCartToken, cart };
+  }
+
+  /** Adds copies of a listing to the viewer's (or the guest's) cart, to its existing line if any. */
+  async add(auth: AuthState, rawInput: unknown): Promise<CartModel> {
+    const input = parseInput(addToCartInput, rawInput);
+    const viewer = input.guestCartToken ? viewerOrNull(auth) : requireViewer(auth);
+    return this.change(auth, input.guestCartToken, async (tx, cartId) => {
+      const listing = await this.buyableListing(tx, input.listingId, viewer);
+      const existing = await tx.cartItem.findUnique({ where: { cartId_listingId: { cartId, listingId: listing.id } } });
+      const wanted = (existing?.quantity ?? 0) + input.quantity;
+      checkStock(listing, wanted, existing?.quantity ?? 0);
+      const price = { amount: listing.priceAmount!, currency: listing.currency! };
+      if (existing) {
+        await tx.cartItem.update({
+          where: { id: existing.id },
+          data: { quantity: wanted, acceptedAmount: price.amount, acceptedCurrency: price.currency },
+        });
+      } else {
+        if ((await tx.cartItem.count({ where: { cartId } })) >= MAX_CART_LINES) {
+          throw badUserInput(`A cart holds at most ${MAX_CART_LINES} different listings.`, {
+            fields: [{ field: 'listingId', message: 'the cart is full' }],
+          });
+        }
+        await tx.cartItem.create({
+          data: { cartId, listingId: listing.id, quantity: wanted, acceptedAmount: price.amount, acceptedCurrency: price.currency },
+        });
+      }
+    });
+  }
+
+  /** Sets a line's quantity; the buyer accepts the current price with it. */
+  async update(auth: AuthState, rawInput: unknown): Promise<CartModel> {
+    const input = parseInput(updateCartItemInput, rawInput);
+    if (!input.guestCartToken) requireViewer(auth);
+    return this.change(auth, input.guestCartToken, async (tx, cartId) => {
+      const existing = await tx.cartItem.findUnique({ where: { cartId_listingId: { cartId, listingId: input.listingId } } });
+      if (!existing) throw notFound('This listing is not in the cart.', { listingId: input.listingId });
+      const listing = await tx.listingProjection.findUnique({ where: { id: input.listingId } });
+      checkStock(listing, input.quantity, existing.quantity);
+      const price = currentPrice(existing, listing);
+      await tx.cartItem.update({
+        where: { id: existing.id },
+        data: { quantity: input.quantity, acceptedAmount: price.amount, acceptedCurrency: price.currency },
+      });
+    });
+  }
+
+  async remove(auth: AuthState, rawInput: unknown): Promise<CartModel> {
+    const input = parseInput(removeFromCartInput, rawInput);
+    if (!input.guestCartToken) requireViewer(auth);
+    return this.change(auth, input.guestCartToken, async (tx, cartId) => {
+      await tx.cartItem.deleteMany({ where: { cartId, listingId: input.listingId } });
+    });
+  }
+
+  async clear(auth: AuthState, rawInput: unknown): Promise<CartModel> {
+    const input = parseInput(clearCartInput, rawInput);
+    if (!input?.guestCartToken) requireViewer(auth);
+    return this.change(auth, input?.guestCartToken, async (tx, cartId) => {
+      await tx.cartItem.deleteMany({ where: { cartId } });
+    });
+  }
+
+  /**
+   * Folds a guest cart into the signed-in user's cart: quantities of one listing add up, capped at
+   * the copies on sale (and the per-line maximum); lines nobody can buy now and the user's own
+   * listings are dropped. The guest cart is deleted, so its token stops working.
+   */
+  async merge(auth: AuthState, rawInput: unknown): Promise<CartModel> {
+    const viewer = requireViewer(auth);
+    const input = parseInput(mergeGuestCartInput, rawInput);
+    return this.change(auth, undefined, async (tx, cartId) => {
+      const [guest] = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM carts WHERE token_hash = ${hashToken(input.guestCartToken)} FOR UPDATE`;
+      if (!guest) throw notFound(NO_GUEST_CART);
+      const guestItems = await tx.cartItem.findMany({ where: { cartId: guest.id }, orderBy: { addedAt: 'asc' } });
+      const listings = await listingMap(tx, guestItems.map(({ listingId }) => listingId));
+      const mine = new Map((await tx.cartItem.findMany({ where: { cartId } })).map((item) => [item.listingId, item]));
+      for (const item of guestItems) {
+        const listing = listings.get(item.listingId);
+        const available = availableQuantity(listing);
+        if (!listing || available === 0 || listing.sellerId === viewer.id) continue;
+        const existing = mine.get(item.listingId);
+        const quantity = Math.min((existing?.quantity ?? 0) + item.quantity, available, MAX_LINE_QUANTITY);
+        if (existing) {
+          if (quantity > existing.quantity) await tx.cartItem.update({ where: { id: existing.id }, data: { quantity } });
+        } else if (mine.size < MAX_CART_LINES) {
+          const created = await tx.cartItem.create({
+            data: {
+              cartId,
+              listingId: item.listingId,
+              quantity,
+              acceptedAmount: item.acceptedAmount,
+              acceptedCurrency: item.acceptedCurrency,
+              addedAt: item.addedAt,
+            },
+          });
+          mine.set(created.listingId, created);
+        }
+      }
+      await tx.cart.delete({ where: { id: guest.id } });
+    });
+  }
+
+  /** The listings of the cart's projection, for the lines' prices, stock and problems. */
+  listings(ids: readonly string[]): Promise<ListingProjection[]> {
+    return this.db.listingProjection.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  private async load(where: { ownerId: string } | { tokenHash: string }): Promise<CartModel | null> {
+    return this.db.cart.findUnique({ where, include: { items: { orderBy: [{ addedAt: 'asc' }, { id: 'asc' }] } } });
+  }
+
+  /**
+   * Runs one change on a cart in a transaction that holds the cart's row lock: the guest cart of
+   * `guestCartToken`, else the viewer's cart (created on first use). Returns the cart afterwards.
+   */
+  private async change(auth: AuthState, guestCartToken: string | null | undefined, work: (tx: Tx, cartId: string) => Promise<void>): Promise<CartModel> {
+    const cartId = await this.db.$transaction(async (tx) => {
+      let id: string;
+      if (guestCartToken) {
+        const [guest] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM carts WHERE token_hash = ${hashToken(guestCartToken)} FOR UPDATE`;
+        if (!guest) throw notFound(NO_GUEST_CART);
+        id = guest.id;
+      } else {
+        const viewer = requireViewer(auth);
+        // Creates the user's cart on first use; the upsert also takes the row lock.
+        const [own] = await tx.$queryRaw<{ id: string }[]>`
+          INSERT INTO carts (id, owner_id, updated_at) VALUES (gen_random_uuid(), ${viewer.id}, now())
+          ON CONFLICT (owner_id) DO UPDATE SET updated_at = now() RETURNING id`;
+        id = own!.id;
+      }
+      await work(tx, id);
+      await tx.cart.update({ where: { id }, data: { updatedAt: new Date() } });
+      return id;
+    });
+    const cart = await this.db.cart.findUnique({ where: { id: cartId }, include: { items: { orderBy: [{ addedAt: 'asc' }, { id: 'asc' }] } } });
+    return cart ?? emptyCart();
+  }
+
+  /** A listing the viewer may put in a cart: known to the cart, not removed, and not their own. */
+  private async buyableListing(tx: Tx, listingId: string, viewer: Viewer | null): Promise<ListingProjection> {
+    const listing = await tx.listingProjection.findUnique({ where: { id: listingId } });
+    if (!listing || listing.priceAmount === null || listing.currency === null) throw notFound('No listing with this id.', { listingId });
+    if (viewer && listing.sellerId === viewer.id) throw forbidden('You cannot buy your own listing.');
+    return listing;
+  }
+}
+
+/** BAD_USER_INPUT naming the copies on sale when a line would ask for more (or the listing is not on sale). */
+function checkStock(listing: ListingProjection | null, wanted: number, inCart: number): void {
+  const available = availableQuantity(listing);
+  if (available === 0) {
+    throw badUserInput('This listing is not on sale at the moment.', {
+      fields: [{ field: 'listingId', message: 'is not on sale' }],
+      availableQuantity: 0,
+      inCart,
+    });
+  }
+  if (wanted > available) {
+    throw badUserInput(`Only ${available} ${available === 1 ? 'copy is' : 'copies are'} available.`, {
+      fields: [{ field: 'quantity', message: `must leave the line at most ${available}` }],
+      availableQuantity: available,
+      inCart,
+    });
+  }
+  if (wanted > MAX_LINE_QUANTITY) {
+    throw badUserInput(`A line holds at most ${MAX_LINE_QUANTITY} copies.`, {
+      fields: [{ field: 'quantity', message: `must leave the line at most ${MAX_LINE_QUANTITY}` }],
+      availableQuantity: available,
+      inCart,
+    });
+  }
+}
+
+async function listingMap(tx: Tx, ids: string[]): Promise<Map<string, ListingProjection>> {
+  const rows = await tx.listingProjection.findMany({ where: { id: { in: ids } } });
+  return new Map(rows.map((row) => [row.id, row]));
+}

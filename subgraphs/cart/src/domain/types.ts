@@ -1,0 +1,34 @@
+import type { CartItem } from '../generated/prisma/client';
+
+/** A cart as resolvers see it: its lines, loaded once. A user without a cart row has an empty one. */
+export interface CartModel {
+  id: string | null;
+  updatedAt: Date | null;
+  items: CartItem[];
+}
+
+export type CartProblemKind = 'LISTING_REMOVED' | 'LISTING_UNAVAILABLE' | 'INSUFFICIENT_STOCK' | 'PRICE_CHANGED';
+
+export interface MoneyValue {
+  amount: number;
+  currency: string;
+}
+
+export interface CartProblemModel {
+  kind: CartProblemKind;
+  message: string;
+  item: CartItem;
+  availableQuantity: number | null;
+  previousPrice: MoneyValue | null;
+  currentPrice: MoneyValue | null;
+}
+
+/** Entities other subgraphs resolve: the cart only knows their ids. */
+export interface ListingReference {
+  __typename?: 'Listing';
+  id: string;
+}
+
+export interface UserReference {
+  id: string;
+}

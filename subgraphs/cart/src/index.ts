@@ -1,0 +1,115 @@
+import DataLoader from 'dataloader';
+import { EventConsumer, startEventBackbone } from '@bazaar/events';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { createLogger, createTokenVerifier, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loadCartConfig, type CartConfig } from './config';
+import { Carts } from './domain/carts';
+import { registerCartHandlers } from './domain/projection';
+import { seedDemoCarts } from './domain/seed';
+import { PrismaClient, type ListingProjection, type Prisma } from './generated/prisma/client';
+import { resolvers } from './resolvers';
+import type { CartContext } from './context';
+
+export { loadCartConfig, type CartConfig } from './config';
+
+export const service: ServiceModule<CartConfig> = {
+  loadConfig: (env) => loadCartConfig(env),
+  start: (config) => startCartService(config),
+};
+
+/** Hooks for tests only; production code never passes them. */
+export interface CartServiceInternals {
+  /** Called with every SQL statement Prisma sends (the batching test counts them). */
+  onQuery?: (sql: string) => void;
+  /** false: do not consume events (a second instance that only answers queries). */
+  consume?: boolean;
+}
+
+/** Builds a Prisma client for the cart database (query events on when someone listens). */
+export function createCartDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
+  db.$on('query', (event) => onQuery(event.query));
+  return db;
+}
+
+/** The cart subgraph's composition root: config in, running service out. */
+export async function startCartService(config: CartConfig, internals: CartServiceInternals = {}): Promise<RunningService> {
+  const logger = createLogger({ service: 'cart', level: config.LOG_LEVEL });
+  const db = createCartDb(config.CART_DATABASE_URL, internals.onQuery);
+  const events = await startEventBackbone({ service: 'cart', databaseUrl: config.CART_DATABASE_URL, config, logger });
+  const consumer = registerCartHandlers(
+    new EventConsumer<Prisma.TransactionClient>({
+      consumer: 'cart',
+      transport: events.transport,
+      logger,
+      transaction: (work) => db.$transaction(work),
+    }),
+  );
+  const carts = new Carts(db);
+  const jwks = config.AUTH_JWKS ? (JSON.parse(config.AUTH_JWKS) as { keys: [] }) : undefined;
+  const verifier = createTokenVerifier({ issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL, jwks });
+  const demo = retryForAWhile();
+  const release = async () => {
+    demo.stop();
+    await consumer.stop();
+    await events.stop();
+    await db.$disconnect();
+  };
+
+  try {
+    if (internals.consume !== false) await consumer.start();
+    if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
+      // The projection fills from the catalog's events, possibly after start: try again for a while.
+      demo.start(async () => {
+        const seeded = await seedDemoCarts(db);
+        if (seeded.lines > 0) logger.info(seeded, 'demo carts filled');
+      }, (error) => logger.warn({ err: error }, 'demo carts not filled'));
+    }
+    return await startSubgraph<CartContext>({
+      name: 'cart',
+      schemaPath: new URL('./schema.graphql', import.meta.url),
+      resolvers,
+      host: config.HOST,
+      port: config.CART_PORT,
+      environment: config.NODE_ENV,
+      logger,
+      verifier,
+      createContext: (base) => ({
+        ...base,
+        carts,
+        listingsById: new DataLoader<string, ListingProjection | null>(async (ids) => {
+          const found = new Map((await carts.listings(ids)).map((listing) => [listing.id, listing]));
+          return ids.map((id) => found.get(id) ?? null);
+        }),
+      }),
+      checkReadiness: async () => {
+        await db.$queryRaw`SELECT 1`;
+      },
+      onShutdown: release,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/** Runs `attempt` now and every 10 s for two minutes (it must be idempotent), until stopped. */
+function retryForAWhile() {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start(attempt: () => Promise<void>, onError: (error: unknown) => void) {
+      const deadline = Date.now() + 120_000;
+      const run = () => attempt().catch(onError);
+      void run();
+      timer = setInterval(() => {
+        if (Date.now() > deadline) clearInterval(timer);
+        else void run();
+      }, 10_000);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}

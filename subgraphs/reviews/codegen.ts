@@ -1,0 +1,11 @@
+import { subgraphCodegenConfig } from '../../packages/service/codegen';
+
+export default subgraphCodegenConfig({
+  contextType: '../context#ReviewsContext',
+  mappers: {
+    Review: './prisma/client#Review as ReviewModel',
+    Book: '../domain/types#BookReference',
+    User: '../domain/types#UserReference',
+    ReviewConnection: '../domain/types#ReviewConnectionModel',
+  },
+});

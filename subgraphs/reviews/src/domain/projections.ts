@@ -1,0 +1,47 @@
+import { BookCreated, BookUpdated, EventConsumer, OrderDelivered, type EventTransport } from '@bazaar/events';
+import type { RelayLogger } from '@bazaar/events';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { lockPurchase } from './reviews';
+
+type Tx = Prisma.TransactionClient;
+
+/** Keeps the books that can be reviewed: every book the catalog announced. */
+async function knowBook(tx: Tx, bookId: string, title: string): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO known_books (book_id, title) VALUES (${bookId}::uuid, ${title})
+    ON CONFLICT (book_id) DO UPDATE SET title = EXCLUDED.title, updated_at = now()`;
+}
+
+/**
+ * A delivered order makes its buyer a verified purchaser of its books: recorded (counting the
+ * orders, so a second application would show), and the buyer's existing reviews of those books
+ * flip to verified.
+ */
+async function recordDelivery(tx: Tx, data: { buyerId: string; deliveredAt: string; lines: { bookId: string }[] }): Promise<void> {
+  const bookIds = [...new Set(data.lines.map(({ bookId }) => bookId))].sort();
+  for (const bookId of bookIds) {
+    await lockPurchase(tx, data.buyerId, bookId);
+    await tx.$executeRaw`
+      INSERT INTO verified_purchases (buyer_id, book_id, order_count, last_delivered_at)
+      VALUES (${data.buyerId}::uuid, ${bookId}::uuid, 1, ${data.deliveredAt}::timestamptz)
+      ON CONFLICT (buyer_id, book_id) DO UPDATE SET
+        order_count = verified_purchases.order_count + 1,
+        last_delivered_at = greatest(verified_purchases.last_delivered_at, EXCLUDED.last_delivered_at)`;
+  }
+  await tx.$executeRaw`
+    UPDATE reviews SET verified_purchase = true
+     WHERE author_id = ${data.buyerId}::uuid AND book_id = ANY(${bookIds}::uuid[]) AND NOT verified_purchase`;
+}
+
+/** The reviews service's consumer (group `reviews`): the catalog's books and delivered orders. */
+export function createReviewsConsumer(db: PrismaClient, transport: EventTransport, logger: RelayLogger): EventConsumer<Tx> {
+  return new EventConsumer<Tx>({
+    consumer: 'reviews',
+    transport,
+    logger,
+    transaction: (work) => db.$transaction(work),
+  })
+    .on(BookCreated, (event, tx) => knowBook(tx, event.data.bookId, event.data.title))
+    .on(BookUpdated, (event, tx) => knowBook(tx, event.data.bookId, event.data.title))
+    .on(OrderDelivered, (event, tx) => recordDelivery(tx, event.data));
+}

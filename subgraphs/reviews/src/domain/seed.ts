@@ -1,0 +1,135 @@
+import { Faker, en } from '@faker-js/faker';
+// The demo catalog's generator itself (books seeds it straight into its tables, without events):
+// replaying it is how reviews learns the demo books' ids, which are deterministic.
+import { seedDemoCatalog } from '../../../books/src/domain/seed';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+
+/**
+ * The users service's demo accounts (subgraphs/users/src/demo.ts fixes their ids for this): they
+ * write the demo reviews, so `author { displayName }` resolves in development. test/seed.test.ts
+ * checks the lists agree.
+ */
+export const DEMO_REVIEWER_IDS: readonly string[] = [
+  '0193a000-0000-7000-8000-00000000b001', // Bea Buyer
+  '0193a000-0000-7000-8000-000000005e01', // Sam Seller
+  '0193a000-0000-7000-8000-00000000ad01', // Ada Admin
+  '0193a000-0000-7000-8000-000000005e02', // Corner Bookshop
+  '0193a000-0000-7000-8000-000000005e03', // Rare Finds Rita
+];
+
+export interface DemoBook {
+  id: string;
+  title: string;
+}
+
+/**
+ * The demo catalog's books as the books service seeds them for `catalogSize` books: its generator
+ * run against a stand-in database that only records what would be inserted.
+ */
+export async function demoCatalogBooks(catalogSize: number): Promise<DemoBook[]> {
+  const books: DemoBook[] = [];
+  const recorder = {
+    book: {
+      count: async () => 0,
+      createMany: async ({ data }: { data: DemoBook[] }) => {
+        books.push(...data.map(({ id, title }) => ({ id, title })));
+        return { count: data.length };
+      },
+    },
+    author: { createMany: async ({ data }: { data: unknown[] }) => ({ count: data.length }) },
+    bookAuthor: { createMany: async ({ data }: { data: unknown[] }) => ({ count: data.length }) },
+    listing: { createMany: async ({ data }: { data: unknown[] }) => ({ count: data.length }) },
+    $executeRaw: async () => 0,
+  };
+  await seedDemoCatalog(recorder as unknown as Parameters<typeof seedDemoCatalog>[0], { size: catalogSize });
+  return books;
+}
+
+const REFERENCE_DATE = new Date('2026-11-15T00:00:00Z');
+
+const TITLES: Record<number, string[]> = {
+  1: ['Could not finish it', 'Not for me', 'A disappointment'],
+  2: ['Had its moments', 'Uneven', 'Expected more'],
+  3: ['Decent read', 'Fine for a weekend', 'Middle of the road'],
+  4: ['Really enjoyed it', 'Well worth it', 'A strong read'],
+  5: ['A masterpiece', 'Could not put it down', 'An instant favourite'],
+};
+
+export interface DemoReviewsResult {
+  knownBooks: number;
+  reviews: number;
+}
+
+/**
+ * Demo data for development, into an empty reviews database only: the demo catalog's books in
+ * the known-books projection (so they can be reviewed at once), and reviews of about a third of
+ * them by the demo accounts, ratings leaning positive as real ones do, some from verified
+ * purchases, some marked helpful; the aggregates are computed from them once.
+ */
+export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: number; seed?: number }): Promise<DemoReviewsResult> {
+  if ((await db.review.count()) > 0) return { knownBooks: 0, reviews: 0 };
+  const books = await demoCatalogBooks(options.catalogSize);
+  const faker = new Faker({ locale: [en] });
+  faker.seed(options.seed ?? 20261126);
+
+  const reviews: Prisma.ReviewCreateManyInput[] = [];
+  const purchases: Prisma.VerifiedPurchaseCreateManyInput[] = [];
+  const votes: Prisma.HelpfulVoteCreateManyInput[] = [];
+  for (const book of books) {
+    if (!faker.datatype.boolean(0.35)) continue;
+    const authors = faker.helpers.arrayElements(DEMO_REVIEWER_IDS, { min: 1, max: DEMO_REVIEWER_IDS.length });
+    for (const authorId of authors) {
+      const rating = faker.helpers.weightedArrayElement([
+        { weight: 1, value: 1 },
+        { weight: 1, value: 2 },
+        { weight: 3, value: 3 },
+        { weight: 5, value: 4 },
+        { weight: 4, value: 5 },
+      ]);
+      const verifiedPurchase = faker.datatype.boolean(0.4);
+      const id = faker.string.uuid();
+      const createdAt = faker.date.past({ years: 1, refDate: REFERENCE_DATE });
+      const voters = faker.helpers.arrayElements(
+        DEMO_REVIEWER_IDS.filter((voter) => voter !== authorId),
+        faker.helpers.weightedArrayElement([
+          { weight: 6, value: 0 },
+          { weight: 3, value: 1 },
+          { weight: 1, value: 3 },
+        ]),
+      );
+      reviews.push({
+        id,
+        bookId: book.id,
+        authorId,
+        rating,
+        title: faker.helpers.arrayElement(TITLES[rating]!),
+        body: faker.lorem.paragraphs({ min: 1, max: 3 }),
+        verifiedPurchase,
+        helpfulCount: voters.length,
+        createdAt,
+        updatedAt: createdAt,
+      });
+      if (verifiedPurchase) purchases.push({ buyerId: authorId, bookId: book.id, orderCount: 1, lastDeliveredAt: createdAt });
+      votes.push(...voters.map((userId) => ({ reviewId: id, userId, createdAt })));
+    }
+  }
+
+  await db.$transaction(
+    async (tx) => {
+      const known = await tx.knownBook.createMany({ data: books.map(({ id, title }) => ({ bookId: id, title })), skipDuplicates: true });
+      await tx.review.createMany({ data: reviews });
+      await tx.verifiedPurchase.createMany({ data: purchases, skipDuplicates: true });
+      await tx.helpfulVote.createMany({ data: votes });
+      await tx.$executeRaw`
+        INSERT INTO book_ratings (book_id, count, sum, stars_1, stars_2, stars_3, stars_4, stars_5)
+        SELECT book_id, count(*), sum(rating),
+               count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
+               count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)
+          FROM reviews GROUP BY book_id
+        ON CONFLICT (book_id) DO NOTHING`;
+      return known;
+    },
+    { timeout: 60_000, maxWait: 15_000 },
+  );
+  return { knownBooks: books.length, reviews: reviews.length };
+}

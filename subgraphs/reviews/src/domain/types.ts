@@ -1,0 +1,34 @@
+import type { Review } from '../generated/prisma/client';
+
+/** A book as reviews knows it: just its id; the books subgraph resolves the rest. */
+export interface BookReference {
+  __typename?: 'Book';
+  id: string;
+}
+
+/** A user as reviews knows it: just its id; the users subgraph resolves the rest. */
+export interface UserReference {
+  __typename?: 'User';
+  id: string;
+}
+
+export interface ReviewPage {
+  edges: { cursor: string; node: Review }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** A connection resolves its page and its total lazily, so a query asking for one does not pay for the other. */
+export interface ReviewConnectionModel {
+  page: () => Promise<ReviewPage>;
+  totalCount: () => Promise<number>;
+}
+
+/** Rating aggregates of one book, as kept in book_ratings. */
+export interface RatingSummary {
+  count: number;
+  sum: number;
+  /** Ratings per star, index 0 = one star. */
+  stars: [number, number, number, number, number];
+}
+
+export const NO_RATINGS: RatingSummary = { count: 0, sum: 0, stars: [0, 0, 0, 0, 0] };
