@@ -15,6 +15,12 @@ export interface Outbox {
    * describe was committed. The relay publishes them afterwards.
    */
   add<Data>(tx: SqlRunner, event: PendingEvent<Data>): Promise<Envelope<Data>>;
+  /** The same for many events of one type in one statement (bulk loads such as demo data). */
+  addMany<Data>(
+    tx: SqlRunner,
+    definition: EventDefinition<string, Data>,
+    events: ReadonlyArray<{ key: string; data: Data }>,
+  ): Promise<number>;
 }
 
 export function createOutbox(source: string): Outbox {
@@ -30,6 +36,15 @@ export function createOutbox(source: string): Outbox {
         INSERT INTO outbox_events (id, topic, key, type, envelope)
         VALUES (${envelope.id}::uuid, ${event.definition.topic}, ${envelope.key}, ${envelope.type}, ${JSON.stringify(envelope)}::jsonb)`;
       return envelope;
+    },
+    async addMany(tx, definition, events) {
+      if (events.length === 0) return 0;
+      const envelopes = events.map(({ key, data }) => createEnvelope(definition, { source, key, data }));
+      return tx.$executeRaw`
+        INSERT INTO outbox_events (id, topic, key, type, envelope)
+        SELECT event.id, ${definition.topic}, event.key, ${definition.type}, event.envelope
+          FROM unnest(${envelopes.map(({ id }) => id)}::uuid[], ${envelopes.map(({ key }) => key)}::text[],
+                      ${envelopes.map((envelope) => JSON.stringify(envelope))}::jsonb[]) AS event(id, key, envelope)`;
     },
   };
 }

@@ -300,3 +300,42 @@ it('refuses to write an event whose payload breaks its schema, so nothing is com
     await dropDatabase(adminUrl, name);
   }
 });
+
+it('writes many events of one type in one statement, each with its own valid envelope', async () => {
+  const adminUrl = inject('postgresAdminUrl');
+  const name = `bulk_${randomUUID().slice(0, 8)}`;
+  await createDatabase(adminUrl, name, { template: 'template_users' });
+  const pool = new pg.Pool({ connectionString: databaseUrl(adminUrl, name) });
+  try {
+    const users = Array.from({ length: 250 }, (_, index) => ({ userId: randomUUID(), displayName: `Bulk ${index}` }));
+    const written = await pgTransaction(pool, (tx) =>
+      createOutbox('users').addMany(
+        tx,
+        UserRegistered,
+        users.map(({ userId, displayName }) => ({ key: userId, data: { userId, displayName, roles: ['BUYER' as const], registeredAt: new Date().toISOString() } })),
+      ),
+    );
+    expect(written).toBe(250);
+    const { rows } = await pool.query<{ id: string; key: string; topic: string; type: string; envelope: Record<string, unknown> }>(
+      'SELECT id, key, topic, type, envelope FROM outbox_events ORDER BY position',
+    );
+    expect(rows.map((row) => row.key)).toEqual(users.map(({ userId }) => userId));
+    expect(new Set(rows.map((row) => row.id)).size).toBe(250);
+    for (const row of rows) {
+      expect(row).toMatchObject({ topic: TOPICS.users, type: 'UserRegistered' });
+      expect(row.envelope).toMatchObject({ id: row.id, key: row.key, type: 'UserRegistered', version: 1, source: 'users' });
+    }
+    await expect(
+      pgTransaction(pool, (tx) =>
+        createOutbox('users').addMany(tx, UserRegistered, [
+          { key: 'k', data: { userId: 'k', displayName: 'ok', roles: ['BUYER'], registeredAt: new Date().toISOString() } },
+          { key: 'k2', data: { userId: 'k2', displayName: 'bad', roles: ['KING'], registeredAt: 'soon' } as never },
+        ]),
+      ),
+    ).rejects.toThrow(/payload is invalid/);
+    expect((await pool.query('SELECT count(*) FROM outbox_events')).rows[0].count).toBe('250');
+  } finally {
+    await pool.end();
+    await dropDatabase(adminUrl, name);
+  }
+});

@@ -43,7 +43,7 @@ export async function startBooksService(config: BooksConfig, internals: BooksSer
 
   try {
     if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
-      const seeded = await seedDemoCatalog(db, { size: config.DEMO_CATALOG_SIZE });
+      const seeded = await seedDemoCatalog(db, { size: config.DEMO_CATALOG_SIZE, outbox: events.outbox });
       if (seeded.books > 0) logger.info(seeded, 'demo catalog seeded');
     }
     return await startSubgraph<BooksContext>({

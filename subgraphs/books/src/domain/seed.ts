@@ -1,3 +1,4 @@
+import { BookCreated, ListingCreated, type Outbox } from '@bazaar/events';
 import { Faker, en } from '@faker-js/faker';
 import type { PrismaClient } from '../generated/prisma/client';
 import { DEMO_SELLER_IDS } from './demo-sellers';
@@ -11,6 +12,11 @@ export interface SeedOptions {
   /** Fixed seed: the same size gives the same catalog every time. */
   seed?: number;
   sellerIds?: readonly string[];
+  /**
+   * Announces the seeded books and listings (BookCreated, ListingCreated), so the other services'
+   * projections (reviews, cart, wishlist) learn the demo catalog like any other.
+   */
+  outbox?: Outbox;
   log?: (line: string) => void;
 }
 
@@ -27,13 +33,12 @@ const REFERENCE_DATE = new Date('2026-11-01T00:00:00Z');
 
 /**
  * A realistic, deterministic demo catalog: books over many genres and authors, and listings from the
- * demo sellers with varied prices, conditions and stock. Only into an empty catalog (returns zeros
- * otherwise). Bulk inserts in chunks: 2,000 books take a few seconds, 100,000 about two minutes.
+ * demo sellers with varied prices, conditions and stock. The same options give the same ids, which
+ * is how other services' demo data can refer to the demo books.
  */
-export async function seedDemoCatalog(db: PrismaClient, options: SeedOptions = {}): Promise<SeedResult> {
+export function generateDemoCatalog(options: Pick<SeedOptions, 'size' | 'seed' | 'sellerIds'> = {}) {
   const size = options.size ?? 2000;
   const sellers = options.sellerIds ?? DEMO_SELLER_IDS;
-  if ((await db.book.count()) > 0) return { books: 0, authors: 0, listings: 0 };
   const faker = new Faker({ locale: [en] });
   faker.seed(options.seed ?? 20261125);
 
@@ -106,12 +111,63 @@ export async function seedDemoCatalog(db: PrismaClient, options: SeedOptions = {
       });
     }
   }
+  return { authors: authorList, books, bookAuthors, listings, creator: sellers[0]! };
+}
 
-  for (const chunk of chunks(authorList)) await db.author.createMany({ data: chunk });
-  for (const chunk of chunks(books)) await db.book.createMany({ data: chunk });
-  for (const chunk of chunks(bookAuthors)) await db.bookAuthor.createMany({ data: chunk });
-  for (const chunk of chunks(listings)) await db.listing.createMany({ data: chunk });
-  await refreshAllOffers(db);
+export type DemoCatalog = ReturnType<typeof generateDemoCatalog>;
+
+/**
+ * Inserts the demo catalog into an empty catalog (returns zeros otherwise), in bulk: 2,000 books
+ * take a few seconds, 100,000 about two minutes.
+ */
+export async function seedDemoCatalog(db: PrismaClient, options: SeedOptions = {}): Promise<SeedResult> {
+  if ((await db.book.count()) > 0) return { books: 0, authors: 0, listings: 0 };
+  const { authors: authorList, books, bookAuthors, listings, creator } = generateDemoCatalog(options);
+
+  // One transaction: a crash half-way leaves an empty catalog (seeded again next start), never half of one.
+  await db.$transaction(
+    async (tx) => {
+      for (const chunk of chunks(authorList)) await tx.author.createMany({ data: chunk });
+      for (const chunk of chunks(books)) await tx.book.createMany({ data: chunk });
+      for (const chunk of chunks(bookAuthors)) await tx.bookAuthor.createMany({ data: chunk });
+      for (const chunk of chunks(listings)) await tx.listing.createMany({ data: chunk });
+      await refreshAllOffers(tx);
+      if (options.outbox) {
+        const authorNames = new Map(authorList.map((author) => [author.id, author.name]));
+        const creditsOf = new Map<string, string[]>();
+        for (const credit of bookAuthors) creditsOf.set(credit.bookId, [...(creditsOf.get(credit.bookId) ?? []), authorNames.get(credit.authorId)!]);
+        for (const chunk of chunks(books)) {
+          await options.outbox.addMany(
+            tx,
+            BookCreated,
+            chunk.map((book) => ({
+              key: book.id,
+              data: { bookId: book.id, isbn13: book.isbn13, title: book.title, authors: creditsOf.get(book.id) ?? [], genres: book.genres, createdBy: creator },
+            })),
+          );
+        }
+        for (const chunk of chunks(listings)) {
+          await options.outbox.addMany(
+            tx,
+            ListingCreated,
+            chunk.map((listing) => ({
+              key: listing.id,
+              data: {
+                listingId: listing.id,
+                bookId: listing.bookId,
+                sellerId: listing.sellerId,
+                condition: listing.condition,
+                price: { amount: listing.priceAmount, currency: listing.currency },
+                quantity: listing.quantity,
+                status: listing.status,
+              },
+            })),
+          );
+        }
+      }
+    },
+    { timeout: 30 * 60_000, maxWait: 30_000 },
+  );
   options.log?.(`seeded ${books.length} books, ${authorList.length} authors, ${listings.length} listings`);
   return { books: books.length, authors: authorList.length, listings: listings.length };
 }

@@ -1,7 +1,7 @@
 import { Faker, en } from '@faker-js/faker';
-// The demo catalog's generator itself (books seeds it straight into its tables, without events):
-// replaying it is how reviews learns the demo books' ids, which are deterministic.
-import { seedDemoCatalog } from '../../../books/src/domain/seed';
+// The demo catalog's deterministic generator: how the demo reviews can refer to the demo books
+// at once, before the catalog's BookCreated events have reached the known-books projection.
+import { generateDemoCatalog } from '@bazaar/books/demo';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 
 /**
@@ -22,27 +22,9 @@ export interface DemoBook {
   title: string;
 }
 
-/**
- * The demo catalog's books as the books service seeds them for `catalogSize` books: its generator
- * run against a stand-in database that only records what would be inserted.
- */
-export async function demoCatalogBooks(catalogSize: number): Promise<DemoBook[]> {
-  const books: DemoBook[] = [];
-  const recorder = {
-    book: {
-      count: async () => 0,
-      createMany: async ({ data }: { data: DemoBook[] }) => {
-        books.push(...data.map(({ id, title }) => ({ id, title })));
-        return { count: data.length };
-      },
-    },
-    author: { createMany: async ({ data }: { data: unknown[] }) => ({ count: data.length }) },
-    bookAuthor: { createMany: async ({ data }: { data: unknown[] }) => ({ count: data.length }) },
-    listing: { createMany: async ({ data }: { data: unknown[] }) => ({ count: data.length }) },
-    $executeRaw: async () => 0,
-  };
-  await seedDemoCatalog(recorder as unknown as Parameters<typeof seedDemoCatalog>[0], { size: catalogSize });
-  return books;
+/** The demo catalog's books as the books service seeds them for `catalogSize` books. */
+export function demoCatalogBooks(catalogSize: number): DemoBook[] {
+  return generateDemoCatalog({ size: catalogSize }).books.map(({ id, title }) => ({ id, title }));
 }
 
 const REFERENCE_DATE = new Date('2026-11-15T00:00:00Z');
@@ -68,7 +50,7 @@ export interface DemoReviewsResult {
  */
 export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: number; seed?: number }): Promise<DemoReviewsResult> {
   if ((await db.review.count()) > 0) return { knownBooks: 0, reviews: 0 };
-  const books = await demoCatalogBooks(options.catalogSize);
+  const books = demoCatalogBooks(options.catalogSize);
   const faker = new Faker({ locale: [en] });
   faker.seed(options.seed ?? 20261126);
 
