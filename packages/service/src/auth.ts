@@ -142,3 +142,28 @@ export async function createTokenIssuer(
     jwks: () => publicJwks(settings.signingKey),
   };
 }
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
+
+/**
+ * The verifier every subgraph but users builds from its settings: keys from AUTH_JWKS (inline) or
+ * AUTH_JWKS_URL. Inline keys that are not a JSON Web Key Set stop the service at start-up.
+ */
+export function tokenVerifierFromConfig(config: {
+  AUTH_ISSUER: string;
+  AUTH_AUDIENCE: string;
+  AUTH_JWKS_URL?: string | undefined;
+  AUTH_JWKS?: string | undefined;
+}): TokenVerifier {
+  let jwks: JSONWebKeySet | undefined;
+  if (config.AUTH_JWKS) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(config.AUTH_JWKS);
+    } catch {
+      throw new Error('AUTH_JWKS is not valid JSON');
+    }
+    jwks = jwksSchema.parse(parsed) as JSONWebKeySet;
+  }
+  return createTokenVerifier({ issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL, jwks });
+}

@@ -7,3 +7,4 @@ export * from './subgraph-server';
 export * from './validation';
 export { sendJson } from './http';
 export { handleGraphQL } from './http';
+export * from './retry';

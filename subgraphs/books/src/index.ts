@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, createTokenVerifier, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { createLogger, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadBooksConfig, type BooksConfig } from './config';
 import { Catalog } from './domain/catalog';
 import { Listings } from './domain/listings';
@@ -38,8 +38,7 @@ export async function startBooksService(config: BooksConfig, internals: BooksSer
   const events = await startEventBackbone({ service: 'books', databaseUrl: config.BOOKS_DATABASE_URL, config, logger });
   const catalog = new Catalog(db, events.outbox);
   const listings = new Listings(db, events.outbox);
-  const jwks = config.AUTH_JWKS ? (JSON.parse(config.AUTH_JWKS) as { keys: [] }) : undefined;
-  const verifier = createTokenVerifier({ issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL, jwks });
+  const verifier = tokenVerifierFromConfig(config);
 
   try {
     if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {

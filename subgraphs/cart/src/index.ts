@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { EventConsumer, startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, createTokenVerifier, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { createLogger, retryForAWhile, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
 import { Carts } from './domain/carts';
 import { registerCartHandlers } from './domain/projection';
@@ -47,8 +47,7 @@ export async function startCartService(config: CartConfig, internals: CartServic
     }),
   );
   const carts = new Carts(db);
-  const jwks = config.AUTH_JWKS ? (JSON.parse(config.AUTH_JWKS) as { keys: [] }) : undefined;
-  const verifier = createTokenVerifier({ issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL, jwks });
+  const verifier = tokenVerifierFromConfig(config);
   const demo = retryForAWhile();
   const release = async () => {
     demo.stop();
@@ -92,24 +91,4 @@ export async function startCartService(config: CartConfig, internals: CartServic
     await release();
     throw error;
   }
-}
-
-/** Runs `attempt` now and every 10 s for two minutes (it must be idempotent), until stopped. */
-function retryForAWhile() {
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    start(attempt: () => Promise<void>, onError: (error: unknown) => void) {
-      const deadline = Date.now() + 120_000;
-      const run = () => attempt().catch(onError);
-      void run();
-      timer = setInterval(() => {
-        if (Date.now() > deadline) clearInterval(timer);
-        else void run();
-      }, 10_000);
-      timer.unref();
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
 }

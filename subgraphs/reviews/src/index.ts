@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, createTokenVerifier, parseInput, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
+import { createLogger, tokenVerifierFromConfig, parseInput, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadReviewsConfig, type ReviewsConfig } from './config';
 import { decodeCursor } from './domain/cursor';
 import { createReviewsConsumer } from './domain/projections';
@@ -62,8 +62,7 @@ export async function startReviewsService(config: ReviewsConfig, internals: Revi
   const events = await startEventBackbone({ service: 'reviews', databaseUrl: config.REVIEWS_DATABASE_URL, config, logger });
   const consumer = createReviewsConsumer(db, events.transport, logger);
   const reviews = new Reviews(db, events.outbox);
-  const jwks = config.AUTH_JWKS ? (JSON.parse(config.AUTH_JWKS) as { keys: [] }) : undefined;
-  const verifier = createTokenVerifier({ issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL, jwks });
+  const verifier = tokenVerifierFromConfig(config);
 
   const stopAll = async () => {
     await consumer.stop();

@@ -1,0 +1,25 @@
+/**
+ * Runs `attempt` now and then every `intervalMs` until `forMs` have passed or `stop()` is called.
+ * For idempotent start-up work that depends on something arriving later (e.g. demo data waiting for
+ * a projection to fill from events).
+ */
+export function retryForAWhile(options: { intervalMs?: number; forMs?: number } = {}) {
+  const intervalMs = options.intervalMs ?? 10_000;
+  const forMs = options.forMs ?? 120_000;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start(attempt: () => Promise<void>, onError: (error: unknown) => void) {
+      const deadline = Date.now() + forMs;
+      const run = () => attempt().catch(onError);
+      void run();
+      timer = setInterval(() => {
+        if (Date.now() > deadline) clearInterval(timer);
+        else void run();
+      }, intervalMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
