@@ -1,5 +1,6 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
+import { relayStylePagination } from '@apollo/client/utilities';
 
 export interface BazaarClientOptions {
   /** The router's GraphQL endpoint, e.g. http://localhost:4000/graphql. */
@@ -14,7 +15,13 @@ export interface BazaarClientOptions {
 /**
  * The normalised cache as the web shop and the app configure it: entities are keyed by `__typename`
  * and `id` (every entity in the graph has an `id: ID!`), value types (Session, Money, PageInfo…) live
- * inside their parent.
+ * inside their parent. Connections are merged page by page with `relayStylePagination()`: `fetchMore`
+ * with `after: pageInfo.endCursor` appends the next page to the cached list, and a page fetched with
+ * other key arguments (another filter or sort) is a separate list. A query without `after` replaces
+ * the list (e.g. a refetch after a mutation).
+ *
+ * `Cart` has no `id`: it lives inside `User.cart` (or `Query.guestCart`), so a cart mutation's result
+ * does not replace the cached `me { cart }` by itself; write it back with `update` (see the contract test).
  */
 export function createBazaarCache(): InMemoryCache {
   return new InMemoryCache({
@@ -23,6 +30,19 @@ export function createBazaarCache(): InMemoryCache {
         fields: {
           // `user(id:)` for a user already in the cache (e.g. as `me`) is answered without a request.
           user: { read: (existing, { args, toReference }) => existing ?? toReference({ __typename: 'User', id: args?.id as string }) },
+          // Search results: one list per filter and sort; `first` and `after` only page through it.
+          books: relayStylePagination(['filter', 'sort']),
+        },
+      },
+      Book: {
+        fields: {
+          listings: relayStylePagination(['condition', 'sort']),
+          reviews: relayStylePagination(['sort']),
+        },
+      },
+      User: {
+        fields: {
+          listings: relayStylePagination(),
         },
       },
     },
