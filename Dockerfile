@@ -31,6 +31,8 @@ COPY examples/client/package.json examples/client/
 COPY router/package.json router/
 COPY subgraphs/books/package.json subgraphs/books/
 COPY subgraphs/cart/package.json subgraphs/cart/
+COPY subgraphs/orders/package.json subgraphs/orders/
+COPY subgraphs/payments/package.json subgraphs/payments/
 COPY subgraphs/reviews/package.json subgraphs/reviews/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/wishlist/package.json subgraphs/wishlist/

@@ -23,7 +23,7 @@ const subgraph = (name: string, defaultPort: number): SubgraphDefinition => ({
 });
 
 /** Every subgraph of the supergraph; adding a domain starts here. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [subgraph('users', 4001), subgraph('books', 4002), subgraph('reviews', 4003), subgraph('cart', 4004), subgraph('wishlist', 4005)];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [subgraph('users', 4001), subgraph('books', 4002), subgraph('reviews', 4003), subgraph('cart', 4004), subgraph('wishlist', 4005), subgraph('orders', 4006), subgraph('payments', 4007)];
 
 export const SUPERGRAPH_PATH = repo('schema/supergraph.graphql');
 

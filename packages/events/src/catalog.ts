@@ -188,6 +188,112 @@ export const OrderPaid = defineEvent({
   }),
 });
 
+// --- Checkout saga (orders, books, payments): see docs/checkout.md ---
+
+const orderLine = z.object({ listingId: id, quantity: z.number().int().min(1) });
+const pricedLine = z.object({
+  listingId: id,
+  bookId: id,
+  sellerId: id,
+  quantity: z.number().int().min(1),
+  /** The catalog's authoritative price when the stock was reserved. */
+  unitPrice: money,
+});
+
+/** A buyer placed an order (PENDING): books reserves every line or none. Keyed by order id. */
+export const OrderPlaced = defineEvent({
+  type: 'OrderPlaced',
+  version: 1,
+  topic: TOPICS.orders,
+  data: z.object({ orderId: id, buyerId: id, lines: z.array(orderLine).min(1), placedAt: instant, expiresAt: instant }),
+});
+
+/** Books reserved every line of an order at these prices; the order can be paid. Keyed by order id. */
+export const StockReserved = defineEvent({
+  type: 'StockReserved',
+  version: 1,
+  topic: TOPICS.inventory,
+  data: z.object({ orderId: id, reservationId: id, lines: z.array(pricedLine).min(1), total: money }),
+});
+
+/** Books could not reserve an order's lines (nothing was reserved); the order is rejected. */
+export const StockRejected = defineEvent({
+  type: 'StockRejected',
+  version: 1,
+  topic: TOPICS.inventory,
+  data: z.object({
+    orderId: id,
+    reasons: z
+      .array(
+        z.object({
+          listingId: id,
+          reason: z.enum(['NOT_FOUND', 'NOT_ACTIVE', 'INSUFFICIENT_STOCK', 'MIXED_CURRENCIES', 'OWN_LISTING']),
+          available: z.number().int().min(0),
+        }),
+      )
+      .min(1),
+  }),
+});
+
+/** The order's stock is reserved and its total known: payments may charge this amount until expiresAt. */
+export const OrderAwaitingPayment = defineEvent({
+  type: 'OrderAwaitingPayment',
+  version: 1,
+  topic: TOPICS.orders,
+  data: z.object({ orderId: id, buyerId: id, total: money, expiresAt: instant }),
+});
+
+/**
+ * The order ended without being (or staying) paid: books releases its reservation (or restocks what
+ * was committed), payments refunds whatever was captured for it.
+ */
+export const OrderCancelled = defineEvent({
+  type: 'OrderCancelled',
+  version: 1,
+  topic: TOPICS.orders,
+  data: z.object({
+    orderId: id,
+    buyerId: id,
+    /** CANCELLED by the buyer, EXPIRED unpaid, or REFUNDED after a payment arrived too late. */
+    outcome: z.enum(['CANCELLED', 'EXPIRED', 'REFUNDED']),
+    reason: z.string(),
+    /** Whether the stock had already been committed (order paid): books restocks instead of releasing. */
+    stockCommitted: z.boolean(),
+    lines: z.array(z.object({ listingId: id, quantity: z.number().int().min(1) })).min(1),
+    cancelledAt: instant,
+  }),
+});
+
+/** A payment for an order was captured. Keyed by order id. */
+export const PaymentSucceeded = defineEvent({
+  type: 'PaymentSucceeded',
+  version: 1,
+  topic: TOPICS.payments,
+  data: z.object({ paymentId: id, orderId: id, amount: money, paidAt: instant }),
+});
+
+/** A payment attempt for an order failed; the order stays payable with another attempt. */
+export const PaymentFailed = defineEvent({
+  type: 'PaymentFailed',
+  version: 1,
+  topic: TOPICS.payments,
+  data: z.object({
+    paymentId: id,
+    orderId: id,
+    code: z.enum(['CARD_DECLINED', 'INSUFFICIENT_FUNDS', 'PROVIDER_TIMEOUT', 'ORDER_NOT_PAYABLE']),
+    reason: z.string(),
+    failedAt: instant,
+  }),
+});
+
+/** Money went back to the buyer (all of it, or part for cancelled lines). */
+export const PaymentRefunded = defineEvent({
+  type: 'PaymentRefunded',
+  version: 1,
+  topic: TOPICS.payments,
+  data: z.object({ paymentId: id, orderId: id, refundId: id, amount: money, full: z.boolean(), reason: z.string(), refundedAt: instant }),
+});
+
 // --- Wishlist ---
 
 /** A listing of a wished book appeared at, or dropped to, the wisher's target price or below. */
@@ -221,6 +327,14 @@ export const EVENT_CATALOG: readonly EventDefinition[] = [
   ReviewDeleted,
   OrderDelivered,
   OrderPaid,
+  OrderPlaced,
+  StockReserved,
+  StockRejected,
+  OrderAwaitingPayment,
+  OrderCancelled,
+  PaymentSucceeded,
+  PaymentFailed,
+  PaymentRefunded,
   WishlistPriceAlert,
 ];
 

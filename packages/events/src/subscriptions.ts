@@ -11,4 +11,8 @@ export const CONSUMER_GROUPS: Readonly<Record<string, readonly Topic[]>> = {
   reviews: [TOPICS.catalog, TOPICS.orders],
   cart: [TOPICS.catalog, TOPICS.inventory, TOPICS.orders],
   wishlist: [TOPICS.catalog, TOPICS.inventory],
+  // The checkout saga (docs/checkout.md).
+  books: [TOPICS.orders],
+  orders: [TOPICS.inventory, TOPICS.payments],
+  payments: [TOPICS.orders],
 };

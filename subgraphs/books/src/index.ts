@@ -1,12 +1,13 @@
 import DataLoader from 'dataloader';
-import { startEventBackbone } from '@bazaar/events';
+import { EventConsumer, startEventBackbone, type EventBackbone, type RelayLogger } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { createLogger, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadBooksConfig, type BooksConfig } from './config';
 import { Catalog } from './domain/catalog';
 import { Listings } from './domain/listings';
+import { registerSagaHandlers } from './domain/saga';
 import { seedDemoCatalog } from './domain/seed';
-import { PrismaClient, type Author, type Book, type Listing } from './generated/prisma/client';
+import { PrismaClient, type Author, type Book, type Listing, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';
 import type { BooksContext } from './context';
 
@@ -21,6 +22,32 @@ export const service: ServiceModule<BooksConfig> = {
 export interface BooksServiceInternals {
   /** Called with every SQL statement Prisma sends (the batching test counts them). */
   onQuery?: (sql: string) => void;
+  /** false: do not consume the checkout saga's events (a second instance that only answers queries). */
+  consume?: boolean;
+}
+
+/**
+ * Limits of one saga handler's transaction. Reservations of one listing queue on its row lock, so
+ * waiting a while is normal; both stay well below the transport's redelivery (30 s).
+ */
+export const SAGA_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
+
+/** Books' checkout-saga consumer (group `books`, the orders topic); started by the caller. */
+export function createSagaConsumer(
+  db: PrismaClient,
+  events: Pick<EventBackbone, 'transport' | 'outbox'>,
+  logger: RelayLogger,
+): EventConsumer<Prisma.TransactionClient> {
+  return registerSagaHandlers(
+    new EventConsumer<Prisma.TransactionClient>({
+      consumer: 'books',
+      transport: events.transport,
+      logger,
+      transaction: (work) => db.$transaction(work, SAGA_TRANSACTION),
+    }),
+    events.outbox,
+    logger,
+  );
 }
 
 /** Builds a Prisma client for the books database (query events on when someone listens). */
@@ -39,8 +66,15 @@ export async function startBooksService(config: BooksConfig, internals: BooksSer
   const catalog = new Catalog(db, events.outbox);
   const listings = new Listings(db, events.outbox);
   const verifier = tokenVerifierFromConfig(config);
+  const saga = createSagaConsumer(db, events, logger);
+  const release = async () => {
+    await saga.stop();
+    await events.stop();
+    await db.$disconnect();
+  };
 
   try {
+    if (internals.consume !== false) await saga.start();
     if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
       const seeded = await seedDemoCatalog(db, { size: config.DEMO_CATALOG_SIZE, outbox: events.outbox });
       if (seeded.books > 0) logger.info(seeded, 'demo catalog seeded');
@@ -74,14 +108,10 @@ export async function startBooksService(config: BooksConfig, internals: BooksSer
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
       },
-      onShutdown: async () => {
-        await events.stop();
-        await db.$disconnect();
-      },
+      onShutdown: release,
     });
   } catch (error) {
-    await events.stop();
-    await db.$disconnect();
+    await release();
     throw error;
   }
 }

@@ -21,6 +21,7 @@ export interface ReservationLineInput {
 export interface ReservedLine {
   listingId: string;
   bookId: string;
+  sellerId: string;
   quantity: number;
   /** The listing's price when reserved: what the buyer pays. */
   unitPrice: { amount: number; currency: string };
@@ -37,7 +38,12 @@ export interface UnavailableLine {
   listingId: string;
   requested: number;
   available: number;
-  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK';
+  /**
+   * NOT_ACTIVE: paused or removed (a sold-out listing is INSUFFICIENT_STOCK with 0 available);
+   * MIXED_CURRENCIES: priced in another currency than the order's first line;
+   * OWN_LISTING: the buyer sells it.
+   */
+  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK' | 'MIXED_CURRENCIES' | 'OWN_LISTING';
 }
 
 /** Thrown when some line cannot be reserved; nothing was written. Carries every failing line. */
@@ -68,11 +74,16 @@ const toReservation = (row: ReservationRow): Reservation => ({
  * Takes the quantities off the listings, all lines or none, and records the reservation under the
  * caller's id (e.g. the order id). Reserving an id that already exists returns that reservation and
  * changes nothing, so a redelivered OrderPlaced reserves once.
+ *
+ * Every line must be ACTIVE with enough copies, all lines must share one currency (the first
+ * line's), and with `buyerId` no line may be the buyer's own listing; otherwise it throws
+ * StockUnavailableError naming every offending line, having written nothing. The reservation
+ * expires at `expiresAt` (else after `ttlSeconds`, default 15 minutes).
  */
 export async function reserveStock(
   tx: Prisma.TransactionClient,
   outbox: Outbox,
-  request: { reservationId: string; lines: ReservationLineInput[]; ttlSeconds?: number },
+  request: { reservationId: string; lines: ReservationLineInput[]; ttlSeconds?: number; expiresAt?: Date; buyerId?: string },
 ): Promise<Reservation> {
   const [existing] = await tx.$queryRaw<ReservationRow[]>`
     SELECT id, status::text AS status, lines, expires_at FROM stock_reservations WHERE id = ${request.reservationId} FOR UPDATE`;
@@ -89,18 +100,23 @@ export async function reserveStock(
   const validIds = ids.filter((id) => uuid.test(id));
 
   const rows = await tx.$queryRaw<
-    { id: string; book_id: string; quantity: number; status: string; price_amount: number; currency: string }[]
-  >`SELECT id, book_id, quantity, status::text AS status, price_amount, currency FROM listings
+    { id: string; book_id: string; seller_id: string; quantity: number; status: string; price_amount: number; currency: string }[]
+  >`SELECT id, book_id, seller_id, quantity, status::text AS status, price_amount, currency FROM listings
      WHERE id = ANY(${validIds}::uuid[]) ORDER BY id FOR UPDATE`;
   const byId = new Map(rows.map((row) => [row.id, row]));
 
+  // The order's currency: that of its first line (in the caller's order) that exists.
+  const currency = request.lines.map(({ listingId }) => byId.get(listingId)?.currency.trim()).find((code) => code !== undefined);
   const unavailable: UnavailableLine[] = [];
   for (const id of ids) {
     const requested = wanted.get(id)!;
     const row = byId.get(id);
-    if (!row) unavailable.push({ listingId: id, requested, available: 0, reason: 'NOT_FOUND' });
-    else if (row.status !== 'ACTIVE') unavailable.push({ listingId: id, requested, available: 0, reason: 'NOT_ACTIVE' });
-    else if (row.quantity < requested) unavailable.push({ listingId: id, requested, available: row.quantity, reason: 'INSUFFICIENT_STOCK' });
+    const fail = (reason: UnavailableLine['reason'], available: number) => unavailable.push({ listingId: id, requested, available, reason });
+    if (!row) fail('NOT_FOUND', 0);
+    else if (row.status === 'PAUSED' || row.status === 'REMOVED') fail('NOT_ACTIVE', 0);
+    else if (request.buyerId !== undefined && row.seller_id === request.buyerId) fail('OWN_LISTING', row.quantity);
+    else if (row.currency.trim() !== currency) fail('MIXED_CURRENCIES', row.quantity);
+    else if (row.quantity < requested) fail('INSUFFICIENT_STOCK', row.quantity);
   }
   if (unavailable.length > 0) throw new StockUnavailableError(unavailable);
 
@@ -115,9 +131,15 @@ export async function reserveStock(
 
   const lines: ReservedLine[] = ids.map((id) => {
     const row = byId.get(id)!;
-    return { listingId: id, bookId: row.book_id, quantity: wanted.get(id)!, unitPrice: { amount: row.price_amount, currency: row.currency.trim() } };
+    return {
+      listingId: id,
+      bookId: row.book_id,
+      sellerId: row.seller_id,
+      quantity: wanted.get(id)!,
+      unitPrice: { amount: row.price_amount, currency: row.currency.trim() },
+    };
   });
-  const expiresAt = new Date(Date.now() + (request.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
+  const expiresAt = request.expiresAt ?? new Date(Date.now() + (request.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
   await tx.stockReservation.create({
     data: { id: request.reservationId, status: 'RESERVED', lines: lines as unknown as Prisma.InputJsonValue, expiresAt },
   });
@@ -150,6 +172,23 @@ export async function reserveStock(
 export async function releaseReservation(tx: Prisma.TransactionClient, outbox: Outbox, reservationId: string): Promise<Reservation> {
   const reservation = await lockReservation(tx, reservationId);
   if (reservation.status !== 'RESERVED') return reservation;
+  return putBack(tx, outbox, reservation, 'RELEASED');
+}
+
+/**
+ * Puts a committed reservation's copies back on sale (a paid order was cancelled or refunded), as
+ * releaseReservation does, with ListingStockChanged reason RESTOCKED; the reservation ends RELEASED,
+ * so restocking twice changes nothing. A reservation still RESERVED is released instead; a
+ * RELEASED one is left alone.
+ */
+export async function restockReservation(tx: Prisma.TransactionClient, outbox: Outbox, reservationId: string): Promise<Reservation> {
+  const reservation = await lockReservation(tx, reservationId);
+  if (reservation.status === 'RELEASED') return reservation;
+  return putBack(tx, outbox, reservation, reservation.status === 'COMMITTED' ? 'RESTOCKED' : 'RELEASED');
+}
+
+async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation: Reservation, reason: 'RELEASED' | 'RESTOCKED'): Promise<Reservation> {
+  const reservationId = reservation.id;
   const ids = reservation.lines.map(({ listingId }) => listingId);
   const quantities = reservation.lines.map(({ quantity }) => quantity);
   // Same lock order as reserveStock: listings by id, then books (refreshOffers).
@@ -173,7 +212,7 @@ export async function releaseReservation(tx: Prisma.TransactionClient, outbox: O
         quantity: row.quantity,
         previousQuantity: row.quantity - line.quantity,
         status: row.status,
-        reason: 'RELEASED',
+        reason,
         reservationId,
       },
     });
@@ -205,9 +244,15 @@ export async function expiredReservationIds(tx: Prisma.TransactionClient, now = 
   return rows.map(({ id }) => id);
 }
 
-async function lockReservation(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation> {
+/** The reservation with this id, locked for the rest of the transaction; null when there is none. */
+export async function findReservationForUpdate(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation | null> {
   const [row] = await tx.$queryRaw<ReservationRow[]>`
     SELECT id, status::text AS status, lines, expires_at FROM stock_reservations WHERE id = ${reservationId} FOR UPDATE`;
-  if (!row) throw notFound('No stock reservation with this id.', { reservationId });
-  return toReservation(row);
+  return row ? toReservation(row) : null;
+}
+
+async function lockReservation(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation> {
+  const reservation = await findReservationForUpdate(tx, reservationId);
+  if (!reservation) throw notFound('No stock reservation with this id.', { reservationId });
+  return reservation;
 }

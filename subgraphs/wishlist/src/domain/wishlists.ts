@@ -90,11 +90,15 @@ export class Wishlists {
     const size = first ?? 20;
     const cursor = decodeCursor(after);
     const where = { userId, ...(args.unreadOnly && { readAt: null }) };
-    const [rows, totalCount, unreadCount] = await Promise.all([
-      this.db.notification.findMany({ where: { ...where, ...(cursor && { id: { lt: cursor } }) }, orderBy: { id: 'desc' }, take: size + 1 }),
-      this.db.notification.count({ where }),
-      this.db.notification.count({ where: { userId, readAt: null } }),
-    ]);
+    // One snapshot, so the page and both counts agree even while an alert is being written.
+    const [rows, totalCount, unreadCount] = await this.db.$transaction(
+      [
+        this.db.notification.findMany({ where: { ...where, ...(cursor && { id: { lt: cursor } }) }, orderBy: { id: 'desc' }, take: size + 1 }),
+        this.db.notification.count({ where }),
+        this.db.notification.count({ where: { userId, readAt: null } }),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
     return { ...connectionOf(rows, size, cursor, totalCount), unreadCount };
   }
 

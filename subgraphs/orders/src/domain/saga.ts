@@ -1,0 +1,116 @@
+import {
+  OrderAwaitingPayment,
+  OrderCancelled,
+  OrderPaid,
+  PaymentFailed,
+  PaymentRefunded,
+  PaymentSucceeded,
+  StockRejected,
+  StockReserved,
+  type EventConsumer,
+  type Outbox,
+  type RelayLogger,
+} from '@bazaar/events';
+import { addNote, cancelledLines, changeStatus, lockOrder, type Tx } from './orders';
+
+/** Statuses a payment can no longer make paid: a payment arriving then is refunded (docs/checkout.md). */
+const NO_LONGER_PAYABLE = ['EXPIRED', 'CANCELLED', 'REJECTED', 'REFUNDED'];
+
+/**
+ * The orders side of the checkout saga: books' reservation outcome and payments' results move the
+ * order through the state machine, each in the transaction that records the event as processed
+ * (so a redelivered event changes nothing). Events an order's status no longer expects are logged
+ * and dropped, never applied over a later status.
+ */
+export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox, logger: RelayLogger): EventConsumer<Tx> {
+  const ignore = (orderId: string, type: string, status: string | undefined) =>
+    logger.warn({ orderId, type, status: status ?? 'unknown order' }, 'event not applicable to the order; ignored');
+
+  return consumer
+    .on(StockReserved, async ({ data }, tx) => {
+      const order = await lockOrder(tx, data.orderId);
+      if (order?.status !== 'PENDING') return ignore(data.orderId, 'StockReserved', order?.status);
+      const priced = new Map(data.lines.map((line) => [line.listingId, line]));
+      if (order.lines.some((line) => priced.get(line.listingId)?.quantity !== line.quantity) || priced.size !== order.lines.length) {
+        throw new Error(`StockReserved for order ${order.id} does not match its lines`);
+      }
+      for (const line of order.lines) {
+        const reserved = priced.get(line.listingId)!;
+        await tx.orderLine.update({
+          where: { id: line.id },
+          data: { bookId: reserved.bookId, sellerId: reserved.sellerId, unitAmount: reserved.unitPrice.amount, currency: reserved.unitPrice.currency },
+        });
+      }
+      await tx.fulfilment.createMany({ data: [...new Set(data.lines.map(({ sellerId }) => sellerId))].map((sellerId) => ({ orderId: order.id, sellerId })), skipDuplicates: true });
+      await changeStatus(tx, order, 'AWAITING_PAYMENT', {
+        data: { totalAmount: data.total.amount, currency: data.total.currency, reservationId: data.reservationId },
+      });
+      await outbox.add(tx, {
+        definition: OrderAwaitingPayment,
+        key: order.id,
+        data: { orderId: order.id, buyerId: order.buyerId, total: data.total, expiresAt: order.expiresAt.toISOString() },
+      });
+    })
+    .on(StockRejected, async ({ data }, tx) => {
+      const order = await lockOrder(tx, data.orderId);
+      if (order?.status !== 'PENDING') return ignore(data.orderId, 'StockRejected', order?.status);
+      const summary = data.reasons.map(({ listingId, reason }) => `${listingId}: ${reason}`).join(', ');
+      await changeStatus(tx, order, 'REJECTED', { reason: `Stock could not be reserved (${summary}).`, data: { rejectionReasons: data.reasons } });
+    })
+    .on(PaymentSucceeded, async ({ data }, tx) => {
+      const order = await lockOrder(tx, data.orderId);
+      if (!order) return ignore(data.orderId, 'PaymentSucceeded', undefined);
+      const paidAt = new Date(data.paidAt);
+      if (order.status === 'AWAITING_PAYMENT' && paidAt > order.expiresAt) {
+        // Captured after the order's expiry, before the sweep got to it: it expires now, and the payment is late.
+        const reason = 'Not paid in time.';
+        await changeStatus(tx, order, 'EXPIRED', { reason, data: { cancelledAt: new Date(), cancellationReason: reason } });
+        await outbox.add(tx, {
+          definition: OrderCancelled,
+          key: order.id,
+          data: { orderId: order.id, buyerId: order.buyerId, outcome: 'EXPIRED', reason, stockCommitted: false, lines: cancelledLines(order), cancelledAt: new Date().toISOString() },
+        });
+      }
+      if (order.status === 'AWAITING_PAYMENT') {
+        await changeStatus(tx, order, 'PAID', { reason: `Payment ${data.paymentId} captured.`, data: { paidAt, paymentId: data.paymentId, paymentFailureReason: null } });
+        await outbox.add(tx, {
+          definition: OrderPaid,
+          key: order.id,
+          data: {
+            orderId: order.id,
+            buyerId: order.buyerId,
+            paidAt: paidAt.toISOString(),
+            lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
+          },
+        });
+        return;
+      }
+      // The payment that made this order paid, seen again under another event id: nothing to do.
+      if (order.paymentId === data.paymentId) return;
+      if (!NO_LONGER_PAYABLE.includes(order.status)) return ignore(data.orderId, 'PaymentSucceeded', order.status);
+      // Too late: the order is never made paid; payments refunds the charge, books has nothing to restock.
+      const reason = `Payment ${data.paymentId} arrived after the order was ${order.status}; it is refunded.`;
+      await addNote(tx, order, reason);
+      await outbox.add(tx, {
+        definition: OrderCancelled,
+        key: order.id,
+        data: { orderId: order.id, buyerId: order.buyerId, outcome: 'REFUNDED', reason, stockCommitted: false, lines: cancelledLines(order), cancelledAt: new Date().toISOString() },
+      });
+    })
+    .on(PaymentFailed, async ({ data }, tx) => {
+      const order = await lockOrder(tx, data.orderId);
+      if (order?.status !== 'AWAITING_PAYMENT') return ignore(data.orderId, 'PaymentFailed', order?.status);
+      await tx.order.update({ where: { id: order.id }, data: { paymentFailureReason: data.reason } });
+    })
+    .on(PaymentRefunded, async ({ data }, tx) => {
+      const order = await lockOrder(tx, data.orderId);
+      if (!order) return ignore(data.orderId, 'PaymentRefunded', undefined);
+      if (order.status === 'CANCELLED' && order.paymentId === data.paymentId && data.full) {
+        await changeStatus(tx, order, 'REFUNDED', { reason: `Refund ${data.refundId} of payment ${data.paymentId}.` });
+      } else if (NO_LONGER_PAYABLE.includes(order.status)) {
+        await addNote(tx, order, `Refund ${data.refundId} of payment ${data.paymentId} (${data.full ? 'full' : 'partial'}).`);
+      } else {
+        ignore(data.orderId, 'PaymentRefunded', order.status);
+      }
+    });
+}

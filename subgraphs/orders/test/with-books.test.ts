@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '@bazaar/testing';
+import { newKey, PLACE, ADDRESS, signUpAs, waitForStatus, type Actor, type OrderShape } from './helpers';
+
+/** The saga with the real catalog: books reserves (or refuses) what orders places, at the catalog's prices. */
+let stack: TestStack;
+let seller: Actor;
+let buyer: Actor;
+let listingId: string;
+let bookId: string;
+
+beforeAll(async () => {
+  stack = await startTestStack({ subgraphs: ['users', 'books', 'orders'] });
+  [seller, buyer] = await Promise.all([signUpAs(stack, ['BUYER', 'SELLER'], 'Seller'), signUpAs(stack, ['BUYER'], 'Buyer')]);
+  const isbn = `978${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
+  const check = (10 - ([...isbn].reduce((sum, digit, index) => sum + Number(digit) * (index % 2 === 0 ? 1 : 3), 0) % 10)) % 10;
+  const { createBook } = await seller.client.data<{ createBook: { book: { id: string } } }>(
+    `mutation($input: CreateBookInput!) { createBook(input: $input) { book { id } } }`,
+    { input: { isbn: `${isbn}${check}`, title: 'The Orders Book', authors: ['Saga Tester'], language: 'en' } },
+  );
+  bookId = createBook.book.id;
+  const { createListing } = await seller.client.data<{ createListing: { listing: { id: string } } }>(
+    `mutation($input: CreateListingInput!) { createListing(input: $input) { listing { id } } }`,
+    { input: { bookId, condition: 'GOOD', price: { amount: 1234, currency: 'EUR' }, quantity: 3 } },
+  );
+  listingId = createListing.listing.id;
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const place = async (quantity: number) =>
+  (await buyer.client.data<{ placeOrder: { order: OrderShape } }>(PLACE, { input: { items: [{ listingId, quantity }], shippingAddress: ADDRESS }, key: newKey() })).placeOrder.order;
+
+describe('with the real catalog', () => {
+  it('is reserved at the catalog\'s price, or rejected when the stock is short', async () => {
+    const reserved = await waitForStatus(buyer.client, (await place(2)).id, 'AWAITING_PAYMENT');
+    expect(reserved).toMatchObject({
+      total: { amount: 2468, currency: 'EUR' },
+      lines: [{ listing: { id: listingId }, book: { id: bookId }, seller: { id: seller.id }, quantity: 2, unitPrice: { amount: 1234 } }],
+    });
+    const rejected = await waitForStatus(buyer.client, (await place(2)).id, 'REJECTED');
+    expect(rejected.rejectionReasons).toEqual([{ listing: { id: listingId }, reason: 'INSUFFICIENT_STOCK', available: 1 }]);
+  });
+});

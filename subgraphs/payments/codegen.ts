@@ -1,0 +1,10 @@
+import { subgraphCodegenConfig } from '../../packages/service/codegen';
+
+export default subgraphCodegenConfig({
+  contextType: '../context#PaymentsContext',
+  mappers: {
+    Payment: './prisma/client#Payment as PaymentModel',
+    PaymentTransaction: './prisma/client#PaymentTransaction as PaymentTransactionModel',
+    Order: '../domain/types#OrderReference',
+  },
+});

@@ -1,0 +1,83 @@
+import DataLoader from 'dataloader';
+import { EventConsumer, startEventBackbone } from '@bazaar/events';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { createLogger, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loadPaymentsConfig, type PaymentsConfig } from './config';
+import { Payments, type PaymentHooks } from './domain/payments';
+import { registerPaymentHandlers } from './domain/projection';
+import { TestModeProvider } from './domain/provider';
+import { PrismaClient, type Payment, type PaymentTransaction, type Prisma } from './generated/prisma/client';
+import { resolvers } from './resolvers';
+import type { PaymentsContext } from './context';
+
+export { loadPaymentsConfig, type PaymentsConfig } from './config';
+export { TEST_TOKENS } from './domain/provider';
+
+export const service: ServiceModule<PaymentsConfig> = {
+  loadConfig: (env) => loadPaymentsConfig(env),
+  start: (config) => startPaymentsService(config),
+};
+
+/** Hooks for tests only; production code never passes them. */
+export interface PaymentsServiceInternals extends PaymentHooks {
+  /** false: do not consume events (a second instance that only answers requests). */
+  consume?: boolean;
+}
+
+/** The payments subgraph's composition root: config in, running service out. */
+export async function startPaymentsService(config: PaymentsConfig, internals: PaymentsServiceInternals = {}): Promise<RunningService> {
+  const logger = createLogger({ service: 'payments', level: config.LOG_LEVEL });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.PAYMENTS_DATABASE_URL }) });
+  const events = await startEventBackbone({ service: 'payments', databaseUrl: config.PAYMENTS_DATABASE_URL, config, logger });
+  const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
+  const consumer = registerPaymentHandlers(
+    new EventConsumer<Prisma.TransactionClient>({
+      consumer: 'payments',
+      transport: events.transport,
+      logger,
+      transaction: (work) => db.$transaction(work, { timeout: 30_000 }),
+    }),
+    { outbox: events.outbox, provider },
+  );
+  const hooks: PaymentHooks = internals.afterProviderCall ? { afterProviderCall: internals.afterProviderCall } : {};
+  const payments = new Payments(db, events.outbox, provider, { leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS, hooks });
+  const verifier = tokenVerifierFromConfig(config);
+  const release = async () => {
+    await consumer.stop();
+    await events.stop();
+    await db.$disconnect();
+  };
+
+  try {
+    if (internals.consume !== false) await consumer.start();
+    return await startSubgraph<PaymentsContext>({
+      name: 'payments',
+      schemaPath: new URL('./schema.graphql', import.meta.url),
+      resolvers,
+      host: config.HOST,
+      port: config.PAYMENTS_PORT,
+      environment: config.NODE_ENV,
+      logger,
+      verifier,
+      createContext: (base) => ({
+        ...base,
+        payments,
+        paymentByOrder: new DataLoader<string, Payment | null>(async (orderIds) => {
+          const shown = await payments.shownForOrders(orderIds);
+          return orderIds.map((id) => shown.get(id) ?? null);
+        }),
+        transactionsByPayment: new DataLoader<string, PaymentTransaction[]>(async (paymentIds) => {
+          const all = await payments.transactionsOf(paymentIds);
+          return paymentIds.map((id) => all.filter((transaction) => transaction.paymentId === id));
+        }),
+      }),
+      checkReadiness: async () => {
+        await db.$queryRaw`SELECT 1`;
+      },
+      onShutdown: release,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

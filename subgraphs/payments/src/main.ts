@@ -1,0 +1,4 @@
+import { runMain } from '@bazaar/service';
+import { service } from './index';
+
+await runMain(() => service.start(service.loadConfig(process.env)));

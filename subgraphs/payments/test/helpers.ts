@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createEnvelope, OrderAwaitingPayment, OrderCancelled, type Envelope, type EventDefinition, type EventTransport } from '@bazaar/events';
+import { createTransport } from '@bazaar/events/transports';
+import type { Role } from '@bazaar/service';
+import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+
+let counter = 0;
+
+/** The stack every payments test file runs: users (tokens, keys) and payments behind the router. */
+export interface PaymentsWorld {
+  stack: TestStack;
+  pool: pg.Pool;
+  transport: EventTransport;
+  stop(): Promise<void>;
+}
+
+export async function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
+  // tok_timeout answers after 300 ms here instead of seconds.
+  const stack = await startTestStack({ subgraphs: ['users', 'payments'], env: { PAYMENTS_PROVIDER_TIMEOUT_MS: '300', ...env } });
+  const pool = new pg.Pool({ connectionString: stack.databases.payments!.url });
+  const transport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'payments-test');
+  return {
+    stack,
+    pool,
+    transport,
+    async stop() {
+      await transport.close();
+      await pool.end();
+      await stack.stop();
+    },
+  };
+}
+
+/** Signs a user up through the router; returns their id and a client holding a token with the given roles. */
+export async function signUpAs(stack: TestStack, roles: Role[] = ['BUYER'], displayName = 'Payer'): Promise<{ id: string; client: GraphQLClient }> {
+  const email = `payments-${process.pid}-${++counter}-${Date.now()}@example.com`;
+  const { signUp } = await stack.client.data<{ signUp: { user: { id: string } } }>(
+    `mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }`,
+    { input: { email, password: 'correct horse battery', displayName } },
+  );
+  const token = await stack.tokens.issueAccessToken({ id: signUp.user.id, roles });
+  return { id: signUp.user.id, client: stack.client.withToken(token) };
+}
+
+/** Publishes an event as the orders service would, `times` times over. */
+export async function publish<Data>(transport: EventTransport, definition: EventDefinition<string, Data>, key: string, data: Data, times = 1): Promise<Envelope<Data>> {
+  const envelope = createEnvelope(definition, { source: 'test', key, data });
+  const message = { topic: definition.topic, key, id: envelope.id, value: JSON.stringify(envelope) };
+  for (let time = 0; time < times; time++) await transport.publish([message]);
+  return envelope;
+}
+
+/** Plays the orders service: an order of `buyerId` awaiting payment of `amount`, once payments knows it. */
+export async function awaitingPayment(world: PaymentsWorld, buyerId: string, amount = 2599, expiresInMs = 15 * 60_000): Promise<string> {
+  const orderId = randomUUID();
+  await publish(world.transport, OrderAwaitingPayment, orderId, {
+    orderId,
+    buyerId,
+    total: { amount, currency: 'EUR' },
+    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+  });
+  await eventually(
+    async () => (await world.pool.query('SELECT 1 FROM payable_orders WHERE id = $1', [orderId])).rowCount,
+    (count) => count === 1,
+  );
+  return orderId;
+}
+
+export async function cancelOrder(world: PaymentsWorld, orderId: string, buyerId: string, times = 1) {
+  return publish(
+    world.transport,
+    OrderCancelled,
+    orderId,
+    { orderId, buyerId, outcome: 'CANCELLED', reason: 'changed my mind', stockCommitted: true, lines: [{ listingId: 'listing-1', quantity: 1 }], cancelledAt: new Date().toISOString() },
+    times,
+  );
+}
+
+export const PAYMENT_FIELDS = /* GraphQL */ `
+  id status failureCode failureReason createdAt
+  order { id }
+  amount { amount currency }
+  refundedAmount { amount currency }
+  transactions { kind amount { amount currency } providerReference createdAt }
+`;
+
+export interface PaymentShape {
+  id: string;
+  status: string;
+  failureCode: string | null;
+  failureReason: string | null;
+  createdAt: string;
+  order: { id: string };
+  amount: { amount: number; currency: string };
+  refundedAmount: { amount: number; currency: string };
+  transactions: { kind: string; amount: { amount: number; currency: string }; providerReference: string; createdAt: string }[];
+}
+
+export const PAY = `mutation($input: PayOrderInput!) { payOrder(input: $input) { payment { ${PAYMENT_FIELDS} } } }`;
+
+export async function pay(client: GraphQLClient, orderId: string, paymentMethodToken: string, idempotencyKey: string = randomUUID()): Promise<PaymentShape> {
+  const { payOrder } = await client.data<{ payOrder: { payment: PaymentShape } }>(PAY, { input: { orderId, paymentMethodToken, idempotencyKey } });
+  return payOrder.payment;
+}
+
+/** Successful charges the test-mode provider made for an order's payments. */
+export async function providerCharges(pool: pg.Pool, orderId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM provider_charges c JOIN payments p ON c.idempotency_key = 'payment_' || p.id
+     WHERE p.order_id = $1 AND c.kind = 'CHARGE' AND c.outcome = 'SUCCEEDED'`,
+    [orderId],
+  );
+  return Number(rows[0]!.n);
+}
+
+/** The events payments wrote for an order (its outbox), oldest first. */
+export async function outboxEvents(pool: pg.Pool, orderId: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
+  const { rows } = await pool.query<{ type: string; envelope: { data: Record<string, unknown> } }>(
+    'SELECT type, envelope FROM outbox_events WHERE key = $1 ORDER BY position',
+    [orderId],
+  );
+  return rows.map((row) => ({ type: row.type, data: row.envelope.data }));
+}
+
+export const count = async (pool: pg.Pool, sql: string, values: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, values)).rows[0]!.n);
