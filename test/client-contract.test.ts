@@ -1,5 +1,6 @@
 import type { ApolloClient, TypedDocumentNode } from '@apollo/client';
 import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import { randomUUID } from 'node:crypto';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,9 @@ import {
   BecomeSellerDocument,
   BookByIsbnDocument,
   BookPageDocument,
+  CancelOrderDocument,
   ClearCartDocument,
+  ConfirmDeliveryDocument,
   createBazaarClient,
   CreateBookDocument,
   CreateGuestCartDocument,
@@ -27,8 +30,12 @@ import {
   MyCartDocument,
   MyListingsDocument,
   MyNotificationsDocument,
+  MyOrdersDocument,
+  OrderTrackingDocument,
   MyWishlistDocument,
   PauseListingDocument,
+  PayOrderDocument,
+  PlaceOrderDocument,
   RefreshSessionDocument,
   RemoveFromCartDocument,
   RemoveFromWishlistDocument,
@@ -38,7 +45,9 @@ import {
   SearchBooksDocument,
   type SearchBooksQuery,
   type SearchBooksQueryVariables,
+  SellerOrdersDocument,
   SetUserRolesDocument,
+  ShipFulfilmentDocument,
   SignUpDocument,
   type Role,
   type SignUpMutation,
@@ -52,6 +61,7 @@ import {
 } from '@bazaar/example-client';
 import { eventually, startTestStack, type TestStack } from '@bazaar/testing';
 import { loadOperationFiles } from '../schema/api-schema';
+import { orderReaches, payOrder, placeOrder, SHIPPING_ADDRESS } from './checkout-helpers';
 
 /**
  * The client contract: the operations the web shop and the app send (schema/operations), typed by
@@ -305,6 +315,21 @@ interface Fixtures {
   review: { id: string; authorToken: string };
   /** An unread price alert and its owner's token. */
   notification: { id: string; ownerToken: string };
+  /** Orders of one copy each of `listingId` (12.00 EUR, by `seller`) by one buyer, at each step of the saga. */
+  checkout: CheckoutFixtures;
+}
+interface CheckoutFixtures {
+  buyer: { id: string; token: string };
+  listingId: string;
+  bookId: string;
+  /** AWAITING_PAYMENT, and payments knows it (a declined attempt already FAILED). */
+  payable: string;
+  toCancel: string;
+  paid: string;
+  shipped: string;
+  /** SHIPPED, for the cache assertion. */
+  shippedForCache: string;
+  delivered: string;
 }
 interface Coverage<Data, Variables, Context> {
   document: TypedDocumentNode<Data, Variables>;
@@ -340,6 +365,50 @@ async function buyerWithWish({ book }: Fixtures) {
 }
 /** A new listing of the fixture book by the fixture seller (dearer than the fixture listing). */
 const sellerListing = async ({ seller, book }: Fixtures) => ({ listingId: (await createListing(seller.token, book.id, 2500, 3)).id });
+
+type Stage = 'AWAITING_PAYMENT' | 'PAID' | 'SHIPPED' | 'DELIVERED';
+/**
+ * An order of one copy of `listingId` by `buyerToken`, driven through the saga (as test/checkout.test.ts
+ * does) up to `stage`. At AWAITING_PAYMENT, a declined attempt proves payments learnt of the order, so a
+ * PayOrder after it does not race OrderAwaitingPayment.
+ */
+async function orderAt(buyerToken: string, sellerToken: string, listingId: string, stage: Stage): Promise<string> {
+  const buyer = stack.client.withToken(buyerToken);
+  const { id } = await placeOrder(buyer, [{ listingId, quantity: 1 }]);
+  await orderReaches(buyer, id, 'AWAITING_PAYMENT');
+  const token = stage === 'AWAITING_PAYMENT' ? 'tok_chargeDeclined' : 'tok_visa';
+  const expected = stage === 'AWAITING_PAYMENT' ? 'FAILED' : 'SUCCEEDED';
+  const payment = await eventually(
+    () => payOrder(buyer, id, token).catch((error: Error) => ({ status: error.message })),
+    (result) => result.status === expected,
+  );
+  if (payment.status !== expected) throw new Error(`paying order ${id} with ${token}: ${payment.status}`);
+  if (stage === 'AWAITING_PAYMENT') return id;
+  await orderReaches(buyer, id, 'PAID');
+  if (stage === 'PAID') return id;
+  await run(client(() => sellerToken), ShipFulfilmentDocument, { orderId: id, carrier: 'DHL', trackingNumber: `JJD${id.slice(0, 8)}` });
+  await orderReaches(buyer, id, 'SHIPPED');
+  if (stage === 'SHIPPED') return id;
+  await run(client(() => buyerToken), ConfirmDeliveryDocument, { orderId: id });
+  await orderReaches(buyer, id, 'DELIVERED');
+  return id;
+}
+/** A checkout buyer with orders at every step, of a new listing (12.00 EUR, 20 copies) by the fixture seller. */
+async function checkoutFixtures(seller: { token: string }): Promise<CheckoutFixtures> {
+  const book = await createBook(seller.token, 'The Checkout Contract');
+  const listing = await createListing(seller.token, book.id, 1200, 20);
+  const { user, session } = await signUp('Checkout Buyer');
+  const at = (stage: Stage) => orderAt(session.accessToken, seller.token, listing.id, stage);
+  const [payable, toCancel, paid, shipped, shippedForCache, delivered] = await Promise.all([
+    at('AWAITING_PAYMENT'),
+    at('AWAITING_PAYMENT'),
+    at('PAID'),
+    at('SHIPPED'),
+    at('SHIPPED'),
+    at('DELIVERED'),
+  ]);
+  return { buyer: { id: user.id, token: session.accessToken }, listingId: listing.id, bookId: book.id, payable, toCancel, paid, shipped, shippedForCache, delivered };
+}
 
 /** One entry per operation in schema/operations; a new operation without an entry fails this suite. */
 const OPERATIONS: Record<string, AnyCoverage> = {
@@ -616,7 +685,110 @@ const OPERATIONS: Record<string, AnyCoverage> = {
     },
   }),
 
+  // checkout/
+  PlaceOrder: cover({
+    document: PlaceOrderDocument,
+    setup: async () => ({ token: await freshBuyer(), idempotencyKey: randomUUID() }),
+    as: asContext,
+    variables: ({ checkout }, { idempotencyKey }) => ({ input: { items: [{ listingId: checkout.listingId, quantity: 2 }], shippingAddress: SHIPPING_ADDRESS }, idempotencyKey }),
+    check: ({ placeOrder }, { checkout }) => {
+      // PENDING: the catalog has not reserved the stock yet, so book, seller and prices are still unknown.
+      expect(placeOrder.order).toMatchObject({ status: 'PENDING', total: null, lines: [{ quantity: 2, listing: { id: checkout.listingId } }] });
+      expect(new Date(placeOrder.order.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    },
+  }),
+  PayOrder: cover({
+    document: PayOrderDocument,
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: ({ checkout }) => ({ input: { orderId: checkout.payable, paymentMethodToken: 'tok_visa', idempotencyKey: randomUUID() } }),
+    check: ({ payOrder }, { checkout }) => {
+      expect(payOrder.payment).toMatchObject({ status: 'SUCCEEDED', failureCode: null, failureReason: null, amount: { amount: 1200, currency: 'EUR' }, order: { id: checkout.payable } });
+      expect(payOrder.payment.transactions.map(({ kind }) => kind)).toEqual(['AUTHORIZATION', 'CAPTURE']);
+      expect(payOrder.payment.transactions[1]?.amount).toMatchObject({ amount: 1200, currency: 'EUR' });
+    },
+  }),
+  CancelOrder: cover({
+    document: CancelOrderDocument,
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: ({ checkout }) => ({ orderId: checkout.toCancel, reason: 'Changed my mind' }),
+    check: ({ cancelOrder }, { checkout }) => {
+      expect(cancelOrder.order).toMatchObject({ id: checkout.toCancel, status: 'CANCELLED' });
+      expect(cancelOrder.order.statusHistory.at(-1)).toMatchObject({ status: 'CANCELLED', reason: expect.stringContaining('Changed my mind') });
+    },
+  }),
+
+  // orders/
+  MyOrders: cover({
+    document: MyOrdersDocument,
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: () => ({ first: 100, status: 'DELIVERED' as const }),
+    check: ({ me }, { checkout }) => {
+      const nodes = me?.orders?.edges.map(({ node }) => node) ?? [];
+      expect(nodes.map(({ status }) => status)).toEqual(nodes.map(() => 'DELIVERED'));
+      expect(nodes).toContainEqual(
+        expect.objectContaining({ id: checkout.delivered, total: { __typename: 'Money', amount: 1200, currency: 'EUR' }, lines: [expect.objectContaining({ quantity: 1, book: expect.objectContaining({ id: checkout.bookId }) })] }),
+      );
+    },
+  }),
+  OrderTracking: cover({
+    document: OrderTrackingDocument,
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: ({ checkout }) => ({ id: checkout.delivered }),
+    check: ({ order }, { checkout, seller }) => {
+      expect(order).toMatchObject({
+        id: checkout.delivered,
+        status: 'DELIVERED',
+        total: { amount: 1200, currency: 'EUR' },
+        shippingAddress: { city: 'Berlin', country: 'DE' },
+        rejectionReasons: [],
+        payment: { status: 'SUCCEEDED' },
+        lines: [{ quantity: 1, listing: { id: checkout.listingId }, book: { id: checkout.bookId, title: 'The Checkout Contract' }, seller: { id: seller.id, displayName: 'Contract Seller' }, unitPrice: { amount: 1200 } }],
+        fulfilments: [{ status: 'DELIVERED', carrier: 'DHL', trackingNumber: expect.stringMatching(/^JJD/), seller: { id: seller.id, displayName: 'Contract Seller' } }],
+      });
+      expect(order?.fulfilments[0]?.shippedAt).toBeTruthy();
+      expect(order?.fulfilments[0]?.deliveredAt).toBeTruthy();
+      expect(order?.statusHistory.map(({ status }) => status)).toEqual(['PENDING', 'AWAITING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED']);
+    },
+  }),
+  ConfirmDelivery: cover({
+    document: ConfirmDeliveryDocument,
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: ({ checkout }) => ({ orderId: checkout.shipped }),
+    check: ({ confirmDelivery }, { checkout }) => {
+      expect(confirmDelivery.order).toMatchObject({ id: checkout.shipped, status: 'DELIVERED', fulfilments: [{ status: 'DELIVERED', carrier: 'DHL' }] });
+      expect(confirmDelivery.order.fulfilments[0]?.deliveredAt).toBeTruthy();
+    },
+  }),
+
   // seller/
+  SellerOrders: cover({
+    document: SellerOrdersDocument,
+    as: ({ seller }) => seller.token,
+    variables: () => ({ status: 'DELIVERED' as const, first: 100 }),
+    check: ({ sellerOrders }, { checkout }) => {
+      expect(sellerOrders.edges.map(({ node }) => node)).toContainEqual(
+        expect.objectContaining({
+          id: checkout.delivered,
+          status: 'DELIVERED',
+          buyer: expect.objectContaining({ id: checkout.buyer.id, displayName: 'Checkout Buyer' }),
+          lines: [expect.objectContaining({ quantity: 1, listing: expect.objectContaining({ id: checkout.listingId }), lineTotal: expect.objectContaining({ amount: 1200 }) })],
+        }),
+      );
+    },
+  }),
+  ShipFulfilment: cover({
+    document: ShipFulfilmentDocument,
+    as: ({ seller }) => seller.token,
+    variables: ({ checkout }) => ({ orderId: checkout.paid, carrier: 'UPS', trackingNumber: '1Z999AA10123456784' }),
+    check: ({ shipFulfilment }, { checkout, seller }) => {
+      expect(shipFulfilment.order).toMatchObject({
+        id: checkout.paid,
+        status: 'SHIPPED',
+        fulfilments: [{ status: 'SHIPPED', carrier: 'UPS', trackingNumber: '1Z999AA10123456784', deliveredAt: null, seller: { id: seller.id } }],
+      });
+      expect(shipFulfilment.order.fulfilments[0]?.shippedAt).toBeTruthy();
+    },
+  }),
   MyListings: cover({
     document: MyListingsDocument,
     as: ({ seller }) => seller.token,
@@ -686,6 +858,8 @@ describe('every operation in schema/operations', () => {
       createBook(seller.token, 'A Quiet Contract'),
       createBook(seller.token, 'The Alerting Contract'),
     ]);
+    // The orders take a few saga round trips: drive them while the rest is set up.
+    const checkout = checkoutFixtures(seller);
     const listing = await createListing(seller.token, book.id, 1500);
     await Promise.all([bookProjected(book.id), bookProjected(quietBook.id), bookProjected(alertBook.id), listingProjected(listing.id)]);
 
@@ -712,6 +886,7 @@ describe('every operation in schema/operations', () => {
       listingId: listing.id,
       review: { id: writeReview.review.id, authorToken: reviewer.session.accessToken },
       notification: { id: notificationId, ownerToken: watcher },
+      checkout: await checkout,
     };
   });
 
@@ -726,5 +901,26 @@ describe('every operation in schema/operations', () => {
     const token = await coverage.as(fixtures, context);
     const data = await run(client(() => token), coverage.document, await coverage.variables(fixtures, context));
     coverage.check(data, fixtures, context);
+  });
+
+  it('updates the cached order page and order list from ConfirmDelivery, without a refetch', async () => {
+    const { buyer, shippedForCache: orderId } = fixtures.checkout;
+    const apollo = client(() => buyer.token);
+    const tracked = (await run(apollo, OrderTrackingDocument, { id: orderId })).order;
+    expect(tracked).toMatchObject({ status: 'SHIPPED', fulfilments: [{ status: 'SHIPPED', deliveredAt: null }] });
+    // MyOrders selects other line fields; the cache merges its lines into the order page's (mergeByPosition).
+    const list = { first: 100 };
+    expect((await run(apollo, MyOrdersDocument, list)).me?.orders?.edges.find(({ node }) => node.id === orderId)?.node.status).toBe('SHIPPED');
+
+    const { confirmDelivery } = await run(apollo, ConfirmDeliveryDocument, { orderId });
+    expect(confirmDelivery.order.status).toBe('DELIVERED');
+    // Order is normalised as Order:<id>: the screens showing it read the new status from the cache.
+    expect(apollo.cache.identify({ __typename: 'Order', id: orderId })).toBe(`Order:${orderId}`);
+    const cached = (await apollo.query({ query: OrderTrackingDocument, variables: { id: orderId }, fetchPolicy: 'cache-only' })).data?.order;
+    expect(cached).toMatchObject({ id: orderId, status: 'DELIVERED', total: { amount: 1200 }, fulfilments: [{ status: 'DELIVERED', carrier: 'DHL' }] });
+    expect(cached?.fulfilments[0]?.deliveredAt).toBe(confirmDelivery.order.fulfilments[0]?.deliveredAt);
+    expect(cached?.statusHistory.at(-1)?.status).toBe('DELIVERED');
+    const cachedList = apollo.readQuery({ query: MyOrdersDocument, variables: list })?.me?.orders?.edges;
+    expect(cachedList?.find(({ node }) => node.id === orderId)?.node.status).toBe('DELIVERED');
   });
 });

@@ -1,4 +1,4 @@
-import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { ApolloClient, ApolloLink, type FieldMergeFunction, HttpLink, InMemoryCache, type Reference } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
 import { relayStylePagination } from '@apollo/client/utilities';
 
@@ -22,7 +22,21 @@ export interface BazaarClientOptions {
  *
  * `Cart` has no `id`: it lives inside `User.cart` (or `Query.guestCart`), so a cart mutation's result
  * does not replace the cached `me { cart }` by itself; write it back with `update` (see the contract test).
+ * `OrderLine` and `Fulfilment` have no `id` either: they live inside their `Order`. Different screens
+ * select different fields of them (MyOrders a line's book, OrderTracking its seller and prices), so
+ * `mergeByPosition` merges a fetched list into the cached one line by line instead of replacing it,
+ * which would drop the fields the other screen needs and send it back to the network.
  */
+/**
+ * Merges a list of id-less objects into the cached one position by position, when both have the same
+ * length (an order's lines keep their order; its fulfilments are one per seller, in a stable order).
+ * A list of another length replaces the cached one.
+ */
+const mergeByPosition: FieldMergeFunction<unknown[], unknown[]> = (existing, incoming, { mergeObjects }) =>
+  existing?.length === incoming.length
+    ? incoming.map((item, index) => mergeObjects(existing[index] as Reference, item as Reference))
+    : incoming;
+
 export function createBazaarCache(): InMemoryCache {
   return new InMemoryCache({
     typePolicies: {
@@ -32,6 +46,8 @@ export function createBazaarCache(): InMemoryCache {
           user: { read: (existing, { args, toReference }) => existing ?? toReference({ __typename: 'User', id: args?.id as string }) },
           // Search results: one list per filter and sort; `first` and `after` only page through it.
           books: relayStylePagination(['filter', 'sort']),
+          // The seller dashboard's orders: one list per status filter.
+          sellerOrders: relayStylePagination(['status']),
         },
       },
       Book: {
@@ -40,9 +56,17 @@ export function createBazaarCache(): InMemoryCache {
           reviews: relayStylePagination(['sort']),
         },
       },
+      Order: {
+        fields: {
+          lines: { merge: mergeByPosition },
+          fulfilments: { merge: mergeByPosition },
+        },
+      },
       User: {
         fields: {
           listings: relayStylePagination(),
+          // A buyer's orders: one list per status filter.
+          orders: relayStylePagination(['status']),
         },
       },
     },
