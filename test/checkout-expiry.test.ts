@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { listBook, listingQuantity, mintedBuyer, orderReaches, placeOrder, signedUp } from './checkout-helpers';
+import { eventually, listBook, mintedUser, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { listingQuantity, orderReaches, placeOrder } from './checkout-helpers';
 
 /** Unpaid orders expire (here after 2 s) and give their stock back; an expired order cannot be paid. */
 let stack: TestStack;
@@ -11,15 +11,15 @@ beforeAll(async () => {
     subgraphs: ['users', 'books', 'orders', 'payments'],
     env: { ORDER_PAYMENT_TTL_SECONDS: '2', ORDER_EXPIRY_SWEEP_MS: '200' },
   });
-  seller = await signedUp(stack, ['BUYER', 'SELLER'], 'Expiry Seller');
+  seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Expiry Seller');
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
 });
 
 it('expires an unpaid order, releases its stock, and refuses to take its payment', async () => {
-  const { listingId } = await listBook(seller.client, 'Too Late', 1800, 2);
-  const buyer = await mintedBuyer(stack);
+  const { listingId } = await listBook(seller.client, { title: 'Too Late', authors: ['Checkout Author'] }, { amount: 1800, quantity: 2, condition: 'NEW' });
+  const buyer = await mintedUser(stack);
   const order = await placeOrder(buyer.client, [{ listingId, quantity: 2 }]);
   expect(await eventually(() => listingQuantity(stack.client, listingId), (quantity) => quantity === 0)).toBe(0);
 

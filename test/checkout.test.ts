@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { listBook, listingQuantity, mintedBuyer, orderReaches, payOrder, placeOrder, readOrder, signedUp } from './checkout-helpers';
+import { eventually, listBook, mintedUser, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { listingQuantity, orderReaches, payOrder, placeOrder, readOrder } from './checkout-helpers';
 
 /**
  * The checkout saga end to end, through the router, with every subgraph running and talking over
@@ -12,7 +12,7 @@ let seller: { id: string; client: GraphQLClient };
 
 beforeAll(async () => {
   stack = await startTestStack();
-  seller = await signedUp(stack, ['BUYER', 'SELLER'], 'Checkout Seller');
+  seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Checkout Seller');
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
@@ -20,8 +20,8 @@ afterAll(async () => {
 
 describe('the checkout saga', () => {
   it('takes a buyer from cart to paid to delivered to a verified review', async () => {
-    const { bookId, listingId } = await listBook(seller.client, 'The Whole Journey', 1500, 5);
-    const buyer = await signedUp(stack, ['BUYER'], 'Journey Buyer');
+    const { bookId, listingId } = await listBook(seller.client, { title: 'The Whole Journey', authors: ['Checkout Author'] }, { amount: 1500, quantity: 5, condition: 'NEW' });
+    const buyer = await signUpAs(stack, ['BUYER'], 'Journey Buyer');
 
     // The cart learns the listing from the catalog's events.
     await eventually(
@@ -80,8 +80,8 @@ describe('the checkout saga', () => {
   }, 90_000);
 
   it('gives the last 3 copies to exactly 3 of 50 buyers ordering at once, and stock never goes below 0', async () => {
-    const { listingId } = await listBook(seller.client, 'The Last Three', 999, 3);
-    const buyers = await Promise.all(Array.from({ length: 50 }, () => mintedBuyer(stack)));
+    const { listingId } = await listBook(seller.client, { title: 'The Last Three', authors: ['Checkout Author'] }, { amount: 999, quantity: 3, condition: 'NEW' });
+    const buyers = await Promise.all(Array.from({ length: 50 }, () => mintedUser(stack)));
     const orders = await Promise.all(buyers.map((buyer) => placeOrder(buyer.client, [{ listingId, quantity: 1 }])));
 
     const settled = await Promise.all(
@@ -102,8 +102,8 @@ describe('the checkout saga', () => {
   }, 90_000);
 
   it('refunds in full and restocks when a paid order is cancelled', async () => {
-    const { listingId } = await listBook(seller.client, 'Second Thoughts', 2500, 2);
-    const buyer = await mintedBuyer(stack);
+    const { listingId } = await listBook(seller.client, { title: 'Second Thoughts', authors: ['Checkout Author'] }, { amount: 2500, quantity: 2, condition: 'NEW' });
+    const buyer = await mintedUser(stack);
     const order = await placeOrder(buyer.client, [{ listingId, quantity: 2 }]);
     await orderReaches(buyer.client, order.id, 'AWAITING_PAYMENT');
     expect(await listingQuantity(stack.client, listingId)).toBe(0);
@@ -120,8 +120,8 @@ describe('the checkout saga', () => {
   }, 60_000);
 
   it('refuses to cancel an order once it has shipped', async () => {
-    const { listingId } = await listBook(seller.client, 'Already Sent', 1200, 1);
-    const buyer = await mintedBuyer(stack);
+    const { listingId } = await listBook(seller.client, { title: 'Already Sent', authors: ['Checkout Author'] }, { amount: 1200, quantity: 1, condition: 'NEW' });
+    const buyer = await mintedUser(stack);
     const order = await placeOrder(buyer.client, [{ listingId, quantity: 1 }]);
     await orderReaches(buyer.client, order.id, 'AWAITING_PAYMENT');
     await eventually(

@@ -59,7 +59,7 @@ import {
   UserProfileDocument,
   WriteReviewDocument,
 } from '@bazaar/example-client';
-import { eventually, startTestStack, type TestStack } from '@bazaar/testing';
+import { eventually, freshIsbn13, startTestStack, type TestStack } from '@bazaar/testing';
 import { loadOperationFiles } from '../schema/api-schema';
 import { orderReaches, payOrder, placeOrder, SHIPPING_ADDRESS } from './checkout-helpers';
 
@@ -132,16 +132,8 @@ async function signUpSeller(displayName: string): Promise<{ id: string; displayN
   return { id: user.id, displayName: user.displayName, token: await stack.tokens.issueAccessToken({ id: user.id, roles: ['BUYER', 'SELLER'] }) };
 }
 
-/** A valid ISBN-13 (978 prefix) that no other call in this process returns. */
-let isbnCounter = Math.floor(Math.random() * 1e8);
-function nextIsbn(): string {
-  const digits = `978${String(++isbnCounter % 1e9).padStart(9, '0')}`;
-  const sum = [...digits].reduce((total, digit, index) => total + Number(digit) * (index % 2 === 0 ? 1 : 3), 0);
-  return `${digits}${(10 - (sum % 10)) % 10}`;
-}
-
 async function createBook(sellerToken: string, title: string) {
-  const input = { isbn: nextIsbn(), title, authors: ['Contract Author'], genres: ['Fiction'], language: 'en' };
+  const input = { isbn: freshIsbn13(), title, authors: ['Contract Author'], genres: ['Fiction'], language: 'en' };
   return (await run(client(() => sellerToken), CreateBookDocument, { input })).createBook.book;
 }
 
@@ -798,7 +790,7 @@ const OPERATIONS: Record<string, AnyCoverage> = {
   CreateBook: cover({
     document: CreateBookDocument,
     as: ({ seller }) => seller.token,
-    variables: () => ({ input: { isbn: nextIsbn(), title: 'A Fresh Book', authors: ['New Author'], language: 'en' } }),
+    variables: () => ({ input: { isbn: freshIsbn13(), title: 'A Fresh Book', authors: ['New Author'], language: 'en' } }),
     check: ({ createBook }) => expect(createBook.book).toMatchObject({ title: 'A Fresh Book', authors: [{ name: 'New Author' }], language: 'en' }),
   }),
   CreateListing: cover({

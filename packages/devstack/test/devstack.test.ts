@@ -152,7 +152,14 @@ describe('the dev stack (npm start)', () => {
     const port = await findFreePort();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     cleanup.push(() => new Promise((resolve) => blocker.close(() => resolve())));
-    const launcher = launch({ ROUTER_PORT: String(port), BAZAAR_DATA_DIR: path.join(tmpdir(), 'bazaar-never-created') });
+    // Every other port free, so the blocked one is the only clash (a default such as 54320 sits in
+    // the ephemeral range and may be held for a moment by a test running beside this one).
+    const launcher = launch({
+      ROUTER_PORT: String(port),
+      POSTGRES_PORT: await freePort(),
+      ...(await freeSubgraphPorts()),
+      BAZAAR_DATA_DIR: path.join(tmpdir(), 'bazaar-never-created'),
+    });
     expect(await launcher.exited).toBe(1);
     expect(launcher.output()).toContain(`Port ${port} is already in use`);
     expect(launcher.output()).toContain('ROUTER_PORT');

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { createBook, createListing, GraphQLClient, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
 import type { RunningService } from '@bazaar/service';
 import { loadBooksConfig, startBooksService } from '../src/index';
-import { createBook, createListing, signUpAs } from './helpers';
 
 /**
  * Entity references are resolved in batches: the router asks for N books in one `_entities` call,
@@ -24,7 +23,7 @@ beforeAll(async () => {
     );
     bookIds.push(...created.map(({ id }) => id));
   }
-  for (const bookId of bookIds.slice(0, 30)) listingIds.push((await createListing(seller, { bookId, amount: 1000 + listingIds.length })).id);
+  for (const bookId of bookIds.slice(0, 30)) listingIds.push((await createListing(seller, bookId, { amount: 1000 + listingIds.length })).id);
   counted = await startBooksService(
     loadBooksConfig({
       NODE_ENV: 'test',

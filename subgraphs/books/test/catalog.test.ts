@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { countRows, CREATE_BOOK, CREATE_LISTING, createBook, createListing, nextIsbn, signUpAs } from './helpers';
+import { createBook, createListing, freshIsbn13, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { countRows, CREATE_BOOK, CREATE_LISTING } from './helpers';
 
 let stack: TestStack;
 let db: pg.Pool;
@@ -59,7 +59,7 @@ describe('books', () => {
   });
 
   it('refuses a known ISBN with CONFLICT naming the existing book, whichever form it is typed in', async () => {
-    const isbn = nextIsbn();
+    const isbn = freshIsbn13();
     const { createBook: first } = await seller.client.data<{ createBook: { book: { id: string } } }>(CREATE_BOOK, {
       input: { isbn, title: 'Original', authors: ['A. Writer'], language: 'en' },
     });
@@ -71,7 +71,7 @@ describe('books', () => {
   });
 
   it('lets only sellers and admins create books', async () => {
-    const input = { isbn: nextIsbn(), title: 'Nope', authors: ['X'], language: 'en' };
+    const input = { isbn: freshIsbn13(), title: 'Nope', authors: ['X'], language: 'en' };
     expect(await buyer.client.errorCodes(CREATE_BOOK, { input })).toEqual(['FORBIDDEN']);
     expect(await stack.client.errorCodes(CREATE_BOOK, { input })).toEqual(['UNAUTHENTICATED']);
     const { createBook: payload } = await admin.client.data<{ createBook: { book: { id: string } } }>(CREATE_BOOK, { input });
@@ -90,7 +90,7 @@ describe('books', () => {
   ])('rejects %s with BAD_USER_INPUT and writes nothing', async (_case, override, field) => {
     const before = await Promise.all([countRows(db, 'books'), countRows(db, 'authors'), countRows(db, 'outbox_events')]);
     const result = await seller.client.request(CREATE_BOOK, {
-      input: { isbn: nextIsbn(), title: 'Valid', authors: [`Unique Author ${field}`], language: 'en', ...override },
+      input: { isbn: freshIsbn13(), title: 'Valid', authors: [`Unique Author ${field}`], language: 'en', ...override },
     });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field })] });
     expect(await Promise.all([countRows(db, 'books'), countRows(db, 'authors'), countRows(db, 'outbox_events')])).toEqual(before);
@@ -116,7 +116,7 @@ describe('listings', () => {
 
   it('creates a listing for the signed-in seller, resolving the seller through users', async () => {
     const book = await createBook(seller.client, { title: 'Listed Book', authors: ['Lister'] });
-    const listing = await createListing(seller.client, { bookId: book.id, amount: 1299, currency: 'eur', quantity: 2 });
+    const listing = await createListing(seller.client, book.id, { amount: 1299, currency: 'eur', quantity: 2 });
     const { listing: read } = await stack.client.data<{ listing: unknown }>(LISTING, { id: listing.id });
     expect(read).toEqual({
       id: listing.id,
@@ -139,7 +139,7 @@ describe('listings', () => {
   it('takes many listings of one book at once, and keeps its lowest price right', async () => {
     const book = await createBook(seller.client, { title: 'Popular', authors: ['Crowd'] });
     const amounts = Array.from({ length: 12 }, (_, index) => 900 + ((index * 7) % 12) * 10);
-    await Promise.all(amounts.map((amount, index) => createListing(index % 2 ? seller.client : otherSeller.client, { bookId: book.id, amount })));
+    await Promise.all(amounts.map((amount, index) => createListing(index % 2 ? seller.client : otherSeller.client, book.id, { amount })));
     const { book: read } = await stack.client.data<{ book: { lowestPrice: { amount: number }; listings: { totalCount: number } } }>(
       `query($id: ID!) { book(id: $id) { lowestPrice { amount } listings { totalCount } } }`,
       { id: book.id },
@@ -173,7 +173,7 @@ describe('listings', () => {
 
   it('lets only the listing\'s seller or an admin change it', async () => {
     const book = await createBook(seller.client, { title: 'Owned', authors: ['Owner'] });
-    const listing = await createListing(seller.client, { bookId: book.id, amount: 1000, quantity: 1 });
+    const listing = await createListing(seller.client, book.id, { amount: 1000, quantity: 1 });
     const mutations: [string, Record<string, unknown>][] = [
       ['mutation($input: UpdateListingInput!) { updateListing(input: $input) { listing { id } } }', { input: { id: listing.id, price: { amount: 1, currency: 'EUR' } } }],
       ['mutation($id: ID!) { pauseListing(id: $id) { listing { id } } }', { id: listing.id }],
@@ -197,7 +197,7 @@ describe('listings', () => {
 
   it('walks a listing through price change, sell-out, restock, pause and removal, announcing each change', async () => {
     const book = await createBook(seller.client, { title: 'Lifecycle', authors: ['Cycle'] });
-    const listing = await createListing(seller.client, { bookId: book.id, amount: 2000, quantity: 1 });
+    const listing = await createListing(seller.client, book.id, { amount: 2000, quantity: 1 });
     const run = <T>(query: string, variables: Record<string, unknown>) => seller.client.data<T>(query, variables);
     const state = async () =>
       (await stack.client.data<{ listing: { status: string; quantity: number; price: { amount: number }; book: { inStock: boolean; lowestPrice: { amount: number } | null } } }>(LISTING, { id: listing.id })).listing;
@@ -239,7 +239,7 @@ describe('listings', () => {
 
   it('refuses a restock of less than one copy with BAD_USER_INPUT', async () => {
     const book = await createBook(seller.client, { title: 'Restock zero', authors: ['Zero'] });
-    const listing = await createListing(seller.client, { bookId: book.id, amount: 700 });
+    const listing = await createListing(seller.client, book.id, { amount: 700 });
     const result = await seller.client.request('mutation($input: RestockListingInput!) { restockListing(input: $input) { listing { id } } }', {
       input: { id: listing.id, quantity: 0 },
     });

@@ -1,11 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutbox } from '@bazaar/events';
-import { startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { createBook, createListing, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { createBooksDb } from '../src/index';
 import { commitReservation, releaseReservation, reserveStock, StockUnavailableError } from '../src/domain/inventory';
 import type { PrismaClient } from '../src/generated/prisma/client';
-import { createBook, createListing, signUpAs } from './helpers';
 
 /** The inventory rules the checkout saga will call, each in a transaction of its own, on the real database. */
 let stack: TestStack;
@@ -43,7 +42,7 @@ async function listingState(id: string) {
 
 async function newListing(quantity: number, amount = 1000) {
   const book = await createBook(seller, { title: `Stock ${orders}-${Math.random()}`, authors: ['Inventory'] });
-  return createListing(seller, { bookId: book.id, amount, quantity });
+  return createListing(seller, book.id, { amount, quantity });
 }
 
 describe('reserving stock', () => {

@@ -12,10 +12,9 @@ import {
   type EventTransport,
 } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { createBooksDb, createSagaConsumer } from '../src/index';
 import type { Prisma, PrismaClient } from '../src/generated/prisma/client';
-import { createBook, createListing, signUpAs } from './helpers';
 
 /**
  * Books' side of the checkout saga, end to end: orders' events are published on the real Postgres
@@ -106,7 +105,7 @@ async function reservationStatus(id: string) {
 let books = 0;
 async function newListing(quantity: number, amount = 1000, currency = 'EUR', client = seller) {
   const book = await createBook(client, { title: `Saga ${process.pid}-${++books}`, authors: ['Saga Tester'] });
-  return { ...(await createListing(client, { bookId: book.id, amount, currency, quantity })), bookId: book.id };
+  return { ...(await createListing(client, book.id, { amount, currency, quantity })), bookId: book.id };
 }
 
 describe('OrderPlaced', () => {

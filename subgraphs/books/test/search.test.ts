@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { createBook, createListing, signUpAs, type BookSpec } from './helpers';
+import { createBook, createListing, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import type { BookSpec } from './helpers';
 
 /**
  * A small deterministic catalog, searched through the router. Every expectation below is derived
@@ -107,7 +107,7 @@ beforeAll(async () => {
   }
   await Promise.all(
     books.flatMap((book) =>
-      book.offers.map((offer) => createListing(seller, { bookId: book.id, ...offer })),
+      book.offers.map((offer) => createListing(seller, book.id, offer)),
     ),
   );
 });

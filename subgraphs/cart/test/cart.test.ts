@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { ADD, CART_FIELDS, CLEAR, createBook, createListing, myCart, REMOVE, signUpAs, UPDATE, waitForListing, type CartShape } from './helpers';
+import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { ADD, CART_FIELDS, CLEAR, myCart, REMOVE, UPDATE, waitForListing, type CartShape } from './helpers';
 
 /** The cart through the router: mutations, stock rules, ownership, and the projection following the catalog. */
 let stack: TestStack;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: stack.databases.cart!.url });
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Seller');
   buyer = await signUpAs(stack, ['BUYER'], 'Buyer');
-  bookId = await createBook(seller.client, 'The Cart Book');
+  bookId = (await createBook(seller.client, { title: 'The Cart Book', authors: ['Cart Tester'] })).id;
 }, 60_000);
 afterAll(async () => {
   await pool?.end();
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function newListing(amount: number, quantity: number, currency = 'EUR') {
-  const id = await createListing(seller.client, bookId, amount, quantity, currency);
+  const { id } = await createListing(seller.client, bookId, { amount, quantity, currency });
   await waitForListing(pool, id);
   return id;
 }
@@ -90,6 +90,24 @@ describe('cart mutations', () => {
     expect(await stack.client.errorCodes(ADD, { input: { listingId: own } })).toEqual(['UNAUTHENTICATED']);
     expect(await stack.client.errorCodes(CLEAR)).toEqual(['UNAUTHENTICATED']);
     expect((await myCart(buyer.client)).items).toEqual([]);
+  });
+});
+
+describe('the cart id', () => {
+  it('is one stable id per user, the same while empty, after adding and after clearing', async () => {
+    const shopper = await signUpAs(stack, ['BUYER'], 'Stable');
+    const other = await signUpAs(stack, ['BUYER'], 'Other');
+    const idOf = async (client: GraphQLClient) => (await client.data<{ me: { cart: { id: string } } }>(`{ me { cart { id } } }`)).me.cart.id;
+    const empty = await idOf(shopper.client);
+    const listing = await newListing(500, 3);
+    const added = await shopper.client.data<{ addToCart: { cart: { id: string } } }>(
+      `mutation($input: AddToCartInput!) { addToCart(input: $input) { cart { id } } }`,
+      { input: { listingId: listing, quantity: 1 } },
+    );
+    expect(added.addToCart.cart.id).toBe(empty);
+    await shopper.client.data(CLEAR, { input: {} });
+    expect(await idOf(shopper.client)).toBe(empty);
+    expect(await idOf(other.client)).not.toBe(empty);
   });
 });
 

@@ -2,8 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, ListingPriceChanged, OrderPaid, type EventDefinition, type EventTransport } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { ADD, CART_FIELDS, createBook, createListing, myCart, projectedListing, signUpAs, waitForListing, type CartShape } from './helpers';
+import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { ADD, CART_FIELDS, myCart, projectedListing, waitForListing, type CartShape } from './helpers';
 
 /** Guest carts and their merge on log-in, and the cart's reactions to events (duplicates included). */
 let stack: TestStack;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: stack.databases.cart!.url });
   transport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'cart-test');
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Seller');
-  bookId = await createBook(seller.client, 'Guest Book');
+  bookId = (await createBook(seller.client, { title: 'Guest Book', authors: ['Cart Tester'] })).id;
 }, 60_000);
 afterAll(async () => {
   await transport?.close();
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function newListing(amount: number, quantity: number) {
-  const id = await createListing(seller.client, bookId, amount, quantity);
+  const { id } = await createListing(seller.client, bookId, { amount, quantity });
   await waitForListing(pool, id);
   return id;
 }

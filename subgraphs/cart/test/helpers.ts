@@ -1,43 +1,5 @@
 import type pg from 'pg';
-import type { Role } from '@bazaar/service';
-import { eventually, type GraphQLClient, type TestStack } from '@bazaar/testing';
-
-let counter = 0;
-
-/** Signs a user up through the router; returns their id and a client holding a token with the given roles. */
-export async function signUpAs(stack: TestStack, roles: Role[] = ['BUYER'], displayName = 'Shopper'): Promise<{ id: string; client: GraphQLClient }> {
-  const email = `cart-${process.pid}-${++counter}-${Date.now()}@example.com`;
-  const { signUp } = await stack.client.data<{ signUp: { user: { id: string } } }>(
-    `mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }`,
-    { input: { email, password: 'correct horse battery', displayName } },
-  );
-  const token = await stack.tokens.issueAccessToken({ id: signUp.user.id, roles });
-  return { id: signUp.user.id, client: stack.client.withToken(token) };
-}
-
-/** A valid ISBN-13 (978 prefix) from a 9-digit body. */
-export function isbn13(body: number): string {
-  const digits = `978${String(body).padStart(9, '0').slice(-9)}`;
-  const sum = [...digits].reduce((total, digit, index) => total + Number(digit) * (index % 2 === 0 ? 1 : 3), 0);
-  return `${digits}${(10 - (sum % 10)) % 10}`;
-}
-let isbnCounter = Math.floor(Math.random() * 1e8);
-
-export async function createBook(seller: GraphQLClient, title: string): Promise<string> {
-  const { createBook: payload } = await seller.data<{ createBook: { book: { id: string } } }>(
-    `mutation($input: CreateBookInput!) { createBook(input: $input) { book { id } } }`,
-    { input: { isbn: isbn13(++isbnCounter), title, authors: ['Cart Tester'], language: 'en' } },
-  );
-  return payload.book.id;
-}
-
-export async function createListing(seller: GraphQLClient, bookId: string, amount: number, quantity: number, currency = 'EUR'): Promise<string> {
-  const { createListing: payload } = await seller.data<{ createListing: { listing: { id: string } } }>(
-    `mutation($input: CreateListingInput!) { createListing(input: $input) { listing { id } } }`,
-    { input: { bookId, condition: 'GOOD', price: { amount, currency }, quantity } },
-  );
-  return payload.listing.id;
-}
+import { settled, type GraphQLClient } from '@bazaar/testing';
 
 export interface ProjectedListing {
   price_amount: number | null;
@@ -53,9 +15,12 @@ export const projectedListing = async (pool: pg.Pool, id: string) =>
 
 /** Waits until the cart's projection of a listing satisfies `done`. */
 export async function waitForListing(pool: pg.Pool, id: string, done: (row: ProjectedListing) => boolean = () => true): Promise<ProjectedListing> {
-  const row = await eventually(() => projectedListing(pool, id), (value) => value !== undefined && done(value));
-  if (!row || !done(row)) throw new Error(`the cart's projection of listing ${id} never got there: ${JSON.stringify(row)}`);
-  return row;
+  const row = await settled(
+    () => projectedListing(pool, id),
+    (value) => value !== undefined && done(value),
+    (last) => `the cart's projection of listing ${id} never got there: ${JSON.stringify(last)}`,
+  );
+  return row!;
 }
 
 export const CART_FIELDS = /* GraphQL */ `

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded, StockRejected } from '@bazaar/events';
-import { eventually } from '@bazaar/testing';
+import { eventually, signUpAs, type Actor } from '@bazaar/testing';
 import {
   ADDRESS,
   CANCEL,
@@ -18,10 +18,8 @@ import {
   readOrder,
   reserve,
   reservedOrder,
-  signUpAs,
   startOrdersWorld,
   waitForStatus,
-  type Actor,
   type OrderShape,
   type OrdersWorld,
 } from './helpers';

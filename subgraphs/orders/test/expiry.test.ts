@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '@bazaar/testing';
-import { eventsOf, listing, paymentSucceeded, placeOrder, readOrder, reserve, signUpAs, startOrdersWorld, waitForStatus, type Actor, type OrdersWorld } from './helpers';
+import { eventually, signUpAs, type Actor } from '@bazaar/testing';
+import { eventsOf, listing, paymentSucceeded, placeOrder, readOrder, reserve, startOrdersWorld, waitForStatus, type OrdersWorld } from './helpers';
 
 /** Unpaid orders expire (short TTL for this stack), and a payment arriving afterwards is refunded, never applied. */
 let world: OrdersWorld;

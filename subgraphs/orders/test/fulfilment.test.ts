@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUpAs, type Actor } from '@bazaar/testing';
 import {
   CANCEL,
   CONFIRM,
@@ -8,9 +9,7 @@ import {
   readOrder,
   reservedOrder,
   SHIP,
-  signUpAs,
   startOrdersWorld,
-  type Actor,
   type OrderShape,
   type OrdersWorld,
 } from './helpers';

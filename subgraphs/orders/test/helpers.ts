@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createEnvelope, PaymentSucceeded, StockReserved, type EventDefinition, type EventTransport } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import type { Role } from '@bazaar/service';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { settled, startTestStack, type Actor, type GraphQLClient, type TestStack } from '@bazaar/testing';
 
 /**
  * One test file's world: users and orders behind the router. The tests play books (StockReserved /
@@ -31,24 +30,6 @@ export async function startOrdersWorld(env: Record<string, string> = {}): Promis
       await stack.stop();
     },
   };
-}
-
-let counter = 0;
-
-export interface Actor {
-  id: string;
-  client: GraphQLClient;
-}
-
-/** Signs a user up through the router; returns their id and a client holding a token with the given roles. */
-export async function signUpAs(stack: TestStack, roles: Role[] = ['BUYER'], displayName = 'Shopper'): Promise<Actor> {
-  const email = `orders-${process.pid}-${++counter}-${Date.now()}@example.com`;
-  const { signUp } = await stack.client.data<{ signUp: { user: { id: string } } }>(
-    `mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }`,
-    { input: { email, password: 'correct horse battery', displayName } },
-  );
-  const token = await stack.tokens.issueAccessToken({ id: signUp.user.id, roles });
-  return { id: signUp.user.id, client: stack.client.withToken(token) };
 }
 
 /** Publishes one envelope as books or payments would, `times` times over (the same envelope: a redelivery). */
@@ -104,9 +85,11 @@ export const readOrder = async (client: GraphQLClient, id: string) => (await cli
 
 /** Waits until the buyer sees the order in `status`. */
 export async function waitForStatus(client: GraphQLClient, id: string, status: string): Promise<OrderShape> {
-  const order = await eventually(() => readOrder(client, id), (value) => value.status === status);
-  if (order.status !== status) throw new Error(`order ${id} never became ${status}: it is ${order.status}`);
-  return order;
+  return settled(
+    () => readOrder(client, id),
+    (value) => value.status === status,
+    (last) => `order ${id} never became ${status}: it is ${last.status}`,
+  );
 }
 
 export interface OutboxRow {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '@bazaar/testing';
-import { newKey, PLACE, ADDRESS, signUpAs, waitForStatus, type Actor, type OrderShape } from './helpers';
+import { listBook, signUpAs, startTestStack, type Actor, type TestStack } from '@bazaar/testing';
+import { newKey, PLACE, ADDRESS, waitForStatus, type OrderShape } from './helpers';
 
 /** The saga with the real catalog: books reserves (or refuses) what orders places, at the catalog's prices. */
 let stack: TestStack;
@@ -12,18 +12,7 @@ let bookId: string;
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'orders'] });
   [seller, buyer] = await Promise.all([signUpAs(stack, ['BUYER', 'SELLER'], 'Seller'), signUpAs(stack, ['BUYER'], 'Buyer')]);
-  const isbn = `978${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
-  const check = (10 - ([...isbn].reduce((sum, digit, index) => sum + Number(digit) * (index % 2 === 0 ? 1 : 3), 0) % 10)) % 10;
-  const { createBook } = await seller.client.data<{ createBook: { book: { id: string } } }>(
-    `mutation($input: CreateBookInput!) { createBook(input: $input) { book { id } } }`,
-    { input: { isbn: `${isbn}${check}`, title: 'The Orders Book', authors: ['Saga Tester'], language: 'en' } },
-  );
-  bookId = createBook.book.id;
-  const { createListing } = await seller.client.data<{ createListing: { listing: { id: string } } }>(
-    `mutation($input: CreateListingInput!) { createListing(input: $input) { listing { id } } }`,
-    { input: { bookId, condition: 'GOOD', price: { amount: 1234, currency: 'EUR' }, quantity: 3 } },
-  );
-  listingId = createListing.listing.id;
+  ({ bookId, listingId } = await listBook(seller.client, { title: 'The Orders Book', authors: ['Saga Tester'] }, { amount: 1234, currency: 'EUR', quantity: 3 }));
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();

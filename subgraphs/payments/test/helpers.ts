@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createEnvelope, OrderAwaitingPayment, OrderCancelled, type Envelope, type EventDefinition, type EventTransport } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import type { Role } from '@bazaar/service';
 import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-
-let counter = 0;
 
 /** The stack every payments test file runs: users (tokens, keys) and payments behind the router. */
 export interface PaymentsWorld {
@@ -30,17 +27,6 @@ export async function startPaymentsWorld(env: Record<string, string> = {}): Prom
       await stack.stop();
     },
   };
-}
-
-/** Signs a user up through the router; returns their id and a client holding a token with the given roles. */
-export async function signUpAs(stack: TestStack, roles: Role[] = ['BUYER'], displayName = 'Payer'): Promise<{ id: string; client: GraphQLClient }> {
-  const email = `payments-${process.pid}-${++counter}-${Date.now()}@example.com`;
-  const { signUp } = await stack.client.data<{ signUp: { user: { id: string } } }>(
-    `mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }`,
-    { input: { email, password: 'correct horse battery', displayName } },
-  );
-  const token = await stack.tokens.issueAccessToken({ id: signUp.user.id, roles });
-  return { id: signUp.user.id, client: stack.client.withToken(token) };
 }
 
 /** Publishes an event as the orders service would, `times` times over. */

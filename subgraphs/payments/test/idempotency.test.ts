@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '@bazaar/service';
-import { GraphQLClient } from '@bazaar/testing';
+import { GraphQLClient, signUpAs } from '@bazaar/testing';
 import { loadPaymentsConfig, startPaymentsService } from '../src/index';
-import { awaitingPayment, count, outboxEvents, PAY, pay, providerCharges, signUpAs, startPaymentsWorld, type PaymentsWorld } from './helpers';
+import { awaitingPayment, count, outboxEvents, PAY, pay, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
 
 /** Idempotency keys as card processors treat them, concurrency, and a crash between the provider and the commit. */
 let world: PaymentsWorld;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awaitingPayment, count, outboxEvents, PAY, pay, PAYMENT_FIELDS, providerCharges, signUpAs, startPaymentsWorld, type PaymentShape, type PaymentsWorld } from './helpers';
-import { eventually, type GraphQLClient } from '@bazaar/testing';
+import { awaitingPayment, count, outboxEvents, PAY, pay, PAYMENT_FIELDS, providerCharges, startPaymentsWorld, type PaymentShape, type PaymentsWorld } from './helpers';
+import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
 
 /** payOrder through the router, with the test-mode provider's documented tokens. */
 let world: PaymentsWorld;

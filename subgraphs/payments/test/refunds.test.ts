@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type GraphQLClient } from '@bazaar/testing';
-import { awaitingPayment, cancelOrder, count, outboxEvents, pay, PAYMENT_FIELDS, signUpAs, startPaymentsWorld, type PaymentShape, type PaymentsWorld } from './helpers';
+import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
+import { awaitingPayment, cancelOrder, count, outboxEvents, pay, PAYMENT_FIELDS, startPaymentsWorld, type PaymentShape, type PaymentsWorld } from './helpers';
 
 /** Orders cancelled after payment are refunded in full, once. */
 let world: PaymentsWorld;

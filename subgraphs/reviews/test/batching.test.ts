@@ -2,9 +2,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouterConfig, startRouter } from '@bazaar/router';
 import type { RunningService } from '@bazaar/service';
-import { GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { createBook, GraphQLClient, mintedUser, startTestStack, type TestStack } from '@bazaar/testing';
 import { loadReviewsConfig, startReviewsService } from '../src/index';
-import { createBook, signUp, userClient, waitUntilKnown, writeReview } from './helpers';
+import { signUp, waitUntilKnown, writeReview } from './helpers';
 
 /**
  * Book fields contributed by reviews are resolved in batches: for N books the router sends one
@@ -20,10 +20,10 @@ const statements: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'reviews'] });
-  const seller = (await userClient(stack, ['BUYER', 'SELLER'])).client;
+  const seller = (await mintedUser(stack, ['BUYER', 'SELLER'])).client;
   const bookIds: string[] = [];
   for (let batch = 0; batch < 60; batch += 20) {
-    bookIds.push(...(await Promise.all(Array.from({ length: 20 }, (_, index) => createBook(seller, `Batch ${String(batch + index).padStart(2, '0')}`)))));
+    bookIds.push(...(await Promise.all(Array.from({ length: 20 }, (_, index) => createBook(seller, { title: `Batch ${String(batch + index).padStart(2, '0')}`, authors: ['Ann Author'] }).then(({ id }) => id)))));
   }
   const db = new pg.Pool({ connectionString: stack.databases.reviews!.url });
   try {

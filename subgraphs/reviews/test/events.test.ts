@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, OrderDelivered, type EventTransport } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { createBook, userClient, waitUntilKnown, writeReview } from './helpers';
+import { createBook, eventually, mintedUser, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { waitUntilKnown, writeReview } from './helpers';
 
 /**
  * reviews as a consumer (the catalog's BookCreated, the orders service's OrderDelivered) and as a
@@ -20,13 +20,16 @@ beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'reviews'] });
   db = new pg.Pool({ connectionString: stack.databases.reviews!.url });
   transport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'reviews-events-test');
-  seller = (await userClient(stack, ['BUYER', 'SELLER'])).client;
+  seller = (await mintedUser(stack, ['BUYER', 'SELLER'])).client;
 });
 afterAll(async () => {
   await transport?.close();
   await db?.end();
   await stack?.stop();
 });
+
+/** A new book in the catalog, by the seller; its id. */
+const book = async (title: string) => (await createBook(seller, { title, authors: ['Ann Author'] })).id;
 
 function orderDelivered(orderId: string, buyerId: string, bookIds: string[]) {
   return createEnvelope(OrderDelivered, {
@@ -61,10 +64,10 @@ const orderCounts = async (buyerId: string) =>
 
 describe('verified purchases from OrderDelivered', () => {
   it('flips an existing review to verified, applies a redelivered event once, and verifies later reviews at once', async () => {
-    const [bookA, bookB, bookC] = await Promise.all([createBook(seller, 'Delivered A'), createBook(seller, 'Delivered B'), createBook(seller, 'Delivered C')]);
+    const [bookA, bookB, bookC] = await Promise.all([book('Delivered A'), book('Delivered B'), book('Delivered C')]);
     await waitUntilKnown(db, [bookA!, bookB!, bookC!]);
-    const buyer = await userClient(stack);
-    const other = await userClient(stack);
+    const buyer = await mintedUser(stack);
+    const other = await mintedUser(stack);
     const review = await writeReview(buyer.client, bookA!, 5);
     const othersReview = await writeReview(other.client, bookA!, 2);
     expect(review.verifiedPurchase).toBe(false);
@@ -111,9 +114,9 @@ describe('verified purchases from OrderDelivered', () => {
 
 describe('reviews publishes through its outbox', () => {
   it('announces written, edited and deleted reviews, and nothing for a failed write', async () => {
-    const bookId = await createBook(seller, 'Announced');
+    const bookId = await book('Announced');
     await waitUntilKnown(db, [bookId]);
-    const author = await userClient(stack);
+    const author = await mintedUser(stack);
     const review = await writeReview(author.client, bookId, 3);
     await author.client.data(`mutation($input: EditReviewInput!) { editReview(input: $input) { review { id } } }`, { input: { id: review.id, rating: 4 } });
     // Unchanged: no event.

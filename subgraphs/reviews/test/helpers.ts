@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Role } from '@bazaar/service';
-import { eventually, type GraphQLClient, type TestStack } from '@bazaar/testing';
-
-/** A client with a token for a fresh user id (reviews trusts the token; no account is needed). */
-export async function userClient(stack: TestStack, roles: Role[] = ['BUYER']): Promise<{ id: string; client: GraphQLClient }> {
-  const id = randomUUID();
-  return { id, client: stack.client.withToken(await stack.tokens.issueAccessToken({ id, roles })) };
-}
+import { settled, type GraphQLClient, type TestStack } from '@bazaar/testing';
 
 /** Signs a real account up (so `author { displayName }` resolves) and returns a client holding its token. */
 export async function signUp(stack: TestStack, displayName: string): Promise<{ id: string; client: GraphQLClient }> {
@@ -19,30 +12,13 @@ export async function signUp(stack: TestStack, displayName: string): Promise<{ i
   return { id: payload.user.id, client: stack.client.withToken(payload.session.accessToken) };
 }
 
-/** A valid ISBN-13 (978 prefix) that no other call in this process returns. */
-let isbnCounter = Math.floor(Math.random() * 1e8);
-export function nextIsbn(): string {
-  const body = `978${String(++isbnCounter % 1e9).padStart(9, '0')}`;
-  const sum = [...body].reduce((total, digit, index) => total + Number(digit) * (index % 2 === 0 ? 1 : 3), 0);
-  return `${body}${(10 - (sum % 10)) % 10}`;
-}
-
-/** Creates a book through the books subgraph as `seller`. */
-export async function createBook(seller: GraphQLClient, title = 'A Reviewed Book'): Promise<string> {
-  const { createBook: payload } = await seller.data<{ createBook: { book: { id: string } } }>(
-    `mutation($input: CreateBookInput!) { createBook(input: $input) { book { id } } }`,
-    { input: { isbn: nextIsbn(), title, authors: ['Ann Author'], language: 'en' } },
-  );
-  return payload.book.id;
-}
-
 /** Waits until reviews has learnt of the books from the catalog's BookCreated events. */
 export async function waitUntilKnown(pool: pg.Pool, bookIds: string[]): Promise<void> {
-  const known = await eventually(
+  await settled(
     async () => Number((await pool.query<{ count: string }>('SELECT count(*) FROM known_books WHERE book_id = ANY($1::uuid[])', [bookIds])).rows[0]!.count),
     (count) => count === bookIds.length,
+    (known) => `reviews knows ${known} of ${bookIds.length} books`,
   );
-  if (known !== bookIds.length) throw new Error(`reviews knows ${known} of ${bookIds.length} books`);
 }
 
 export const WRITE_REVIEW = /* GraphQL */ `

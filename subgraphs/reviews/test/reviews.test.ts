@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { createBook, histogram, ratingsOf, signUp, userClient, waitUntilKnown, WRITE_REVIEW, writeReview, type WrittenReview } from './helpers';
+import { createBook, mintedUser, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { histogram, ratingsOf, signUp, waitUntilKnown, WRITE_REVIEW, writeReview, type WrittenReview } from './helpers';
 
 let stack: TestStack;
 let db: pg.Pool;
@@ -10,7 +10,7 @@ let seller: GraphQLClient;
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'reviews'] });
   db = new pg.Pool({ connectionString: stack.databases.reviews!.url });
-  seller = (await userClient(stack, ['BUYER', 'SELLER'])).client;
+  seller = (await mintedUser(stack, ['BUYER', 'SELLER'])).client;
 });
 afterAll(async () => {
   await db?.end();
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 /** A new book in the catalog that reviews already knows about. */
 async function knownBook(title?: string): Promise<string> {
-  const id = await createBook(seller, title);
+  const { id } = await createBook(seller, { title: title ?? 'A Reviewed Book', authors: ['Ann Author'] });
   await waitUntilKnown(db, [id]);
   return id;
 }
@@ -65,7 +65,7 @@ describe('writing, editing and deleting reviews', () => {
 
   it('refuses a second review of the same book by the same user with CONFLICT, writing nothing', async () => {
     const bookId = await knownBook();
-    const { client } = await userClient(stack);
+    const { client } = await mintedUser(stack);
     await writeReview(client, bookId, 5);
     expect(await client.errorCodes(WRITE_REVIEW, { input: { bookId, rating: 1, title: 'Again', body: 'Changed my mind.' } })).toEqual(['CONFLICT']);
     expect(await count('SELECT count(*) FROM reviews WHERE book_id = $1', [bookId])).toBe(1);
@@ -74,7 +74,7 @@ describe('writing, editing and deleting reviews', () => {
 
   it('refuses bad input with BAD_USER_INPUT and writes nothing', async () => {
     const bookId = await knownBook();
-    const { client } = await userClient(stack);
+    const { client } = await mintedUser(stack);
     const attempts = [
       { rating: 0, title: 'Zero', body: 'Too low.' },
       { rating: 6, title: 'Six', body: 'Too high.' },
@@ -98,7 +98,7 @@ describe('writing, editing and deleting reviews', () => {
   });
 
   it('answers NOT_FOUND for a book the catalog does not have, and UNAUTHENTICATED without a session', async () => {
-    const { client } = await userClient(stack);
+    const { client } = await mintedUser(stack);
     const input = { bookId: '0193a000-0000-7000-8000-0000000000ff', rating: 3, title: 'Ghost', body: 'Never published.' };
     expect(await client.errorCodes(WRITE_REVIEW, { input })).toEqual(['NOT_FOUND']);
     expect(await client.errorCodes(WRITE_REVIEW, { input: { ...input, bookId: 'not-an-id' } })).toEqual(['NOT_FOUND']);
@@ -109,9 +109,9 @@ describe('writing, editing and deleting reviews', () => {
 
   it('lets only the author edit, and keeps the aggregates right', async () => {
     const bookId = await knownBook();
-    const author = await userClient(stack);
-    const other = await userClient(stack);
-    const admin = await userClient(stack, ['BUYER', 'ADMIN']);
+    const author = await mintedUser(stack);
+    const other = await mintedUser(stack);
+    const admin = await mintedUser(stack, ['BUYER', 'ADMIN']);
     const review = await writeReview(author.client, bookId, 2);
     await writeReview(other.client, bookId, 4);
 
@@ -131,10 +131,10 @@ describe('writing, editing and deleting reviews', () => {
 
   it('lets the author or an admin delete, and takes the rating out of the aggregates', async () => {
     const bookId = await knownBook();
-    const author = await userClient(stack);
-    const second = await userClient(stack);
-    const stranger = await userClient(stack);
-    const admin = await userClient(stack, ['BUYER', 'ADMIN']);
+    const author = await mintedUser(stack);
+    const second = await mintedUser(stack);
+    const stranger = await mintedUser(stack);
+    const admin = await mintedUser(stack, ['BUYER', 'ADMIN']);
     const first = await writeReview(author.client, bookId, 1);
     const other = await writeReview(second.client, bookId, 5);
 
@@ -153,8 +153,8 @@ describe('writing, editing and deleting reviews', () => {
 
   it('counts a helpful mark once per user, never on one\'s own review', async () => {
     const bookId = await knownBook();
-    const author = await userClient(stack);
-    const reader = await userClient(stack);
+    const author = await mintedUser(stack);
+    const reader = await mintedUser(stack);
     const review = await writeReview(author.client, bookId, 4);
     expect(await author.client.errorCodes(HELPFUL, { id: review.id })).toEqual(['FORBIDDEN']);
     const { markReviewHelpful } = await reader.client.data<{ markReviewHelpful: { review: { helpfulCount: number } } }>(HELPFUL, { id: review.id });
@@ -169,7 +169,7 @@ describe('writing, editing and deleting reviews', () => {
 describe('aggregates', () => {
   it('stay exact under 50 concurrent reviews of one book', async () => {
     const bookId = await knownBook();
-    const writers = await Promise.all(Array.from({ length: 50 }, () => userClient(stack)));
+    const writers = await Promise.all(Array.from({ length: 50 }, () => mintedUser(stack)));
     const ratings = writers.map((_, index) => (index % 5) + 1); // ten of each star
     ratings[0] = 5; // eleven 5s and nine 1s: sum 154, mean 3.08
     await Promise.all(writers.map(({ client }, index) => writeReview(client, bookId, ratings[index]!)));
@@ -221,10 +221,10 @@ describe('pagination and sorts', () => {
     const bookId = await knownBook();
     const ratings = [3, 5, 1, 4, 5, 2, 3];
     const written: WrittenReview[] = [];
-    for (const rating of ratings) written.push(await writeReview((await userClient(stack)).client, bookId, rating));
+    for (const rating of ratings) written.push(await writeReview((await mintedUser(stack)).client, bookId, rating));
     // helpful marks: review 3 (4 stars) gets two, review 0 gets one.
     for (const [index, marks] of [[3, 2], [0, 1]] as const) {
-      for (let mark = 0; mark < marks; mark++) await (await userClient(stack)).client.data(HELPFUL, { id: written[index]!.id });
+      for (let mark = 0; mark < marks; mark++) await (await mintedUser(stack)).client.data(HELPFUL, { id: written[index]!.id });
     }
     const newestFirst = [...written].reverse().map(({ id }) => id);
     const byRating = (direction: 1 | -1) =>
@@ -248,9 +248,9 @@ describe('pagination and sorts', () => {
   it('keeps a page boundary stable when reviews are written meanwhile', async () => {
     const bookId = await knownBook();
     const written: WrittenReview[] = [];
-    for (let index = 0; index < 4; index++) written.push(await writeReview((await userClient(stack)).client, bookId, 3));
+    for (let index = 0; index < 4; index++) written.push(await writeReview((await mintedUser(stack)).client, bookId, 3));
     const first = await readPage({ id: bookId, first: 2, sort: 'NEWEST' });
-    await writeReview((await userClient(stack)).client, bookId, 3); // newer than everything: must not appear on page 2
+    await writeReview((await mintedUser(stack)).client, bookId, 3); // newer than everything: must not appear on page 2
     const second = await readPage({ id: bookId, first: 2, after: first.pageInfo.endCursor, sort: 'NEWEST' });
     expect(second.edges.map(({ node }) => node.id)).toEqual([written[1]!.id, written[0]!.id]);
     expect(second.pageInfo.hasNextPage).toBe(false);
@@ -263,7 +263,7 @@ describe('pagination and sorts', () => {
     expect(await stack.client.errorCodes(PAGE, { id: bookId, first: 0 })).toEqual(['BAD_USER_INPUT']);
     expect(await stack.client.errorCodes(PAGE, { id: bookId, first: 101 })).toEqual(['BAD_USER_INPUT']);
     expect(await stack.client.errorCodes(PAGE, { id: bookId, first: 2, after: 'garbage' })).toEqual(['BAD_USER_INPUT']);
-    await writeReview((await userClient(stack)).client, bookId, 4);
+    await writeReview((await mintedUser(stack)).client, bookId, 4);
     const newest = await readPage({ id: bookId, first: 1, sort: 'NEWEST' });
     // A cursor of one order is not a cursor of another.
     expect(await stack.client.errorCodes(PAGE, { id: bookId, first: 2, after: newest.edges[0]!.cursor, sort: 'HIGHEST' })).toEqual(['BAD_USER_INPUT']);

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { GraphQLClient, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
 import type { RunningService } from '@bazaar/service';
 import { loadWishlistConfig, startWishlistService } from '../src/index';
-import { ADD, signUpAs } from './helpers';
+import { ADD } from './helpers';
 
 /**
  * A wishlist page and the Book fields the wishlist contributes (inMyWishlist, wishlistCount) are

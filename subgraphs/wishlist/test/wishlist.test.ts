@@ -2,8 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, ListingPriceChanged, type EventTransport } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { ADD, createBook, createListing, MY_WISHLIST, REMOVE, signUpAs, UPDATE, type ItemShape } from './helpers';
+import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { ADD, MY_WISHLIST, REMOVE, UPDATE, type ItemShape } from './helpers';
 
 /** The wishlist through the router: mutations, ownership, Book fields, the book projection and price alerts. */
 let stack: TestStack;
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** A new book, once the wishlist's projection knows it. */
 async function newBook(title: string) {
-  const id = await createBook(seller.client, title);
+  const { id } = await createBook(seller.client, { title, authors: ['Wishlist Tester'] });
   await eventually(async () => (await pool.query('SELECT 1 FROM books WHERE id = $1', [id])).rowCount, (count) => count === 1);
   return id;
 }
@@ -137,10 +137,10 @@ describe('price alerts', () => {
     await add(picky.client, { bookId: book, targetPrice: { amount: 500, currency: 'EUR' } });
 
     // Too dear for anyone, then a cheap listing in another currency: no alert.
-    const dear = await createListing(seller.client, book, 1500, 2);
-    await createListing(seller.client, book, 100, 1, 'GBP');
+    const { id: dear } = await createListing(seller.client, book, { amount: 1500, quantity: 2 });
+    await createListing(seller.client, book, { amount: 100, quantity: 1, currency: 'GBP' });
     // A listing at 900 EUR: the wisher (target 1000) hears of it; picky (500) does not.
-    const cheap = await createListing(seller.client, book, 900, 1);
+    const { id: cheap } = await createListing(seller.client, book, { amount: 900, quantity: 1 });
     const first = await eventually(() => notifications(wisher.client), (value) => value.totalCount >= 1);
     expect(first).toMatchObject({ totalCount: 1, unreadCount: 1 });
     expect(first.edges[0]!.node).toMatchObject({ kind: 'PRICE_ALERT', readAt: null, book: { id: book, title: 'Alerting Book' }, listing: { id: cheap }, price: { amount: 900 } });
@@ -176,7 +176,7 @@ describe('price alerts', () => {
     const book = await newBook('Twice');
     const wisher = await signUpAs(stack);
     await add(wisher.client, { bookId: book, targetPrice: { amount: 800, currency: 'EUR' } });
-    const listing = await createListing(seller.client, book, 2000, 1);
+    const { id: listing } = await createListing(seller.client, book, { amount: 2000, quantity: 1 });
     await eventually(async () => (await pool.query('SELECT 1 FROM listings WHERE id = $1', [listing])).rowCount, (count) => count === 1);
 
     const transport: EventTransport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'wishlist-test');

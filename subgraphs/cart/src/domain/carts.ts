@@ -21,7 +21,7 @@ const GUEST_TOKEN_PREFIX = 'gct_';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const NO_GUEST_CART = 'No guest cart with this token.';
 
-const emptyCart = (): CartModel => ({ id: null, updatedAt: null, items: [] });
+const emptyCart = (ownerId: string | null): CartModel => ({ id: null, ownerId, updatedAt: null, items: [] });
 
 /** Shopping carts of users and guests: the rules, in one transaction per change. */
 export class Carts {
@@ -29,7 +29,7 @@ export class Carts {
 
   /** The user's cart; empty when they never added anything. */
   async ofUser(userId: string): Promise<CartModel> {
-    return (await this.load({ ownerId: userId })) ?? emptyCart();
+    return (await this.load({ ownerId: userId })) ?? emptyCart(userId);
   }
 
   /** A guest cart by its token, or null. */
@@ -178,7 +178,7 @@ export class Carts {
       return id;
     });
     const cart = await this.db.cart.findUnique({ where: { id: cartId }, include: { items: { orderBy: [{ addedAt: 'asc' }, { id: 'asc' }] } } });
-    return cart ?? emptyCart();
+    return cart ?? emptyCart(guestCartToken ? null : requireViewer(auth).id);
   }
 
   /** A listing the viewer may put in a cart: known to the cart, not removed, and not their own. */
@@ -219,4 +219,13 @@ function checkStock(listing: ListingProjection | null, wanted: number, inCart: n
 async function listingMap(tx: Tx, ids: string[]): Promise<Map<string, ListingProjection>> {
   const rows = await tx.listingProjection.findMany({ where: { id: { in: ids } } });
   return new Map(rows.map((row) => [row.id, row]));
+}
+
+/**
+ * The id clients cache a cart under: stable for a user's cart whether or not its row exists yet
+ * (derived from the user), the row id for a guest cart. Opaque either way.
+ */
+export function cartCacheId(cart: CartModel): string {
+  if (cart.ownerId) return Buffer.from(`user-cart:${cart.ownerId}`).toString('base64url');
+  return Buffer.from(`guest-cart:${cart.id}`).toString('base64url');
 }

@@ -2,7 +2,10 @@ import type { CartItem } from '../generated/prisma/client';
 
 /** A cart as resolvers see it: its lines, loaded once. A user without a cart row has an empty one. */
 export interface CartModel {
+  /** The cart row; null for a user who never added anything. */
   id: string | null;
+  /** The user whose cart it is; null for a guest cart. */
+  ownerId: string | null;
   updatedAt: Date | null;
   items: CartItem[];
 }

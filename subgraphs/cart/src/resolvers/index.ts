@@ -1,6 +1,7 @@
 import { DateTime, viewerOrNull } from '@bazaar/service';
 import { acceptedPrice, availableQuantity, currentPrice, lineTotal, problemsOf, subtotalOf } from '../domain/rules';
 import type { CartModel } from '../domain/types';
+import { cartCacheId } from '../domain/carts';
 import type { Resolvers } from '../generated/graphql';
 import type { CartContext } from '../context';
 import type { ListingProjection } from '../generated/prisma/client';
@@ -29,6 +30,7 @@ export const resolvers: Resolvers = {
     cart: (user, _args, { auth, carts }) => (viewerOrNull(auth)?.id === user.id ? carts.ofUser(user.id) : null),
   },
   Cart: {
+    id: (cart) => cartCacheId(cart),
     items: (cart) => cart.items,
     itemCount: (cart) => cart.items.reduce((sum, item) => sum + item.quantity, 0),
     updatedAt: (cart) => cart.updatedAt,
