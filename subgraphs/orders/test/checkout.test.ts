@@ -175,6 +175,18 @@ describe('the saga', () => {
   });
 });
 
+describe('a payment that does not match the total', () => {
+  it('never makes the order paid: it is cancelled and the payment refunded', async () => {
+    const item = listing();
+    const order = await reservedOrder(world, buyer, [{ listingId: item, sellerId: seller.id, quantity: 1, amount: 999 }]);
+    await paymentSucceeded(world, order.id, 99);
+    const cancelled = await waitForStatus(buyer.client, order.id, 'CANCELLED');
+    expect(cancelled.statusHistory.at(-1)?.reason).toMatch(/does not match the order's total of 999 EUR/);
+    expect(await eventsOf(world, order.id, 'OrderCancelled')).toMatchObject([{ data: { outcome: 'REFUNDED', stockCommitted: false } }]);
+    expect(await eventsOf(world, order.id, 'OrderPaid')).toEqual([]);
+  });
+});
+
 describe('cancelOrder', () => {
   it('cancels before payment: the stock is released (not committed)', async () => {
     const order = await reservedOrder(world, buyer, [{ listingId: listing(), sellerId: seller.id, quantity: 1, amount: 500 }]);

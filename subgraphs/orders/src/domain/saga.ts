@@ -71,6 +71,18 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
           data: { orderId: order.id, buyerId: order.buyerId, outcome: 'EXPIRED', reason, stockCommitted: false, lines: cancelledLines(order), cancelledAt: new Date().toISOString() },
         });
       }
+      if (order.status === 'AWAITING_PAYMENT' && (data.amount.amount !== order.totalAmount || data.amount.currency !== order.currency)) {
+        // Payments charges the total it was told, so this is a bug somewhere: never call a wrong amount paid.
+        const reason = `Payment ${data.paymentId} of ${data.amount.amount} ${data.amount.currency} does not match the order's total of ${order.totalAmount} ${order.currency}; the order is cancelled and the payment refunded.`;
+        logger.error({ orderId: order.id, paymentId: data.paymentId, amount: data.amount }, 'payment amount does not match the order total');
+        await changeStatus(tx, order, 'CANCELLED', { reason, data: { cancelledAt: new Date(), cancellationReason: reason } });
+        await outbox.add(tx, {
+          definition: OrderCancelled,
+          key: order.id,
+          data: { orderId: order.id, buyerId: order.buyerId, outcome: 'REFUNDED', reason, stockCommitted: false, lines: cancelledLines(order), cancelledAt: new Date().toISOString() },
+        });
+        return;
+      }
       if (order.status === 'AWAITING_PAYMENT') {
         await changeStatus(tx, order, 'PAID', { reason: `Payment ${data.paymentId} captured.`, data: { paidAt, paymentId: data.paymentId, paymentFailureReason: null } });
         await outbox.add(tx, {
