@@ -265,16 +265,20 @@ describe('visibility', () => {
     await waitForStatus(shopper.client, placed[0]!.id, 'AWAITING_PAYMENT');
 
     const query = `query($first: Int, $after: String, $status: OrderStatus) { me { orders(first: $first, after: $after, status: $status) {
-      edges { cursor node { id status } } pageInfo { hasNextPage hasPreviousPage endCursor } } } }`;
-    type Page = { me: { orders: { edges: { node: { id: string; status: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } } };
+      totalCount edges { cursor node { id status } } pageInfo { hasNextPage hasPreviousPage endCursor } } } }`;
+    type Page = {
+      me: { orders: { totalCount: number; edges: { node: { id: string; status: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    };
     const first = await shopper.client.data<Page>(query, { first: 2 });
     expect(first.me.orders.edges.map(({ node }) => node.id)).toEqual([placed[2]!.id, placed[1]!.id]);
     expect(first.me.orders.pageInfo.hasNextPage).toBe(true);
+    expect(first.me.orders.totalCount).toBe(3);
     const second = await shopper.client.data<Page>(query, { first: 2, after: first.me.orders.pageInfo.endCursor });
     expect(second.me.orders.edges.map(({ node }) => node.id)).toEqual([placed[0]!.id]);
     expect(second.me.orders.pageInfo.hasNextPage).toBe(false);
     const awaiting = await shopper.client.data<Page>(query, { status: 'AWAITING_PAYMENT' });
     expect(awaiting.me.orders.edges.map(({ node }) => node.id)).toEqual([placed[0]!.id]);
+    expect(awaiting.me.orders.totalCount).toBe(1);
     expect(await shopper.client.errorCodes(query, { after: 'nonsense' })).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -243,16 +243,20 @@ export class Orders {
   }
 
   private async page(where: Prisma.OrderWhereInput, args: { first: number; after: string | null }, sellerId: string | null) {
-    const rows = await this.db.order.findMany({
-      where: { ...where, ...(args.after ? { id: { lt: args.after } } : {}) },
-      orderBy: { id: 'desc' },
-      take: args.first + 1,
-      include: WITH_EVERYTHING,
-    });
+    const [rows, totalCount] = await Promise.all([
+      this.db.order.findMany({
+        where: { ...where, ...(args.after ? { id: { lt: args.after } } : {}) },
+        orderBy: { id: 'desc' },
+        take: args.first + 1,
+        include: WITH_EVERYTHING,
+      }),
+      this.db.order.count({ where }),
+    ]);
     const shown = rows.slice(0, args.first);
     const edges = shown.map((record) => ({ cursor: encodeCursor(record.id), node: { record, sellerId } satisfies OrderModel }));
     return {
       edges,
+      totalCount,
       pageInfo: {
         hasNextPage: rows.length > args.first,
         hasPreviousPage: args.after !== null,
