@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { environment, loadConfig, logLevel, port } from '@bazaar/service';
+import { corsOriginsSetting } from './cors';
 import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphUrlVariable } from './subgraphs';
 
 export const routerConfigSchema = z.object({
@@ -8,6 +9,8 @@ export const routerConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   ROUTER_PORT: port(4000),
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
+  /** Origins whose pages may call the router (docs/for-client-developers.md); default: any local port outside production. */
+  CORS_ORIGINS: corsOriginsSetting,
 });
 
 /** One optional `<NAME>_SUBGRAPH_URL` per subgraph, for when it is not where the supergraph says. */

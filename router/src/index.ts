@@ -1,10 +1,8 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +16,8 @@ import {
   type RunningService,
 } from '@bazaar/service';
 import type { RouterConfig } from './config';
+import { allowedOrigins, createCors } from './cors';
+import { createExplorer } from './explorer';
 
 export { loadRouterConfig, type RouterConfig } from './config';
 export * from './subgraphs';
@@ -56,17 +56,20 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      development
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
-        : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      // In development the router serves GraphiQL itself (explorer.ts), which needs no internet.
+      development ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
     ],
   });
   await apollo.start();
+  const cors = createCors(allowedOrigins(config.CORS_ORIGINS, config.NODE_ENV));
+  const explorer = development ? createExplorer({ endpointPath: '/graphql' }) : undefined;
 
   httpServer.on('request', (request, response) => {
     const requestId = requestIdFrom(request);
     response.setHeader('x-request-id', requestId);
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (cors.handle(request, response) || explorer?.handle(request, response, url)) return;
     if (path === '/health' || path === '/ready') {
       sendJson(response, 200, { status: 'ok', service: 'router' });
       return;
