@@ -28,6 +28,7 @@ COPY packages/events/package.json packages/events/
 COPY packages/service/package.json packages/service/
 COPY packages/testing/package.json packages/testing/
 COPY examples/client/package.json examples/client/
+COPY examples/web-shop/package.json examples/web-shop/
 COPY router/package.json router/
 COPY subgraphs/books/package.json subgraphs/books/
 COPY subgraphs/cart/package.json subgraphs/cart/

@@ -3,6 +3,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import js from '@eslint/js';
 import graphqlPlugin from '@graphql-eslint/eslint-plugin';
 import { printSchema } from 'graphql';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** The API schema clients see (the committed supergraph without join__/link__), for the operations' rules. */
@@ -10,7 +11,7 @@ const apiSchemaSdl = printSchema(
   Supergraph.build(readFileSync(new URL('./schema/supergraph.graphql', import.meta.url), 'utf8')).apiSchema().toGraphQLJSSchema(),
 );
 
-const CODE = ['**/*.{js,mjs,cjs,ts,mts,cts}'];
+const CODE = ['**/*.{js,mjs,cjs,ts,mts,cts,tsx}'];
 /**
  * @graphql-eslint keeps one graphql-config per process, whichever file it parses first, so every
  * GraphQL block passes this same one. Only the operations' rules use its schema; the SDL rules below
@@ -31,6 +32,12 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error', 'log'] }],
       eqeqeq: ['error', 'always'],
     },
+  },
+  {
+    // The web shop's components: hooks called in the same order on every render, effects with their dependencies.
+    files: ['examples/web-shop/src/**/*.tsx', 'examples/web-shop/src/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     // Subgraph SDL: the conventions of docs/schema-conventions.md that need no composed schema.

@@ -5,8 +5,11 @@ import { relayStylePagination } from '@apollo/client/utilities';
 export interface BazaarClientOptions {
   /** The router's GraphQL endpoint, e.g. http://localhost:4000/graphql. */
   uri: string;
-  /** The current access token, read on every request; none means anonymous. */
-  getAccessToken?: () => string | undefined;
+  /**
+   * The current access token, read on every request; none means anonymous. It may be a promise, so that
+   * a client can refresh an access token about to expire before the request goes out (the web shop does).
+   */
+  getAccessToken?: () => string | undefined | Promise<string | undefined>;
   /** Sent as `apollographql-client-name` / `-version`, so the graph's operators can tell clients apart. */
   clientName?: string;
   clientVersion?: string;
@@ -20,8 +23,8 @@ export interface BazaarClientOptions {
  * other key arguments (another filter or sort) is a separate list. A query without `after` replaces
  * the list (e.g. a refetch after a mutation).
  *
- * `Cart` has no `id`: it lives inside `User.cart` (or `Query.guestCart`), so a cart mutation's result
- * does not replace the cached `me { cart }` by itself; write it back with `update` (see the contract test).
+ * A cart mutation's result updates the cached `me { cart }` by itself (the cart is keyed by its `id`);
+ * after `mergeGuestCart` the user's cart is another object than the guest's, so refetch `MyCart` then.
  * `OrderLine` and `Fulfilment` have no `id` either: they live inside their `Order`. Different screens
  * select different fields of them (MyOrders a line's book, OrderTracking its seller and prices), so
  * `mergeByPosition` merges a fetched list into the cached one line by line instead of replacing it,
@@ -75,8 +78,8 @@ export function createBazaarCache(): InMemoryCache {
 
 /** Apollo Client 4 against the router: bearer token from `getAccessToken`, JSON POSTs over fetch. */
 export function createBazaarClient(options: BazaarClientOptions): ApolloClient {
-  const auth = new SetContextLink((previous) => {
-    const token = options.getAccessToken?.();
+  const auth = new SetContextLink(async (previous) => {
+    const token = await options.getAccessToken?.();
     return token ? { headers: { ...previous.headers, authorization: `Bearer ${token}` } } : {};
   });
   return new ApolloClient({

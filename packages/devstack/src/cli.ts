@@ -11,7 +11,8 @@ try {
   log('');
   log(`Book Bazaar is running: ${stack.routerUrl}`);
   if (development) {
-    log(`Open it in a browser for Apollo Sandbox. Data is kept in ${stack.dataDir}.`);
+    log(`Open it in a browser for the explorer (GraphiQL, works offline). Data is kept in ${stack.dataDir}.`);
+    log('The web shop: run `npm run web` in another terminal, then open http://localhost:5173');
     log('Demo accounts (development only):');
     for (const account of DEMO_ACCOUNTS) log(`  ${account.roles.join('+').padEnd(19)} ${account.email}  password: ${account.password}`);
   }
