@@ -61,9 +61,10 @@ export class SessionStore {
     this.notify();
   }
 
-  setRoles(roles: string[]) {
-    if (this.session) this.update({ ...this.session, user: { ...this.session.user, roles } });
-  }
+  /** A new token now, e.g. after `becomeSeller`: roles travel in the token, so the old one lacks the new role. */
+  refreshNow = async (): Promise<void> => {
+    if (this.session) await this.refresh(this.session);
+  };
 
   /** The access token for the next request, refreshed first when it is about to expire (one refresh at a time). */
   accessToken = async (): Promise<string | undefined> => {

@@ -85,7 +85,6 @@ describe('the web shop, end to end in a browser', () => {
     const listingRow = sellerPage.getByRole('row').filter({ hasText: TITLE });
     await listingRow.getByRole('button', { name: `Add a copy of ${TITLE}` }).click();
     await expect.poll(() => listingRow.getByRole('cell').nth(3).innerText()).toBe('3');
-    await screenshotIfAsked(sellerPage, 'seller-dashboard');
 
     // A second seller offers the same book in another condition: the book page lists both.
     const other = await sellerAccount({ email: `second-${Date.now()}@example.com`, password: 'second seller pass', displayName: 'Second Shelf' });
@@ -101,6 +100,8 @@ describe('the web shop, end to end in a browser', () => {
     await buyer.goto(shop.url);
     await buyer.getByRole('searchbox', { name: 'Search books' }).fill('wombat atlas');
     await buyer.getByRole('button', { name: 'Search' }).click();
+    await buyer.getByRole('heading', { name: 'Results for “wombat atlas”' }).waitFor();
+    await screenshotIfAsked(buyer, 'storefront');
     await buyer.getByRole('link', { name: TITLE }).click();
     await buyer.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     await expect.poll(() => buyer.getByRole('table').getByRole('row').count()).toBe(3); // header + two offers
@@ -145,6 +146,7 @@ describe('the web shop, end to end in a browser', () => {
     await order.getByLabel('Tracking number').fill('JJD000390007');
     await order.getByRole('button', { name: 'Mark shipped' }).click();
     await expect.poll(() => order.innerText(), { timeout: 30_000 }).toContain('Shipped with DHL JJD000390007');
+    await screenshotIfAsked(sellerPage, 'seller-dashboard');
 
     // The buyer follows the order and confirms the delivery.
     await buyer.getByRole('link', { name: 'Orders' }).click();

@@ -56,5 +56,5 @@ export async function launchBrowser(options: { offline?: boolean } = {}): Promis
  */
 export async function screenshotIfAsked(page: Page, name: string): Promise<void> {
   if (!process.env.UPDATE_SCREENSHOTS) return;
-  await page.screenshot({ path: fileURLToPath(new URL(`../../../docs/screenshots/${name}.png`, import.meta.url)) });
+  await page.screenshot({ fullPage: true, path: fileURLToPath(new URL(`../../../docs/screenshots/${name}.png`, import.meta.url)) });
 }

@@ -27,7 +27,7 @@ export function SellerPage() {
     return (
       <section>
         <h1>Sell on Book Bazaar</h1>
-        <button type="button" disabled={becoming.loading} onClick={() => void become().then((result) => result.data && store.setRoles(result.data.becomeSeller.user.roles))}>
+        <button type="button" disabled={becoming.loading} onClick={() => void become().then(store.refreshNow)}>
           Become a seller
         </button>
       </section>
