@@ -124,6 +124,17 @@ describe('the web shop, end to end in a browser', () => {
     await expect.poll(() => buyer.getByText(BUYER.displayName).count()).toBeGreaterThan(0);
     await screenshotIfAsked(buyer, 'cart');
 
+    // An access token about to expire is refreshed before the next request goes out.
+    const tokenBefore = await buyer.evaluate(() => {
+      const session = JSON.parse(localStorage.getItem('bazaar.session') ?? '{}') as { accessToken: string; accessTokenExpiresAt: string };
+      localStorage.setItem('bazaar.session', JSON.stringify({ ...session, accessTokenExpiresAt: new Date(Date.now() + 1000).toISOString() }));
+      return session.accessToken;
+    });
+    const refreshed = buyer.waitForResponse((response) => response.request().postData()?.includes('RefreshSession') === true);
+    await buyer.reload();
+    expect(((await (await refreshed).json()) as { data: { refreshSession: { session: { accessToken: string } } } }).data.refreshSession.session.accessToken).not.toBe(tokenBefore);
+    await buyer.getByRole('link', { name: TITLE }).waitFor();
+
     // Checks out and pays with the test card while the status follows the saga.
     await buyer.getByRole('link', { name: 'Check out' }).click();
     const address = buyer.getByRole('form', { name: 'Shipping address' });
