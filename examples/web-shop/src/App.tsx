@@ -13,7 +13,8 @@ import { useAccount, useCart } from './shop';
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'storefront':
-      return <StorefrontPage query={route.query} />;
+      // A new search starts with fresh facets and sort.
+      return <StorefrontPage key={route.query} query={route.query} />;
     case 'book':
       return <BookPage id={route.id} />;
     case 'cart':

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createListing, eventually, freshIsbn13, type GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { createListing, eventually, freshIsbn13, type GraphQLClient, listBook, startTestStack, type TestStack } from '@bazaar/testing';
 import { launchBrowser, screenshotIfAsked, type TestBrowser } from '@bazaar/testing/browser';
 import { startWebShop } from '../dev-server';
 
@@ -18,6 +18,13 @@ describe('the web shop, end to end in a browser', () => {
   const SELLER = { email: `tiger-${Date.now()}@example.com`, password: 'paper tiger password', displayName: 'Paper Tiger Books' };
   const BUYER = { email: `bea-${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Bea Buyer' };
   const TITLE = 'The Wombat Atlas';
+  const SHELF: [title: string, author: string, genre: string, amount: number][] = [
+    ['Burrows of the Outback', 'Ada Digger', 'Nature', 1850],
+    ['A Field Guide to Marsupials', 'Kai Pouch', 'Nature', 2400],
+    ['Night Walks', 'Mira Moon', 'Essays', 990],
+    ['The Slow Traveller', 'Otto Amble', 'Travel', 1590],
+    ['Recipes from the Bush', 'Lena Ember', 'Cooking', 2100],
+  ];
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startTestStack(), launchBrowser({ offline: true })]);
@@ -94,14 +101,18 @@ describe('the web shop, end to end in a browser', () => {
     const book = books.edges[0]!.node;
     const second = await createListing(other, book.id, { amount: 1490, condition: 'LIKE_NEW', quantity: 1 });
     await untilCartKnowsListings([...book.listings.edges.map(({ node }) => node.id), second.id]);
+    // More of the second seller's shelf, so the storefront has genres to filter by.
+    for (const [title, author, genre, amount] of SHELF) await listBook(other, { title, authors: [author], genres: [genre] }, { amount });
 
     // A guest searches and opens the book.
     const { context: buyerContext, page: buyer } = await newPage();
     await buyer.goto(shop.url);
+    await buyer.getByRole('heading', { name: 'All books' }).waitFor();
+    await expect.poll(() => buyer.locator('.book-grid > li').count()).toBe(SHELF.length + 1);
+    await screenshotIfAsked(buyer, 'storefront');
     await buyer.getByRole('searchbox', { name: 'Search books' }).fill('wombat atlas');
     await buyer.getByRole('button', { name: 'Search' }).click();
     await buyer.getByRole('heading', { name: 'Results for “wombat atlas”' }).waitFor();
-    await screenshotIfAsked(buyer, 'storefront');
     await buyer.getByRole('link', { name: TITLE }).click();
     await buyer.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     await expect.poll(() => buyer.getByRole('table').getByRole('row').count()).toBe(3); // header + two offers

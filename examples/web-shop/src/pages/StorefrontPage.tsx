@@ -22,7 +22,7 @@ export function StorefrontPage({ query }: { query: string }) {
     <div className="storefront">
       <aside className="facets" aria-label="Filters">
         <h2>Filters</h2>
-        <fieldset>
+        <fieldset hidden={!books?.facets.genres.length}>
           <legend>Genre</legend>
           {books?.facets.genres.map(({ value, count }) => (
             <label key={value}>
@@ -55,7 +55,7 @@ export function StorefrontPage({ query }: { query: string }) {
           </label>
         </div>
         {error && <p role="alert">{error.message}</p>}
-        {books && <p className="muted">{books.totalCount} books</p>}
+        {books && <p className="muted">{books.totalCount === 1 ? '1 book' : `${books.totalCount} books`}</p>}
         <ul className="book-grid">
           {books?.edges.map(({ node }) => (
             <li key={node.id} className="card">
