@@ -31,9 +31,10 @@ export function useAccount() {
     store.signIn(signedInUser, tokens);
     const guestCartToken = store.guestCart();
     if (guestCartToken) {
-      // The guest's items join the account's cart; the guest token stops working afterwards.
-      await merge({ variables: { input: { guestCartToken } } });
-      store.setGuestCart(null);
+      // The guest's items join the account's cart; the guest token stops working afterwards. If the
+      // merge fails the token is kept, so the next sign-in on this device tries again.
+      const merged = await merge({ variables: { input: { guestCartToken } } }).catch(() => null);
+      if (merged?.data) store.setGuestCart(null);
     }
     await client.resetStore();
   };

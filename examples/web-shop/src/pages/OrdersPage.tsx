@@ -42,6 +42,16 @@ export function OrderPage({ id }: { id: string }) {
       <p>
         Status: <strong data-testid="order-status">{humanize(order.status)}</strong> · total {formatMoney(order.total)}
       </p>
+      {order.rejectionReasons.length > 0 && (
+        <ul className="problems" aria-label="Why the order was rejected">
+          {order.rejectionReasons.map((rejection) => (
+            <li key={rejection.listing.id}>
+              {humanize(rejection.reason)} ({rejection.available} available)
+            </li>
+          ))}
+        </ul>
+      )}
+      {order.paymentFailureReason && <p role="alert">Payment failed: {order.paymentFailureReason}</p>}
       <table>
         <caption className="visually-hidden">Lines</caption>
         <thead>
