@@ -49,6 +49,8 @@ describe('CORS at the router', () => {
       expect.arrayContaining(['content-type', 'authorization', 'apollo-require-preflight', 'apollographql-client-name', 'apollographql-client-version', 'x-request-id']),
     );
     expect(response.headers.get('vary')).toContain('Origin');
+    const shown = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age'];
+    console.log(`preflight from http://localhost:5173: ${response.status}\n${shown.map((name) => `  ${name}: ${response.headers.get(name)}`).join('\n')}`);
   });
 
   it('refuses a preflight from an origin that is not listed, with a clear message', async () => {

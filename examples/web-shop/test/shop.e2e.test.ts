@@ -154,12 +154,16 @@ describe('the web shop, end to end in a browser', () => {
     await address.getByLabel('Postal code').fill('10115');
     await address.getByLabel('City').fill('Berlin');
     await address.getByLabel('Country').fill('DE');
+    const placedAt = Date.now();
     await address.getByRole('button', { name: 'Place order' }).click();
     const status = buyer.getByTestId('order-status');
     await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('Awaiting payment');
+    const reservedAt = Date.now();
     await buyer.getByLabel('Test card').selectOption('tok_visa');
     await buyer.getByRole('button', { name: 'Pay now' }).click();
     await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('Paid');
+    // Figures only (the page polls every second, so they include up to a second of polling).
+    console.log(`web shop: place order → "Awaiting payment" on screen ${reservedAt - placedAt} ms; pay → "Paid" ${Date.now() - reservedAt} ms`);
     await screenshotIfAsked(buyer, 'checkout-paid');
 
     // The seller ships it from the dashboard.
