@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBook, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
 import { launchBrowser, screenshotIfAsked, type TestBrowser } from '@bazaar/testing/browser';
 
+/** Waits on the page with a deadline generous enough for a busy machine (expect.poll's default is one second). */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
+
 describe('the explorer on the router (development)', () => {
   let stack: TestStack;
   let browser: TestBrowser;
@@ -23,19 +26,19 @@ describe('the explorer on the router (development)', () => {
 
     await page.locator('.graphiql-container').waitFor();
     // The saved operations: the storefront search first, then LogIn and Me.
-    await expect.poll(() => page.locator('.graphiql-tab').allInnerTexts()).toEqual(expect.arrayContaining(['SearchBooks', 'LogIn', 'Me']));
-    await expect.poll(() => page.locator('.graphiql-query-editor').innerText()).toContain('query SearchBooks');
+    await poll(() => page.locator('.graphiql-tab').allInnerTexts()).toEqual(expect.arrayContaining(['SearchBooks', 'LogIn', 'Me']));
+    await poll(() => page.locator('.graphiql-query-editor').innerText()).toContain('query SearchBooks');
     // The header editor is open and prefilled for Authorization.
-    await expect.poll(() => page.locator('.graphiql-editor-tool').innerText()).toContain('Authorization');
+    await poll(() => page.locator('.graphiql-editor-tool').innerText()).toContain('Authorization');
     // The docs explorer has loaded the schema by introspection.
-    await expect.poll(() => page.locator('.graphiql-plugin').innerText(), { timeout: 20_000 }).toContain('query: Query');
+    await poll(() => page.locator('.graphiql-plugin').innerText()).toContain('query: Query');
     await expect(page.getByRole('link', { name: /Apollo Sandbox/ }).getAttribute('href')).resolves.toContain('studio.apollographql.com/sandbox');
 
     const answer = page.waitForResponse((response) => response.url() === stack.routerUrl && response.request().postData()?.includes('SearchBooks') === true);
     await page.locator('.graphiql-execute-button').click();
     const body = (await (await answer).json()) as { data: { books: { edges: { node: { title: string } }[] } } };
     expect(body.data.books.edges.map(({ node }) => node.title)).toEqual(['Harry Potter and the Offline Explorer']);
-    await expect.poll(() => page.locator('.result-window').innerText(), { timeout: 20_000 }).toContain('"totalCount": 1');
+    await poll(() => page.locator('.result-window').innerText()).toContain('"totalCount": 1');
     await screenshotIfAsked(page, 'explorer');
 
     // Nothing left this machine: every request went to the router itself.

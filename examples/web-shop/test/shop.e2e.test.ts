@@ -5,6 +5,9 @@ import { createListing, eventually, freshIsbn13, type GraphQLClient, listBook, s
 import { launchBrowser, screenshotIfAsked, type TestBrowser } from '@bazaar/testing/browser';
 import { startWebShop } from '../dev-server';
 
+/** Waits on the page with a deadline generous enough for a busy machine (expect.poll's default is one second). */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
+
 /**
  * The web shop in headless Chromium against the real router and every real subgraph: a guest finds a
  * book, fills a cart, signs up (the cart comes along), pays with the test card, the seller ships from
@@ -91,7 +94,11 @@ describe('the web shop, end to end in a browser', () => {
     await sellerPage.getByRole('status').filter({ hasText: `Listed “${TITLE}”` }).waitFor();
     const listingRow = sellerPage.getByRole('row').filter({ hasText: TITLE });
     await listingRow.getByRole('button', { name: `Add a copy of ${TITLE}` }).click();
-    await expect.poll(() => listingRow.getByRole('cell').nth(3).innerText()).toBe('3');
+    await poll(() => listingRow.getByRole('cell').nth(3).innerText()).toBe('3');
+    await listingRow.getByRole('button', { name: 'Pause' }).click();
+    await poll(() => listingRow.getByRole('cell').nth(4).innerText()).toBe('Paused');
+    await listingRow.getByRole('button', { name: 'Resume' }).click();
+    await poll(() => listingRow.getByRole('cell').nth(4).innerText()).toBe('Active');
 
     // A second seller offers the same book in another condition: the book page lists both.
     const other = await sellerAccount({ email: `second-${Date.now()}@example.com`, password: 'second seller pass', displayName: 'Second Shelf' });
@@ -108,20 +115,20 @@ describe('the web shop, end to end in a browser', () => {
     const { context: buyerContext, page: buyer } = await newPage();
     await buyer.goto(shop.url);
     await buyer.getByRole('heading', { name: 'All books' }).waitFor();
-    await expect.poll(() => buyer.locator('.book-grid > li').count()).toBe(SHELF.length + 1);
+    await poll(() => buyer.locator('.book-grid > li').count()).toBe(SHELF.length + 1);
     await screenshotIfAsked(buyer, 'storefront');
     await buyer.getByRole('searchbox', { name: 'Search books' }).fill('wombat atlas');
     await buyer.getByRole('button', { name: 'Search' }).click();
     await buyer.getByRole('heading', { name: 'Results for “wombat atlas”' }).waitFor();
     await buyer.getByRole('link', { name: TITLE }).click();
     await buyer.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
-    await expect.poll(() => buyer.getByRole('table').getByRole('row').count()).toBe(3); // header + two offers
+    await poll(() => buyer.getByRole('table').getByRole('row').count()).toBe(3); // header + two offers
     await screenshotIfAsked(buyer, 'book-page');
 
     // The paper tiger's copy goes into a guest cart.
     await buyer.getByRole('button', { name: 'Add to cart: Good from Paper Tiger Books' }).click();
-    await expect.poll(() => buyer.getByRole('status').innerText()).toBe('Added to your cart.');
-    await expect.poll(() => buyer.getByLabel('items in cart').innerText()).toBe('(1)');
+    await poll(() => buyer.getByRole('status').innerText()).toBe('Added to your cart.');
+    await poll(() => buyer.getByLabel('items in cart').innerText()).toBe('(1)');
 
     // Signs up: the guest cart is merged into the new account's cart.
     await buyer.getByRole('link', { name: 'Log in / Sign up' }).click();
@@ -132,7 +139,7 @@ describe('the web shop, end to end in a browser', () => {
     await signUp.getByRole('button', { name: 'Sign up' }).click();
     await buyer.getByRole('heading', { name: 'Your cart' }).waitFor();
     await buyer.getByRole('link', { name: TITLE }).waitFor();
-    await expect.poll(() => buyer.getByText(BUYER.displayName).count()).toBeGreaterThan(0);
+    await poll(() => buyer.getByText(BUYER.displayName).count()).toBeGreaterThan(0);
     await screenshotIfAsked(buyer, 'cart');
 
     // An access token about to expire is refreshed before the next request goes out.
@@ -157,11 +164,11 @@ describe('the web shop, end to end in a browser', () => {
     const placedAt = Date.now();
     await address.getByRole('button', { name: 'Place order' }).click();
     const status = buyer.getByTestId('order-status');
-    await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('Awaiting payment');
+    await poll(() => status.innerText()).toBe('Awaiting payment');
     const reservedAt = Date.now();
     await buyer.getByLabel('Test card').selectOption('tok_visa');
     await buyer.getByRole('button', { name: 'Pay now' }).click();
-    await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('Paid');
+    await poll(() => status.innerText()).toBe('Paid');
     // Figures only (the page polls every second, so they include up to a second of polling).
     console.log(`web shop: place order → "Awaiting payment" on screen ${reservedAt - placedAt} ms; pay → "Paid" ${Date.now() - reservedAt} ms`);
     await screenshotIfAsked(buyer, 'checkout-paid');
@@ -171,15 +178,15 @@ describe('the web shop, end to end in a browser', () => {
     const order = sellerPage.getByRole('listitem', { name: `Order for ${BUYER.displayName}` });
     await order.getByLabel('Tracking number').fill('JJD000390007');
     await order.getByRole('button', { name: 'Mark shipped' }).click();
-    await expect.poll(() => order.innerText(), { timeout: 30_000 }).toContain('Shipped with DHL JJD000390007');
+    await poll(() => order.innerText()).toContain('Shipped with DHL JJD000390007');
     await screenshotIfAsked(sellerPage, 'seller-dashboard');
 
     // The buyer follows the order and confirms the delivery.
     await buyer.getByRole('link', { name: 'Orders' }).click();
     await buyer.getByRole('link', { name: new RegExp(TITLE) }).click();
-    await expect.poll(() => buyer.getByTestId('order-status').innerText(), { timeout: 30_000 }).toBe('Shipped');
+    await poll(() => buyer.getByTestId('order-status').innerText()).toBe('Shipped');
     await buyer.getByRole('button', { name: 'I received it' }).click();
-    await expect.poll(() => buyer.getByTestId('order-status').innerText(), { timeout: 30_000 }).toBe('Delivered');
+    await poll(() => buyer.getByTestId('order-status').innerText()).toBe('Delivered');
     await screenshotIfAsked(buyer, 'order-tracking');
 
     // The reviews service learns of the delivery from an event; then the buyer's review is verified.
@@ -202,9 +209,16 @@ describe('the web shop, end to end in a browser', () => {
     await review.getByLabel('Review').fill('Arrived quickly, exactly as described.');
     await review.getByRole('button', { name: 'Publish review' }).click();
     const published = buyer.getByRole('listitem').filter({ hasText: 'Maps of every burrow' });
-    await expect.poll(() => published.innerText(), { timeout: 30_000 }).toContain('Verified purchase');
-    await expect.poll(() => buyer.getByRole('heading', { name: /Ratings/ }).innerText()).toContain('★ 5.0 from 1');
+    await poll(() => published.innerText()).toContain('Verified purchase');
+    await poll(() => buyer.getByRole('heading', { name: /Ratings/ }).innerText()).toContain('★ 5.0 from 1');
     await screenshotIfAsked(buyer, 'book-review');
+
+    // Wishes for it below the current price; the wishlist shows the target.
+    await buyer.getByLabel('Alert me below (optional)').fill('10');
+    await buyer.getByRole('button', { name: 'Add to wishlist' }).click();
+    await buyer.getByText('In your wishlist').waitFor();
+    await buyer.getByRole('link', { name: 'Wishlist' }).click();
+    await poll(() => buyer.getByRole('listitem').filter({ hasText: TITLE }).innerText()).toContain('alert below €10.00');
 
     await buyerContext.close();
     await sellerContext.close();
