@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,63 +6,13 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { SUBGRAPHS, subgraphPortVariable } from '@bazaar/router';
+import { SUBGRAPHS } from '@bazaar/router';
 import { databaseUrlVariable } from '../src/environment';
 import { findFreePort } from '@bazaar/database';
 import { createEmptyDatabase, GraphQLClient } from '@bazaar/testing';
-import { REPO_ROOT } from '../src/paths';
+import { freePort, freeSubgraphPorts, isAlive, launchStack } from '../src/launch';
 
-/** Starts the launcher exactly as `npm start` does, as a process of its own. */
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'packages/devstack/src/cli.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 90_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(output)) {
-      if (child.exitCode !== null) throw new Error(`launcher exited (${child.exitCode}):\n${output}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return pattern.exec(output)!;
-  };
-  return { child, exited, waitFor, output: () => output };
-}
-
-/**
- * A free port below Linux's ephemeral range (32768+): the launcher binds its ports seconds after
- * choosing them, and an ephemeral port may meanwhile go to a connection of a test running beside it.
- */
-async function freePort(): Promise<string> {
-  for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return String(candidate);
-  }
-}
-
-/** Every subgraph on a free port, so the test never collides with a running stack. */
-const freeSubgraphPorts = async () =>
-  Object.fromEntries(await Promise.all(SUBGRAPHS.map(async ({ name }) => [subgraphPortVariable(name), await freePort()])));
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const launch = (env: Record<string, string>) => launchStack(env);
 
 async function stopGracefully(child: ChildProcess, exited: Promise<number | null>) {
   child.kill('SIGINT');
