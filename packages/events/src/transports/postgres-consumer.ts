@@ -59,6 +59,7 @@ export class QueueConsumer {
   private readonly abandoned: Promise<'abandoned'>;
   private abandonedNow = false;
   private fetchFailures = 0;
+  private completions: { jobId: string; deadline: number; recorded: () => void }[] = [];
 
   constructor(
     private readonly boss: PgBoss,
@@ -102,7 +103,10 @@ export class QueueConsumer {
     while (!this.stopping) {
       this.signalled = false;
       const room = this.settings.batchSize - this.inFlight.size;
-      if (room > 0) for (const job of await this.fetch(room)) this.track(job);
+      // With a backlog, fetch once half the batch is free rather than after every single job.
+      if (room > 0 && (room * 2 >= this.settings.batchSize || this.inFlight.size === 0)) {
+        for (const job of await this.fetch(room)) this.track(job);
+      }
       // Until a notification, a finished job (room, or its key's next job) or the fallback poll.
       await this.waitForSignal(this.idleDelay());
     }
@@ -205,7 +209,7 @@ export class QueueConsumer {
     clearTimeout(expiryTimer);
 
     if (outcome === 'handled') {
-      await this.settle(deadline, () => this.boss.complete(this.queue, job.id));
+      await this.complete(job.id, deadline);
     } else if (outcome === 'failed') {
       const backoff = Math.min(this.settings.retryBackoffMs * 2 ** job.retry_count, this.settings.maxRetryBackoffMs);
       await this.settle(deadline, () => this.handBack(job.id, backoff, errorMessage(error)));
@@ -222,6 +226,22 @@ export class QueueConsumer {
       }
     }
     return outcome;
+  }
+
+  /** Completes jobs finishing in the same tick with one statement. */
+  private complete(jobId: string, deadline: number): Promise<void> {
+    return new Promise((recorded) => {
+      this.completions.push({ jobId, deadline, recorded });
+      if (this.completions.length === 1) setImmediate(() => void this.flushCompletions());
+    });
+  }
+
+  private async flushCompletions(): Promise<void> {
+    const batch = this.completions;
+    this.completions = [];
+    const deadline = Math.min(...batch.map((c) => c.deadline));
+    await this.settle(deadline, () => this.boss.complete(this.queue, batch.map((c) => c.jobId)));
+    for (const completion of batch) completion.recorded();
   }
 
   /** Returns an active job to the queue, due after `delayMs`; it keeps its place before the key's later jobs. */
