@@ -90,7 +90,9 @@ describe('the dev stack (npm start)', () => {
     const email = `persistent-${Date.now()}@example.com`;
 
     const first = launch(env);
-    const [, routerUrl] = await first.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
+    const [, routerUrl, firstReady] = await first.waitFor(/Book Bazaar is running: (\S+)\s+\(ready in ([\d.]+ s)\)/, 900_000);
+    console.log(`first start (demo data): ready in ${firstReady}`);
+    await first.waitFor(/Press Ctrl-C to stop/);
     expect(first.output()).toContain('buyer@demo.bookbazaar.dev');
     const client = new GraphQLClient(routerUrl!);
     await runReadmeCartExamples(client);
@@ -105,7 +107,8 @@ describe('the dev stack (npm start)', () => {
     expect(pids.filter(isAlive)).toEqual([]);
 
     const second = launch(env);
-    await second.waitFor(/Book Bazaar is running/);
+    const [, secondReady] = await second.waitFor(/Book Bazaar is running: \S+\s+\(ready in ([\d.]+ s)\)/);
+    console.log(`start with data kept: ready in ${secondReady}`);
     const logIn = await client.data<{ logIn: { user: { id: string } } }>(
       `mutation($email: String!) { logIn(input: { email: $email, password: "a long password" }) { user { id } } }`,
       { email },
