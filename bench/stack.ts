@@ -5,7 +5,8 @@
  *   2. checkout with N buyers at once: placeOrder -> AWAITING_PAYMENT latency (p50/p95/max) and
  *      complete checkouts (place, reserve, pay, PAID) per second;
  *   3. Ctrl-C, then `npm start` again with the data kept: time to "ready".
- * Options: --buyers 10 --checkouts 10 (per buyer) --skip-restart
+ * Options: --buyers 10 --checkouts 10 (per buyer) --skip-restart; --router <url> benches checkout
+ * only, against a stack already running there.
  */
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -21,11 +22,17 @@ const { values } = parseArgs({
     buyers: { type: 'string', default: '10' },
     checkouts: { type: 'string', default: '10' },
     'skip-restart': { type: 'boolean', default: false },
+    router: { type: 'string' },
   },
 });
 const buyers = Number(values.buyers);
 const checkoutsPerBuyer = Number(values.checkouts);
 const print = (line: string) => console.log(`[bench] ${line}`);
+
+if (values.router) {
+  await benchCheckout(new Router(values.router));
+  process.exit(0);
+}
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-bench-'));
 await chmod(dataDir, 0o755); // the postgres OS user must reach it
