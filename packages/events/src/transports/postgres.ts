@@ -51,7 +51,10 @@ export interface PostgresTransportOptions {
   applicationName?: string;
   /** Connections of this transport's pool (besides its notification connection). Default 5. */
   poolSize?: number;
-  /** Jobs of one queue a member handles at once (different keys). Default 16. */
+  /**
+   * Jobs of one queue a member handles at once (different keys). Default 4: a service consumes
+   * several queues, and handlers beyond its database pool (10) would only wait for connections.
+   */
   batchSize?: number;
   /** Fallback poll of an idle consumer, for notifications lost while reconnecting. Default 2 s. */
   pollingIntervalMs?: number;
@@ -97,7 +100,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   const logger = options.logger ?? console;
   const settings: ConsumerSettings = {
     schema,
-    batchSize: options.batchSize ?? 16,
+    batchSize: options.batchSize ?? 4,
     pollingIntervalMs: options.pollingIntervalMs ?? 2_000,
     expireInSeconds: options.expireInSeconds ?? 30,
     retryBackoffMs: options.retryBackoffMs ?? 200,
