@@ -54,8 +54,8 @@ export function spawnService(name: string, mainPath: string, env: Env): ServiceP
   return service;
 }
 
-/** Waits for `/ready` to answer 200, failing early if the process exits first. Generous: a busy machine starts slowly. */
-export async function waitUntilReady(service: ServiceProcess, readyUrl: string, signal?: AbortSignal, timeoutMs = 240_000): Promise<void> {
+/** Waits for `/ready` to answer 200, failing early if the process exits first. Generous: on a busy machine books alone may take minutes to seed the demo catalog. */
+export async function waitUntilReady(service: ServiceProcess, readyUrl: string, signal?: AbortSignal, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void service.exited.then((code) => (exitCode = code));
