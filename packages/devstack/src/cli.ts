@@ -1,42 +1,31 @@
-import { ConfigError } from '@bazaar/service';
-import { DEMO_ACCOUNTS } from '@bazaar/users/demo';
-import { PortInUseError } from './processes';
-import { startDevStack } from './stack';
+/**
+ * `npm start`. The stack itself runs in a process group of its own (run-stack.ts), out of reach of
+ * the terminal: Ctrl-C reaches only this process, which asks the stack to stop in order (services
+ * first, Postgres last) instead of every process getting the signal at once. Output comes through
+ * here, and a reader that goes away (`npm start | tee log`, then Ctrl-C) never makes anything fail.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-const log = (line: string) => console.log(`[bazaar] ${line}`);
+// A closed pipe makes writes fail with EPIPE; without a listener that would crash this process.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
-try {
-  const stack = await startDevStack(process.env, log);
-  const development = (process.env.NODE_ENV ?? 'development') === 'development';
-  log('');
-  log(`Book Bazaar is running: ${stack.routerUrl}`);
-  if (development) {
-    log(`Open it in a browser for the explorer (GraphiQL, works offline). Data is kept in ${stack.dataDir}.`);
-    log('The web shop: run `npm run web` in another terminal, then open http://localhost:5173');
-    log('Demo accounts (development only):');
-    for (const account of DEMO_ACCOUNTS) log(`  ${account.roles.join('+').padEnd(19)} ${account.email}  password: ${account.password}`);
-  }
-  log(`processes: ${stack.pids.join(', ')}`);
-  log('Press Ctrl-C to stop.');
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping…`);
-    stack.stop().then(
-      () => {
-        log('stopped.');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-} catch (error) {
-  console.error(error instanceof PortInUseError || error instanceof ConfigError ? `[bazaar] ${error.message}` : error);
-  process.exit(1);
-}
+const stack = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./run-stack.ts', import.meta.url))], {
+  detached: true,
+  stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+});
+createInterface({ input: stack.stdout! }).on('line', (line) => process.stdout.write(`${line}\n`));
+createInterface({ input: stack.stderr! }).on('line', (line) => process.stderr.write(`${line}\n`));
+
+let stopRequested = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopRequested) return;
+  stopRequested = true;
+  process.stdout.write(`\n[bazaar] ${signal}: stopping…\n`);
+  stack.kill('SIGTERM');
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+
+stack.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

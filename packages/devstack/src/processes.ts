@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './paths';
 import type { Env } from './environment';
 
@@ -22,29 +23,44 @@ export async function assertPortsFree(host: string, ports: ReadonlyArray<{ port:
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
+  /** The exit code, or null when a signal ended it. */
   exited: Promise<number | null>;
+  /** From now on only warnings and errors of its log reach the terminal (set when stopping). */
+  quiet: boolean;
 }
 
 /**
  * Starts a service's `main.ts` as its own Node process. The IPC channel doubles as a lifeline: the
- * child stops itself when the launcher disappears, even if the launcher was killed outright.
+ * child stops itself when the launcher disappears, even if the launcher was killed outright. Its
+ * output goes through the launcher, so a closed terminal or pipe never reaches the service.
  */
 export function spawnService(name: string, mainPath: string, env: Env): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { name, child, exited };
+  const service: ServiceProcess = {
+    name,
+    child,
+    exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+    quiet: false,
+  };
+  const forward = (to: NodeJS.WriteStream) => (line: string) => {
+    if (!service.quiet || !/"level":"(info|debug|trace)"/.test(line)) to.write(`${line}\n`);
+  };
+  createInterface({ input: child.stdout! }).on('line', forward(process.stdout));
+  createInterface({ input: child.stderr! }).on('line', forward(process.stderr));
+  return service;
 }
 
-/** Waits for `/ready` to answer 200, failing early if the process exits first. */
-export async function waitUntilReady(service: ServiceProcess, readyUrl: string, timeoutMs = 60_000): Promise<void> {
+/** Waits for `/ready` to answer 200, failing early if the process exits first. Generous: on a busy machine books alone may take minutes to seed the demo catalog. */
+export async function waitUntilReady(service: ServiceProcess, readyUrl: string, signal?: AbortSignal, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void service.exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (exitCode !== undefined) throw new Error(`${service.name} exited with code ${exitCode} while starting`);
     try {
       const response = await fetch(readyUrl);
@@ -57,10 +73,13 @@ export async function waitUntilReady(service: ServiceProcess, readyUrl: string, 
   throw new Error(`${service.name} was not ready after ${timeoutMs / 1000}s (${readyUrl})`);
 }
 
-export async function stopProcess(service: ServiceProcess, graceMs = 10_000): Promise<void> {
-  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+export async function stopProcess(service: ServiceProcess, graceMs = 10_000): Promise<number | null> {
+  service.quiet = true;
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return service.child.exitCode;
   service.child.kill('SIGTERM');
   const timer = setTimeout(() => service.child.kill('SIGKILL'), graceMs);
-  await service.exited;
+  const code = await service.exited;
   clearTimeout(timer);
+  return code;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { z } from 'zod';
 import {
   applyMigrations,
@@ -8,7 +9,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '@bazaar/database';
-import { SUBGRAPHS, subgraphPortVariable, type SubgraphDefinition } from '@bazaar/router';
+import { SUBGRAPHS, subgraphPortVariable } from '@bazaar/router';
 import { environment, loadConfig, logLevel, port } from '@bazaar/service';
 import {
   databaseName,
@@ -21,6 +22,8 @@ import {
 } from './environment';
 import { loadOrCreateRolePasswords, loadOrCreateSigningKey } from './keys';
 import { migrationsDir, REPO_ROOT } from './paths';
+import { waitForCatchUp } from './catch-up';
+import { waitForDemoShopper } from './demo-check';
 import { assertPortsFree, spawnService, stopProcess, waitUntilReady, type ServiceProcess } from './processes';
 
 const HOST = '127.0.0.1';
@@ -45,6 +48,9 @@ export interface DevStack {
   dataDir: string;
   /** Every process the stack started, Postgres's postmaster included. */
   pids: number[];
+  /** The services and the router, to watch for one that dies. */
+  services: readonly ServiceProcess[];
+  /** Services first (in parallel), Postgres last; one line per service. */
   stop(): Promise<void>;
 }
 
@@ -53,7 +59,7 @@ export interface DevStack {
  * service is given an external database URL), migrations applied, every subgraph and the router
  * started as processes of their own.
  */
-export async function startDevStack(env: Env, log: (line: string) => void): Promise<DevStack> {
+export async function startDevStack(env: Env, log: (line: string) => void, signal?: AbortSignal): Promise<DevStack> {
   const config = loadConfig(stackConfigSchema, env);
   const ports = Object.fromEntries(
     SUBGRAPHS.map((definition) => [
@@ -72,12 +78,23 @@ export async function startDevStack(env: Env, log: (line: string) => void): Prom
   const started: ServiceProcess[] = [];
   let databases: PreparedDatabases | undefined;
   const stop = async () => {
-    for (const service of [...started].reverse()) await stopProcess(service);
-    await databases?.stop();
+    const stopOne = async (service: ServiceProcess) => {
+      const code = await stopProcess(service);
+      log(`${service.name} stopped${code === 0 || code === null ? '' : ` (exit code ${code})`}`);
+    };
+    // The router first, so no request reaches a subgraph that is going away; then the subgraphs.
+    const router = started.filter(({ name }) => name === 'router');
+    await Promise.all(router.map(stopOne));
+    await Promise.all(started.filter((service) => !router.includes(service)).map(stopOne));
+    if (databases?.postgres) {
+      await databases.stop();
+      log('postgres stopped');
+    }
   };
 
   try {
     databases = await prepareDatabases(env, log);
+    signal?.throwIfAborted();
     const { databaseUrls, postgres } = databases;
 
     const wiring: ServiceWiring = {
@@ -95,20 +112,31 @@ export async function startDevStack(env: Env, log: (line: string) => void): Prom
       databaseUrls,
       ports,
     };
-    // Users first: every other subgraph verifies tokens with the keys it publishes.
-    for (const definition of orderForStart(SUBGRAPHS)) {
-      const service = spawnService(definition.name, definition.mainPath, subgraphEnvironment(definition, wiring));
-      started.push(service);
-      await waitUntilReady(service, `http://${HOST}:${ports[definition.name]}/ready`);
+    // All at once: nothing needs another at start (tokens are checked against users' keys on first use).
+    const launchedAt = new Date();
+    for (const definition of SUBGRAPHS) started.push(spawnService(definition.name, definition.mainPath, subgraphEnvironment(definition, wiring)));
+    started.push(spawnService('router', path.join(REPO_ROOT, 'router/src/main.ts'), routerEnvironment(SUBGRAPHS, config.ROUTER_PORT, wiring)));
+    const readyUrl = (name: string) => `http://${HOST}:${name === 'router' ? config.ROUTER_PORT : ports[name]}/ready`;
+    await Promise.all(started.map((service) => waitUntilReady(service, readyUrl(service.name), signal)));
+    log('every service answers; waiting for the projections to catch up with the events already published');
+
+    if (databases.eventsDatabaseUrl) {
+      const caughtUp = await waitForCatchUp({ eventsDatabaseUrl: databases.eventsDatabaseUrl, databaseUrls, since: launchedAt, log, signal });
+      if (!caughtUp.complete) log(`still catching up after 10 minutes: ${JSON.stringify(caughtUp.pending)}`);
+    } else {
+      log('events go through Kafka: not waiting for the projections (their progress is Kafka consumer lag)');
     }
-    const router = spawnService('router', path.join(REPO_ROOT, 'router/src/main.ts'), routerEnvironment(SUBGRAPHS, config.ROUTER_PORT, wiring));
-    started.push(router);
-    await waitUntilReady(router, `http://${HOST}:${config.ROUTER_PORT}/ready`);
+    const routerUrl = `http://${HOST}:${config.ROUTER_PORT}/graphql`;
+    if (wiring.base.SEED_DEMO_DATA === 'true' && databases.freshCatalog) {
+      const filled = await waitForDemoShopper(routerUrl, signal);
+      if (!filled) log('the demo carts and wishlists are still filling');
+    }
 
     return {
       routerUrl: `http://localhost:${config.ROUTER_PORT}/graphql`,
       dataDir: config.BAZAAR_DATA_DIR,
       pids: [...(postgres ? [postmasterPid(postgres.dataDir)] : []), ...started.map(({ child }) => child.pid!)],
+      services: started,
       stop,
     };
   } catch (error) {
@@ -117,8 +145,6 @@ export async function startDevStack(env: Env, log: (line: string) => void): Prom
   }
 }
 
-const orderForStart = (subgraphs: readonly SubgraphDefinition[]) =>
-  [...subgraphs].sort((a, b) => Number(b.name === 'users') - Number(a.name === 'users'));
 
 /** The first line of postmaster.pid is the server's process id. */
 const postmasterPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -130,6 +156,8 @@ export interface PreparedDatabases {
   databaseUrls: Record<string, string>;
   /** The Postgres event broker's database, unless events go through Kafka. */
   eventsDatabaseUrl: string | undefined;
+  /** The books database was created just now (so demo data is being seeded on this start). */
+  freshCatalog: boolean;
   postgres: EmbeddedPostgres | undefined;
   stop(): Promise<void>;
 }
@@ -144,6 +172,7 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
   let postgres: EmbeddedPostgres | undefined;
   let eventsDatabaseUrl = config.EVENT_TRANSPORT === 'postgres' ? config.EVENTS_DATABASE_URL : undefined;
   const needsEmbeddedBroker = config.EVENT_TRANSPORT === 'postgres' && !eventsDatabaseUrl;
+  let freshCatalog = false;
   try {
     if (needsEmbeddedBroker || SUBGRAPHS.some(({ name }) => !databaseUrls[name])) {
       const resolved = resolveDataDir(path.join(config.BAZAAR_DATA_DIR, 'postgres'));
@@ -160,22 +189,33 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
           password: passwords[EVENTS_BROKER.database]!,
         });
       }
-      for (const { name } of SUBGRAPHS.filter(({ name }) => !databaseUrls[name])) {
-        databaseUrls[name] = await provisionServiceDatabase({
-          adminUrl: postgres.adminUrl,
-          database: databaseName(name),
-          role: databaseRole(name),
-          password: passwords[name]!,
-        });
-      }
+      const adminUrl = postgres.adminUrl;
+      await Promise.all(
+        SUBGRAPHS.filter(({ name }) => !databaseUrls[name]).map(async ({ name }) => {
+          databaseUrls[name] = await provisionServiceDatabase({ adminUrl, database: databaseName(name), role: databaseRole(name), password: passwords[name]! });
+        }),
+      );
     }
-    for (const { name } of SUBGRAPHS) {
-      const { applied } = await applyMigrations({ url: databaseUrls[name]!, migrationsDir: migrationsDir(name) });
-      if (applied.length > 0) log(`${name}: applied ${applied.join(', ')}`);
-    }
+    await Promise.all(
+      SUBGRAPHS.map(async ({ name }) => {
+        const { applied } = await applyMigrations({ url: databaseUrls[name]!, migrationsDir: migrationsDir(name) });
+        if (applied.length > 0) log(`${name}: applied ${applied.join(', ')}`);
+        if (name === 'books' && applied.length > 0) freshCatalog = (await countBooks(databaseUrls[name]!)) === 0;
+      }),
+    );
   } catch (error) {
     await postgres?.stop();
     throw error;
   }
-  return { databaseUrls, eventsDatabaseUrl, postgres, stop: async () => postgres?.stop() };
+  return { databaseUrls, eventsDatabaseUrl, freshCatalog, postgres, stop: async () => postgres?.stop() };
+}
+
+async function countBooks(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM books')).rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
 }

@@ -5,68 +5,70 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { SUBGRAPHS, subgraphPortVariable } from '@bazaar/router';
+import { readFile } from 'node:fs/promises';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { SUBGRAPHS } from '@bazaar/router';
 import { databaseUrlVariable } from '../src/environment';
 import { findFreePort } from '@bazaar/database';
 import { createEmptyDatabase, GraphQLClient } from '@bazaar/testing';
+import { freePort, freeSubgraphPorts, isAlive, LAUNCHER_PATH, launchStack } from '../src/launch';
 import { REPO_ROOT } from '../src/paths';
 
-/** Starts the launcher exactly as `npm start` does, as a process of its own. */
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'packages/devstack/src/cli.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 90_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(output)) {
-      if (child.exitCode !== null) throw new Error(`launcher exited (${child.exitCode}):\n${output}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return pattern.exec(output)!;
-  };
-  return { child, exited, waitFor, output: () => output };
-}
-
-/**
- * A free port below Linux's ephemeral range (32768+): the launcher binds its ports seconds after
- * choosing them, and an ephemeral port may meanwhile go to a connection of a test running beside it.
- */
-async function freePort(): Promise<string> {
-  for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return String(candidate);
-  }
-}
-
-/** Every subgraph on a free port, so the test never collides with a running stack. */
-const freeSubgraphPorts = async () =>
-  Object.fromEntries(await Promise.all(SUBGRAPHS.map(async ({ name }) => [subgraphPortVariable(name), await freePort()])));
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const launch = (env: Record<string, string>) => launchStack(env);
 
 async function stopGracefully(child: ChildProcess, exited: Promise<number | null>) {
   child.kill('SIGINT');
   return exited;
+}
+
+/** The pids the launcher printed into `logFile`, once it did. */
+async function waitForPids(logFile: string): Promise<number[]> {
+  let pids: number[] = [];
+  await vi.waitFor(
+    async () => {
+      const text = await readFile(logFile, 'utf8').catch(() => '');
+      const match = /processes: ([\d ,]+)/.exec(text);
+      expect(match, text).not.toBeNull();
+      pids = match![1]!.split(',').map((pid) => Number(pid.trim()));
+    },
+    { timeout: 600_000, interval: 250 },
+  );
+  return pids;
+}
+
+/** The named operation of the README's GraphQL examples, exactly as written there. */
+async function readmeOperation(name: string): Promise<string> {
+  const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.search(new RegExp(`(query|mutation) ${name}\\b`));
+  if (start < 0) throw new Error(`README has no operation ${name}`);
+  let depth = 0;
+  for (let index = readme.indexOf('{', start); index < readme.length; index++) {
+    if (readme[index] === '{') depth++;
+    if (readme[index] === '}' && --depth === 0) return readme.slice(start, index + 1).replace(/#[^\n]*/g, '');
+  }
+  throw new Error(`README's ${name} never closes`);
+}
+
+/**
+ * Right after "ready" on a first start, the README's cart examples work: the demo buyer's cart is
+ * already filled, and a demo listing can be added to a cart and to a guest cart.
+ */
+async function runReadmeCartExamples(client: GraphQLClient): Promise<void> {
+  const logIn = await client.data<{ logIn: { session: { accessToken: string } } }>(await readmeOperation('LogIn'));
+  const buyer = client.withToken(logIn.logIn.session.accessToken);
+  const before = await buyer.data<{ me: { cart: { itemCount: number } } }>(await readmeOperation('MyCart'));
+  expect(before.me.cart.itemCount, 'the demo cart is filled at ready').toBeGreaterThan(0);
+  const offers = await client.data<{ bookByIsbn: { listings: { edges: { node: { id: string; quantity: number } }[] } } }>(await readmeOperation('Offers'));
+  const listing = offers.bookByIsbn.listings.edges.find(({ node }) => node.quantity >= 2)?.node;
+  expect(listing, 'the first demo book has a listing of two copies or more').toBeDefined();
+  const withListing = (operation: string) => operation.replace('<listing id>', listing!.id);
+  const added = await buyer.data<{ addToCart: { cart: { itemCount: number } } }>(withListing(await readmeOperation('AddToCart')));
+  expect(added.addToCart.cart.itemCount).toBe(before.me.cart.itemCount + 2);
+  const guest = await client.data<{ createGuestCart: { guestCartToken: string } }>(await readmeOperation('GuestCart'));
+  const guestAdded = await client.data<{ addToCart: { cart: { itemCount: number } } }>(
+    withListing(await readmeOperation('GuestAdd')).replace('<token>', guest.createGuestCart.guestCartToken),
+  );
+  expect(guestAdded.addToCart.cart.itemCount).toBe(1);
 }
 
 describe('the dev stack (npm start)', () => {
@@ -88,9 +90,12 @@ describe('the dev stack (npm start)', () => {
     const email = `persistent-${Date.now()}@example.com`;
 
     const first = launch(env);
-    const [, routerUrl] = await first.waitFor(/Book Bazaar is running: (\S+)/);
+    const [, routerUrl, firstReady] = await first.waitFor(/Book Bazaar is running: (\S+)\s+\(ready in ([\d.]+ s)\)/, 900_000);
+    console.log(`first start (demo data): ready in ${firstReady}`);
+    await first.waitFor(/Press Ctrl-C to stop/);
     expect(first.output()).toContain('buyer@demo.bookbazaar.dev');
     const client = new GraphQLClient(routerUrl!);
+    await runReadmeCartExamples(client);
     const signUp = await client.data<{ signUp: { user: { id: string } } }>(
       `mutation($email: String!) { signUp(input: { email: $email, password: "a long password", displayName: "Kept" }) { user { id } } }`,
       { email },
@@ -102,7 +107,8 @@ describe('the dev stack (npm start)', () => {
     expect(pids.filter(isAlive)).toEqual([]);
 
     const second = launch(env);
-    await second.waitFor(/Book Bazaar is running/);
+    const [, secondReady] = await second.waitFor(/Book Bazaar is running: \S+\s+\(ready in ([\d.]+ s)\)/);
+    console.log(`start with data kept: ready in ${secondReady}`);
     const logIn = await client.data<{ logIn: { user: { id: string } } }>(
       `mutation($email: String!) { logIn(input: { email: $email, password: "a long password" }) { user { id } } }`,
       { email },
@@ -115,7 +121,42 @@ describe('the dev stack (npm start)', () => {
     const [, secondPids] = await second.waitFor(/processes: ([\d ,]+)/);
     expect(await stopGracefully(second.child, second.exited)).toBe(0);
     expect(secondPids!.split(',').map((pid) => Number(pid.trim())).filter(isAlive)).toEqual([]);
-  }, 180_000);
+  }, 1_200_000);
+
+  it('stops everything on Ctrl-C even when the reader of its piped output is gone', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-pipe-'));
+    await chmod(dataDir, 0o755);
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const logFile = path.join(dataDir, 'start.log');
+    const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: await freePort(), ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()), SEED_DEMO_DATA: 'false' };
+    // `npm start | tee start.log` in a terminal: the shell, the launcher and tee share a process group.
+    const terminal = spawn('sh', ['-c', `"${process.execPath}" --import tsx "${LAUNCHER_PATH}" | tee "${logFile}" > /dev/null`], {
+      env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const groupExited = new Promise((resolve) => terminal.once('exit', resolve));
+    const pids = await waitForPids(logFile);
+    process.kill(-terminal.pid!, 'SIGINT'); // Ctrl-C: the whole group at once, tee included
+    await groupExited;
+    await vi.waitFor(() => expect(pids.filter(isAlive), 'processes still running').toEqual([]), { timeout: 60_000, interval: 200 });
+    console.log(`piped Ctrl-C: ${pids.length} processes started, ${pids.filter(isAlive).length} left running`);
+  }, 600_000);
+
+  it('reports a service that dies and stops the whole stack', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-death-'));
+    await chmod(dataDir, 0o755);
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const launcher = launch({ BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: await freePort(), ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()), SEED_DEMO_DATA: 'false' });
+    const [, pidList] = await launcher.waitFor(/processes: ([\d ,]+)/, 600_000);
+    const pids = pidList!.split(',').map((pid) => Number(pid.trim()));
+    const cartPid = Number(/cart=(\d+)/.exec(launcher.output())?.[1]);
+    expect(pids).toContain(cartPid);
+    process.kill(cartPid, 'SIGKILL');
+    expect(await launcher.exited).toBe(1);
+    expect(launcher.output()).toMatch(/cart died \(exit code null\): stopping the whole stack/);
+    await vi.waitFor(() => expect(pids.filter(isAlive)).toEqual([]), { timeout: 60_000, interval: 200 });
+  }, 600_000);
 
   it('uses external databases when given their URLs, and starts no embedded Postgres', async () => {
     const adminUrl = inject('postgresAdminUrl');

@@ -5,7 +5,9 @@
  * Speed: every subscription of the suite is started once, concurrently, in beforeAll, because the
  * mock's first join of a consumer group takes ~3 s; each case then uses its own topic and groups.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -27,6 +29,8 @@ const TOPICS = {
   crash: 'contract.crash',
   reject: 'contract.reject',
   outage: 'contract.outage',
+  parallel: 'contract.parallel',
+  latency: 'contract.latency',
 } as const;
 
 /** What a contract run needs from a broker. */
@@ -99,6 +103,8 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
         join(transport('contract-crash-2'), 'crash-2', 'crash-group', TOPICS.crash),
         join(consumer, 'reject', 'reject-group', TOPICS.reject),
         join(consumer, 'outage', 'outage-group', TOPICS.outage),
+        join(consumer, 'parallel', 'parallel-group', TOPICS.parallel),
+        join(consumer, 'latency', 'latency-group', TOPICS.latency),
       ]);
       console.log(`[${kind}] ${members.size} subscriptions live after ${Date.now() - started} ms`);
     }, 60_000);
@@ -322,6 +328,49 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
         seq,
       );
     }, 60_000);
+
+    it('handles different keys side by side while each key stays in order', async () => {
+      const running = new Map<string, number>();
+      let mostAtOnce = 0;
+      let sameKeyOverlaps = 0;
+      behaviours.set('parallel', async (delivery) => {
+        const mine = (running.get(delivery.key) ?? 0) + 1;
+        running.set(delivery.key, mine);
+        if (mine > 1) sameKeyOverlaps++;
+        mostAtOnce = Math.max(mostAtOnce, [...running.values()].reduce((sum, n) => sum + n, 0));
+        await sleep(15 + Math.random() * 15);
+        running.set(delivery.key, (running.get(delivery.key) ?? 1) - 1);
+      });
+      const keys = Array.from({ length: 12 }, (_, i) => `parallel-${i}`);
+      const seqs = 6;
+      const batch: TransportMessage[] = [];
+      for (let seq = 0; seq < seqs; seq++) for (const key of keys) batch.push(message(TOPICS.parallel, key, seq));
+      await publisher.publish(batch);
+
+      await waitFor(() => of((d) => d.member === 'parallel' && d.outcome === 'ok').length >= keys.length * seqs, 30_000, 'every parallel message');
+      console.log(`[${kind}] parallel: at most ${mostAtOnce} messages in hand at once`);
+      expect(sameKeyOverlaps, 'one key never has two messages in hand').toBe(0);
+      expect(mostAtOnce, 'different keys are handled side by side').toBeGreaterThan(1);
+      expectFirstDeliveriesInOrder(
+        of((d) => d.member === 'parallel'),
+        keys,
+        seqs,
+      );
+    });
+
+    it('wakes an idle consumer when a message arrives (hop latency printed)', async () => {
+      const latencies: number[] = [];
+      for (let seq = 0; seq < 40; seq++) {
+        const sent = performance.now();
+        await publisher.publish([message(TOPICS.latency, `latency-${seq % 5}`, seq)]);
+        await waitFor(() => of((d) => d.member === 'latency' && d.seq === seq && d.outcome === 'ok').length > 0, 10_000, `message ${seq}`);
+        latencies.push(performance.now() - sent);
+      }
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
+      console.log(`[${kind}] hop latency publish -> handler over ${sorted.length} messages: p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`);
+      expect(of((d) => d.member === 'latency')).toHaveLength(40);
+    });
   });
 }
 
@@ -402,6 +451,41 @@ describe('postgres transport: registerGroup', () => {
   });
 });
 
+describe('postgres transport: a consumer process that dies', () => {
+  it('hands its job to another member long before the job would expire', async () => {
+    const broker = await postgresBroker();
+    const topic = 'contract.killed';
+    const group = 'killed-group';
+    // Far beyond the test's deadline: only the vanished-member sweep can bring the job back in time.
+    const survivorTransport = createPostgresTransport({ connectionString: broker.url, ...postgresTestOptions, expireInSeconds: 600 });
+    const victim = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-member.ts', import.meta.url)), broker.url, group, topic], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let victimOutput = '';
+    victim.stdout.on('data', (chunk: Buffer) => (victimOutput += chunk.toString()));
+    const victimExited = new Promise((resolve) => victim.once('exit', resolve));
+    try {
+      await waitFor(() => victimOutput.includes('subscribed'), 30_000, 'the victim process to subscribe');
+      await survivorTransport.registerGroup(group, [topic]);
+      await survivorTransport.publish([{ topic, key: 'k', id: 'the-job', value: '{}' }]);
+      await waitFor(() => victimOutput.includes('handling the-job'), 10_000, 'the victim to take the job');
+
+      const received: string[] = [];
+      await survivorTransport.subscribe({ group, topics: [topic], handle: async (m) => void received.push(m.id) });
+      victim.kill('SIGKILL');
+      await victimExited;
+      const killed = Date.now();
+      await waitFor(() => received.length > 0, 30_000, 'redelivery to the surviving member');
+      console.log(`[postgres] killed consumer process: its job redelivered ${Date.now() - killed} ms after the kill (expiry: 600 s)`);
+      expect(received).toEqual(['the-job']);
+    } finally {
+      victim.kill('SIGKILL');
+      await survivorTransport.close();
+      await broker.drop();
+    }
+  }, 60_000);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Kafka: librdkafka's mock cluster. Skipped loudly where it cannot be built, never on CI.
 
@@ -427,6 +511,8 @@ if (!availability.ok && !process.env.CI) {
         { name: TOPICS.crash, partitions: 2 },
         { name: TOPICS.reject, partitions: 3 },
         { name: TOPICS.outage, partitions: 3 },
+        { name: TOPICS.parallel, partitions: 4 },
+        { name: TOPICS.latency, partitions: 2 },
       ],
     });
     return {
@@ -452,7 +538,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
+    await sleep(2);
   }
 }
 

@@ -10,11 +10,19 @@ export function retryForAWhile(options: { intervalMs?: number; forMs?: number } 
   return {
     start(attempt: () => Promise<void>, onError: (error: unknown) => void) {
       const deadline = Date.now() + forMs;
-      const run = () => attempt().catch(onError);
-      void run();
+      // Never two attempts at once: a slow attempt overlapping the next would race it.
+      let running = false;
+      const run = () => {
+        if (running) return;
+        running = true;
+        void attempt()
+          .catch(onError)
+          .finally(() => (running = false));
+      };
+      run();
       timer = setInterval(() => {
         if (Date.now() > deadline) clearInterval(timer);
-        else void run();
+        else run();
       }, intervalMs);
       timer.unref();
     },

@@ -2,10 +2,13 @@
  * Seeds a demo catalog into an empty books database, e.g. a big one for benchmarks:
  *   BOOKS_DATABASE_URL=postgres://… npm run seed -w @bazaar/books -- --size 100000
  * With no BOOKS_DATABASE_URL it uses the `npm start` database (embedded Postgres started on demand).
+ * The catalog is announced through the books outbox like any other change: a running books service
+ * publishes it at once, a stopped one when it next starts, and cart, wishlist and reviews learn it.
  */
 import { parseArgs } from 'node:util';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { prepareDatabases } from '@bazaar/devstack';
+import { createOutbox } from '@bazaar/events';
 import { seedDemoCatalog } from './domain/seed';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -21,9 +24,9 @@ const url = process.env.BOOKS_DATABASE_URL ?? databases!.databaseUrls.books!;
 const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
 try {
   const started = performance.now();
-  const result = await seedDemoCatalog(db, { size, ...(values.seed ? { seed: Number(values.seed) } : {}), log });
+  const result = await seedDemoCatalog(db, { size, ...(values.seed ? { seed: Number(values.seed) } : {}), outbox: createOutbox('books'), log });
   if (result.books === 0) log('the catalog is not empty; nothing seeded');
-  else log(`done in ${Math.round(performance.now() - started)} ms`);
+  else log(`done in ${Math.round(performance.now() - started)} ms; announced to the other services through the outbox`);
 } finally {
   await db.$disconnect();
   await databases?.stop();

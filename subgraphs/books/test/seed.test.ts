@@ -6,7 +6,9 @@ import { DEMO_ACCOUNTS } from '../../users/src/demo';
 import { createBooksDb } from '../src/index';
 import { DEMO_SELLER_IDS } from '../src/domain/demo-sellers';
 import { seedDemoCatalog } from '../src/domain/seed';
+import { createOutbox } from '@bazaar/events';
 
+const outbox = createOutbox('books');
 let databases: TestDatabase[] = [];
 
 beforeAll(async () => {
@@ -34,8 +36,8 @@ describe('the demo catalog', () => {
       databases.map(async (database) => {
         const db = createBooksDb(database.url);
         try {
-          const result = await seedDemoCatalog(db, { size: 300 });
-          expect(await seedDemoCatalog(db, { size: 300 })).toEqual({ books: 0, authors: 0, listings: 0 });
+          const result = await seedDemoCatalog(db, { size: 300, outbox });
+          expect(await seedDemoCatalog(db, { size: 300, outbox })).toEqual({ books: 0, authors: 0, listings: 0 });
           return { result, data: await snapshot(database.url) };
         } finally {
           await db.$disconnect();

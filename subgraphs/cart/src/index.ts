@@ -48,7 +48,8 @@ export async function startCartService(config: CartConfig, internals: CartServic
   );
   const carts = new Carts(db);
   const verifier = tokenVerifierFromConfig(config);
-  const demo = retryForAWhile();
+  // Every second: `npm start` waits for the demo shelves before it says ready.
+  const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
   const release = async () => {
     demo.stop();
     await consumer.stop();

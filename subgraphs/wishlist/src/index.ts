@@ -49,7 +49,8 @@ export async function startWishlistService(config: WishlistConfig, internals: Wi
   );
   const wishlists = new Wishlists(db);
   const verifier = tokenVerifierFromConfig(config);
-  const demo = retryForAWhile();
+  // Every second: `npm start` waits for the demo shelves before it says ready.
+  const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
   const release = async () => {
     demo.stop();
     await consumer.stop();

@@ -9,7 +9,8 @@
  *   (no idempotent producer, see below): consumers see duplicates, never gaps or reordered first
  *   deliveries of one key.
  * - subscribe: one kafkajs consumer (one group member) per subscription; a partition, and so a key,
- *   belongs to one member at a time and its messages are handled one at a time in offset order.
+ *   belongs to one member at a time and its messages are handled one at a time in offset order,
+ *   while up to `partitionsConsumedConcurrently` partitions are handled side by side.
  *   An offset is committed only after `handle` resolved. A rejection makes kafkajs fetch the same
  *   offset again after the retry backoff, before anything later of that partition. A member that
  *   dies, stops or misses its session timeout hands its partitions to the group's other members,
@@ -41,6 +42,8 @@ export interface KafkaTransportOptions {
   sessionTimeout?: number;
   heartbeatInterval?: number;
   rebalanceTimeout?: number;
+  /** Partitions one member handles side by side, each still in offset order (default 8). */
+  partitionsConsumedConcurrently?: number;
   /** Fetch long-poll; bounds how long stop()/close() wait for an idle fetch (default 100 ms). */
   maxWaitTimeInMs?: number;
   /**
@@ -216,7 +219,7 @@ async function subscribeConsumer(
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-      await consumer.run({ eachMessage });
+      await consumer.run({ eachMessage, partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 8 });
       // Resolve only once this member has joined, so a caller knows it is live (and tests can
       // count on partitions being assigned).
       await joined;

@@ -6,40 +6,42 @@
  * - topic            -> pg-boss pub/sub event name
  * - consumer group   -> one pg-boss queue per (group, topic), named `${group}__${topic}`, subscribed to
  *                       the topic's event; publish inserts one job per subscribed queue (fan-out)
- * - partition key    -> the job's singleton key, with the queue's `singleton` policy: at most one job
- *                       per key is active in a queue at any time, across all members of the group
- * - offset commit    -> job completion; rejection -> job failure with an immediate pg-boss retry
- * - session timeout  -> job expiration (`expireInSeconds`), swept by pg-boss maintenance
+ * - partition key    -> the job's singleton key: a key's jobs are handled one at a time, in order,
+ *                       across all members of the group (the `singleton` policy's index backs it up)
+ * - offset commit    -> job completion; rejection -> the job goes back to the queue, ahead of its key
+ * - session timeout  -> the member's notification connection: when it is gone, another member hands
+ *                       the member's active jobs back within `sweepIntervalMs`; a handler running
+ *                       longer than `expireInSeconds` is expired by pg-boss maintenance
+ *
+ * Latency: publish NOTIFYs the queues it filled; every member LISTENs and wakes its consumers of
+ * those queues at once, in any process. A consumer fetches up to `batchSize` jobs of distinct keys
+ * in one statement and handles them in parallel; a finished job triggers the next fetch, so a
+ * key's next event starts as soon as the previous one is done. A slow poll covers lost notifications.
  *
  * Guarantees:
  * - publish: one INSERT of every job of the call, so all or nothing, resolved after commit.
  *   Publish calls on one transport run one after another in call order. Transient connection
  *   errors are retried for up to `publishRetryMs`; after that publish rejects and the caller (the
  *   outbox relay) must publish again, possibly duplicating jobs that did commit.
- * - Fetch order is pg-boss's `created_on, id`: created_on is the inserting transaction's start, and
- *   job ids are generated time-ordered here, so jobs leave a queue in publication order (per
- *   publisher; there is one publisher per key, the owning service's relay).
- * - Per key, handling is one at a time and in order, also across members and after failures: a
- *   rejected job is retried with no delay while keeping its `created_on`, so it is the oldest
- *   eligible job again; a job whose handler crashed stays `active` until it expires, and meanwhile
- *   the singleton index keeps its key's later jobs from starting.
- *   The price is head-of-line blocking: members fetch the oldest eligible job of the queue; when it
- *   cannot start (its key is active elsewhere) that fetch returns nothing and the member waits one
- *   polling interval, and a job that keeps failing stops its whole queue (every key of that topic
- *   for that group), where Kafka would stop one partition.
+ * - Order: jobs are ordered by `created_on, id`: created_on is the inserting transaction's start,
+ *   and job ids are generated time-ordered here, so a queue's jobs follow publication order (per
+ *   publisher; there is one publisher per key, the owning service's relay). A job starts only when
+ *   every earlier job of its key has finished, also across members and after failures: a rejected
+ *   job is retried after a backoff while keeping its place, so its key waits and other keys go on.
  * - A group receives the messages published after its first subscribe() or registerGroup()
  *   created its queue (registrations persist; messages published while no member runs are kept).
  *   Unlike Kafka, a new group does not see older messages.
- * - After a crash the job is delivered again once it expired (expireInSeconds, checked every
- *   maintenanceIntervalSeconds). A handler running longer than expireInSeconds is treated the same
- *   way: its result is ignored and the job is delivered again.
+ * - Members of one broker must connect as one role (or roles allowed to read each other's
+ *   pg_stat_activity rows), which is how a member tells a vanished member from a live one.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
  */
-import { subscriptionRegistry } from './subscriptions';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
+import { keyOrderIndexSql, QueueConsumer, sleep, type ConsumerSettings, type JobData } from './postgres-consumer';
+import { BrokerMember, jobsChannel } from './postgres-member';
+import { subscriptionRegistry } from './subscriptions';
 
 export interface PostgresTransportOptions {
   connectionString: string;
@@ -47,12 +49,14 @@ export interface PostgresTransportOptions {
   schema?: string;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
-  /** Connections of this transport's pool. Default 5. */
+  /** Connections of this transport's pool (besides its notification connection). Default 5. */
   poolSize?: number;
   /**
-   * How often an idle subscription asks for jobs. Default 500 ms. Publishes through a transport in
-   * the same process wake that process's subscriptions at once.
+   * Jobs of one queue a member handles at once (different keys). Default 4: a service consumes
+   * several queues, and handlers beyond its database pool (10) would only wait for connections.
    */
+  batchSize?: number;
+  /** Fallback poll of an idle consumer, for notifications lost while reconnecting. Default 2 s. */
   pollingIntervalMs?: number;
   /**
    * A job still unfinished this long after it started is delivered again; it must exceed the
@@ -61,31 +65,17 @@ export interface PostgresTransportOptions {
   expireInSeconds?: number;
   /** How often pg-boss sweeps expired jobs (and archives old ones). Default 15 s, minimum 1. */
   maintenanceIntervalSeconds?: number;
-  /** Backoff before fetching again after a handler rejection: doubles from this... Default 200 ms. */
+  /** How often a member hands back the jobs of members whose connection is gone. Default 1 s. */
+  sweepIntervalMs?: number;
+  /** Backoff before a rejected job is delivered again: doubles from this... Default 200 ms. */
   retryBackoffMs?: number;
   /** ...up to this. Default 5 s. */
   maxRetryBackoffMs?: number;
   /** How long publish retries transient connection errors before rejecting. Default 30 s. */
   publishRetryMs?: number;
-  /** How long Subscription.stop() waits for a running handler before abandoning it (as a crash would). Default 5 s. */
+  /** How long Subscription.stop() waits for running handlers before handing their jobs back. Default 5 s. */
   stopGraceMs?: number;
   logger?: Pick<Console, 'warn'>;
-}
-
-interface JobData {
-  topic: string;
-  key: string;
-  id: string;
-  value: string;
-}
-
-interface Settings {
-  pollingIntervalMs: number;
-  expireInSeconds: number;
-  retryBackoffMs: number;
-  maxRetryBackoffMs: number;
-  stopGraceMs: number;
-  logger: Pick<Console, 'warn'>;
 }
 
 /** pg-boss's retry counter is an int; this many retries is "never give up", as a Kafka consumer does. */
@@ -94,9 +84,6 @@ const RETRY_FOREVER = 1_000_000_000;
 export function queueName(group: string, topic: string): string {
   return `${group}__${topic}`;
 }
-
-// Publishes wake subscriptions of the same process without waiting for their next poll.
-const localWakers = new Map<string, Set<() => void>>();
 
 export interface PostgresEventTransport extends EventTransport {
   readonly kind: 'postgres';
@@ -110,29 +97,36 @@ export interface PostgresEventTransport extends EventTransport {
 
 export function createPostgresTransport(options: PostgresTransportOptions): PostgresEventTransport {
   const schema = options.schema ?? 'pgboss';
-  const settings: Settings = {
-    pollingIntervalMs: options.pollingIntervalMs ?? 500,
+  const logger = options.logger ?? console;
+  const settings: ConsumerSettings = {
+    schema,
+    batchSize: options.batchSize ?? 4,
+    pollingIntervalMs: options.pollingIntervalMs ?? 2_000,
     expireInSeconds: options.expireInSeconds ?? 30,
     retryBackoffMs: options.retryBackoffMs ?? 200,
     maxRetryBackoffMs: options.maxRetryBackoffMs ?? 5_000,
     stopGraceMs: options.stopGraceMs ?? 5_000,
-    logger: options.logger ?? console,
+    logger,
   };
   const publishRetryMs = options.publishRetryMs ?? 30_000;
-  const wakeKey = (queue: string) => `${options.connectionString}|${schema}|${queue}`;
+  const applicationName = options.applicationName ?? 'bazaar-events';
 
   // Our own pool instead of pg-boss's: pg-boss cannot be restarted after a failed start() and its
   // pool would leak; with ours a failed start is retried by a fresh PgBoss on the same pool.
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.poolSize ?? 5,
-    application_name: options.applicationName ?? 'bazaar-events',
-  });
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 5, application_name: applicationName });
   // Idle clients killed by the server (restart, outage) emit 'error'; unhandled it would crash us.
-  pool.on('error', (error) => settings.logger.warn(`events (postgres): idle connection lost: ${error.message}`));
+  pool.on('error', (error) => logger.warn(`events (postgres): idle connection lost: ${error.message}`));
   const db: PgBoss.Db = {
     executeSql: (text, values) => pool.query(text, values),
   };
+  const member = new BrokerMember(pool, {
+    connectionString: options.connectionString,
+    applicationName,
+    schema,
+    sweepIntervalMs: options.sweepIntervalMs ?? 1_000,
+    reconnectDelayMs: 500,
+    logger,
+  });
 
   let booting: Promise<PgBoss> | undefined;
   const ready = (): Promise<PgBoss> => {
@@ -145,10 +139,13 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
         maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 15,
         schedule: false, // no cron jobs here
       });
-      boss.on('error', (error) => settings.logger.warn(`events (postgres): pg-boss: ${error.message}`));
+      boss.on('error', (error) => logger.warn(`events (postgres): pg-boss: ${error.message}`));
       try {
-        return await boss.start();
+        const started = await boss.start();
+        await ensureKeyOrderIndex(pool, schema);
+        return started;
       } catch (error) {
+        await boss.stop({ graceful: false, close: false }).catch(() => {});
         booting = undefined;
         throw error;
       }
@@ -160,7 +157,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   const subscriptions = subscriptionRegistry();
   let closed = false;
 
-  async function insert(messages: readonly TransportMessage[]): Promise<string[]> {
+  async function insert(messages: readonly TransportMessage[]): Promise<void> {
     const boss = await ready();
     const topics = [...new Set(messages.map((m) => m.topic))];
     const { rows } = await pool.query<{ event: string; name: string }>(
@@ -178,16 +175,18 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
       }
     }
     // No subscribed group: like Kafka with no consumer group yet, except nothing is retained.
-    if (jobs.length > 0) await boss.insert(jobs);
-    return [...new Set(jobs.map((j) => j.name))];
+    if (jobs.length === 0) return;
+    await boss.insert(jobs);
+    // After the commit, so a woken consumer finds the jobs; a lost notification costs one poll.
+    const queues = [...new Set(jobs.map((j) => j.name))];
+    await pool.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [jobsChannel(schema), queues]).catch(() => {});
   }
 
   async function publishWithRetry(messages: readonly TransportMessage[]): Promise<void> {
     const deadline = Date.now() + publishRetryMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        const queues = await insert(messages);
-        for (const queue of queues) for (const wake of localWakers.get(wakeKey(queue)) ?? []) wake();
+        await insert(messages);
         return;
       } catch (error) {
         if (closed || !isTransient(error) || Date.now() >= deadline) throw error;
@@ -215,7 +214,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
     async subscribe(subscribeOptions) {
       if (closed) throw new Error('postgres transport is closed');
       const boss = await ready();
-      const subscription = await startSubscription(boss, subscribeOptions, settings, wakeKey);
+      await member.start();
+      const subscription = await startSubscription(boss, pool, member, subscribeOptions, settings);
       return subscriptions.track(subscription);
     },
 
@@ -224,6 +224,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
       closed = true;
       await subscriptions.stopAll();
       await publishTail;
+      await member.close();
       const boss = await booting?.catch(() => undefined);
       await boss?.stop({ graceful: false, close: false });
       await pool.end();
@@ -231,8 +232,18 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   };
 }
 
+/** Our fetch's index; concurrent first starts race to create it, which is harmless. */
+async function ensureKeyOrderIndex(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(keyOrderIndexSql(schema));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== '23505' && code !== '42P07' && code !== '40P01') throw error;
+  }
+}
+
 /** Creates the group's queues (idempotently) and subscribes them to their topics; returns the queue names. */
-async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly string[], settings: Settings): Promise<string[]> {
+async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly string[], settings: ConsumerSettings): Promise<string[]> {
   const names: string[] = [];
   for (const topic of new Set(topics)) {
     const name = queueName(group, topic);
@@ -240,8 +251,7 @@ async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly
       name,
       policy: 'singleton',
       retryLimit: RETRY_FOREVER,
-      // Zero delay keeps a failed job the oldest eligible one, so nothing of its key overtakes it;
-      // the backoff happens in QueueConsumer instead.
+      // Our fetch and hand-back do the retrying (with backoff); pg-boss's only path here is expiry.
       retryDelay: 0,
       retryBackoff: false,
       expireInSeconds: settings.expireInSeconds,
@@ -257,12 +267,13 @@ async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly
 
 async function startSubscription(
   boss: PgBoss,
+  pool: pg.Pool,
+  member: BrokerMember,
   { group, topics, handle }: SubscribeOptions,
-  settings: Settings,
-  wakeKey: (queue: string) => string,
+  settings: ConsumerSettings,
 ): Promise<Subscription> {
   const queues = await registerGroupQueues(boss, group, topics, settings);
-  const consumers = queues.map((name) => new QueueConsumer(boss, name, handle, settings, wakeKey(name)));
+  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, handle, settings));
   for (const consumer of consumers) consumer.start();
 
   let stopping: Promise<void> | undefined;
@@ -294,149 +305,6 @@ function createQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {
   return run;
 }
 
-type Outcome = 'handled' | 'failed' | 'expired' | 'abandoned';
-
-/**
- * One member's loop over one queue, built on pg-boss's fetch/complete/fail rather than work():
- * work() neither awaits complete/fail (a failed complete is an unhandled rejection, and the next
- * fetch may run before a fail lands) nor lets a stop abandon a stuck handler.
- */
-class QueueConsumer {
-  private stopping = false;
-  private running: Promise<void> = Promise.resolve();
-  private wakeIdle: (() => void) | undefined;
-  private wakeBackoff: (() => void) | undefined;
-  private abandon: () => void = () => {};
-  private readonly abandoned: Promise<'abandoned'>;
-  private abandonedNow = false;
-
-  constructor(
-    private readonly boss: PgBoss,
-    private readonly queue: string,
-    private readonly handle: SubscribeOptions['handle'],
-    private readonly settings: Settings,
-    private readonly wakeKey: string,
-  ) {
-    this.abandoned = new Promise((resolve) => {
-      this.abandon = () => {
-        this.abandonedNow = true;
-        resolve('abandoned');
-      };
-    });
-  }
-
-  private readonly onPublish = (): void => this.wakeIdle?.();
-
-  start(): void {
-    const wakers = localWakers.get(this.wakeKey) ?? new Set();
-    wakers.add(this.onPublish);
-    localWakers.set(this.wakeKey, wakers);
-    this.running = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wakeIdle?.();
-    this.wakeBackoff?.();
-    const timer = setTimeout(() => this.abandon(), this.settings.stopGraceMs);
-    try {
-      await this.running;
-    } finally {
-      clearTimeout(timer);
-      const wakers = localWakers.get(this.wakeKey);
-      wakers?.delete(this.onPublish);
-      if (wakers?.size === 0) localWakers.delete(this.wakeKey);
-    }
-  }
-
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      // pg-boss's fetch returns [] on any error (also when the oldest job's key is busy elsewhere).
-      const [job] = await this.boss.fetch<JobData>(this.queue, { batchSize: 1 });
-      if (!job) {
-        await this.pause(this.settings.pollingIntervalMs, 'idle');
-        continue;
-      }
-      const outcome = await this.process(job);
-      if (outcome === 'failed') {
-        failures++;
-        const backoff = Math.min(this.settings.retryBackoffMs * 2 ** (failures - 1), this.settings.maxRetryBackoffMs);
-        await this.pause(backoff, 'backoff');
-      } else {
-        failures = 0;
-      }
-    }
-  }
-
-  private async process(job: PgBoss.Job<JobData>): Promise<Outcome> {
-    const expireMs = (Number(job.expireInSeconds) || this.settings.expireInSeconds) * 1000;
-    const deadline = Date.now() + expireMs;
-    const { topic, key, id, value } = job.data;
-    const handled = Promise.resolve().then(() => this.handle({ topic, key, id, value }));
-    let error: unknown;
-    let expiryTimer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race<Outcome>([
-      handled.then(
-        () => 'handled',
-        (e: unknown) => {
-          error = e;
-          return 'failed';
-        },
-      ),
-      new Promise<'expired'>((resolve) => {
-        expiryTimer = setTimeout(() => resolve('expired'), expireMs);
-      }),
-      this.abandoned,
-    ]);
-    clearTimeout(expiryTimer);
-
-    if (outcome === 'handled') {
-      await this.settle(deadline, () => this.boss.complete(this.queue, job.id));
-    } else if (outcome === 'failed') {
-      await this.settle(deadline, () => this.boss.fail(this.queue, job.id, { message: errorMessage(error) }));
-    } else {
-      // Left `active`: pg-boss expires it and the group gets it again, as after a crash.
-      handled.catch(() => {});
-      if (outcome === 'expired') {
-        this.settings.logger.warn(`events (postgres): handler for ${this.queue} job ${job.id} exceeded ${expireMs} ms; it will be redelivered`);
-      }
-    }
-    return outcome;
-  }
-
-  /** Records an outcome, riding out a broker outage until the job would expire anyway. */
-  private async settle(deadline: number, record: () => Promise<unknown>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await record();
-        return;
-      } catch (error) {
-        if (this.abandonedNow || Date.now() >= deadline) {
-          this.settings.logger.warn(`events (postgres): could not record a job outcome on ${this.queue}, it will be redelivered: ${errorMessage(error)}`);
-          return;
-        }
-        await sleep(Math.min(100 * 2 ** attempt, 2_000));
-      }
-    }
-  }
-
-  private pause(ms: number, kind: 'idle' | 'backoff'): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        if (kind === 'idle') this.wakeIdle = undefined;
-        else this.wakeBackoff = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      if (kind === 'idle') this.wakeIdle = done;
-      else this.wakeBackoff = done;
-    });
-  }
-}
-
 /** Connection loss, server shutdown/startup, a database refusing connections, too many clients. */
 function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -444,14 +312,6 @@ function isTransient(error: unknown): boolean {
   if (typeof code !== 'string') return /connection|terminat|timeout/i.test(error.message);
   if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
   return /^(08|53|57)/.test(code) || code === '55000' || code === '40001' || code === '40P01';
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 let lastMs = 0;

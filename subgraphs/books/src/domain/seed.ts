@@ -1,6 +1,6 @@
 import { BookCreated, ListingCreated, type Outbox } from '@bazaar/events';
 import { Faker, en } from '@faker-js/faker';
-import type { PrismaClient } from '../generated/prisma/client';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { DEMO_SELLER_IDS } from './demo-sellers';
 import { isbn13From } from './isbn';
 import { refreshAllOffers } from './offers';
@@ -14,9 +14,10 @@ export interface SeedOptions {
   sellerIds?: readonly string[];
   /**
    * Announces the seeded books and listings (BookCreated, ListingCreated), so the other services'
-   * projections (reviews, cart, wishlist) learn the demo catalog like any other.
+   * projections (reviews, cart, wishlist) learn the demo catalog like any other. Every way to seed
+   * passes it: a catalog the rest of the graph never heard of answers NOT_FOUND in carts.
    */
-  outbox?: Outbox;
+  outbox: Outbox;
   log?: (line: string) => void;
 }
 
@@ -120,9 +121,10 @@ export type DemoCatalog = ReturnType<typeof generateDemoCatalog>;
  * Inserts the demo catalog into an empty catalog (returns zeros otherwise), in bulk: 2,000 books
  * take a few seconds, 100,000 about two minutes.
  */
-export async function seedDemoCatalog(db: PrismaClient, options: SeedOptions = {}): Promise<SeedResult> {
+export async function seedDemoCatalog(db: PrismaClient, options: SeedOptions): Promise<SeedResult> {
   if ((await db.book.count()) > 0) return { books: 0, authors: 0, listings: 0 };
-  const { authors: authorList, books, bookAuthors, listings, creator } = generateDemoCatalog(options);
+  const catalog = generateDemoCatalog(options);
+  const { authors: authorList, books, bookAuthors, listings } = catalog;
 
   // One transaction: a crash half-way leaves an empty catalog (seeded again next start), never half of one.
   await db.$transaction(
@@ -132,44 +134,48 @@ export async function seedDemoCatalog(db: PrismaClient, options: SeedOptions = {
       for (const chunk of chunks(bookAuthors)) await tx.bookAuthor.createMany({ data: chunk });
       for (const chunk of chunks(listings)) await tx.listing.createMany({ data: chunk });
       await refreshAllOffers(tx);
-      if (options.outbox) {
-        const authorNames = new Map(authorList.map((author) => [author.id, author.name]));
-        const creditsOf = new Map<string, string[]>();
-        for (const credit of bookAuthors) creditsOf.set(credit.bookId, [...(creditsOf.get(credit.bookId) ?? []), authorNames.get(credit.authorId)!]);
-        for (const chunk of chunks(books)) {
-          await options.outbox.addMany(
-            tx,
-            BookCreated,
-            chunk.map((book) => ({
-              key: book.id,
-              data: { bookId: book.id, isbn13: book.isbn13, title: book.title, authors: creditsOf.get(book.id) ?? [], genres: book.genres, createdBy: creator },
-            })),
-          );
-        }
-        for (const chunk of chunks(listings)) {
-          await options.outbox.addMany(
-            tx,
-            ListingCreated,
-            chunk.map((listing) => ({
-              key: listing.id,
-              data: {
-                listingId: listing.id,
-                bookId: listing.bookId,
-                sellerId: listing.sellerId,
-                condition: listing.condition,
-                price: { amount: listing.priceAmount, currency: listing.currency },
-                quantity: listing.quantity,
-                status: listing.status,
-              },
-            })),
-          );
-        }
-      }
+      await announceCatalog(tx, options.outbox, catalog);
     },
     { timeout: 30 * 60_000, maxWait: 30_000 },
   );
   options.log?.(`seeded ${books.length} books, ${authorList.length} authors, ${listings.length} listings`);
   return { books: books.length, authors: authorList.length, listings: listings.length };
+}
+
+/** BookCreated and ListingCreated for every seeded book and listing, in the seeding transaction. */
+async function announceCatalog(tx: Prisma.TransactionClient, outbox: Outbox, catalog: DemoCatalog): Promise<void> {
+  const { authors: authorList, books, bookAuthors, listings, creator } = catalog;
+  const authorNames = new Map(authorList.map((author) => [author.id, author.name]));
+  const creditsOf = new Map<string, string[]>();
+  for (const credit of bookAuthors) creditsOf.set(credit.bookId, [...(creditsOf.get(credit.bookId) ?? []), authorNames.get(credit.authorId)!]);
+  for (const chunk of chunks(books)) {
+    await outbox.addMany(
+      tx,
+      BookCreated,
+      chunk.map((book) => ({
+        key: book.id,
+        data: { bookId: book.id, isbn13: book.isbn13, title: book.title, authors: creditsOf.get(book.id) ?? [], genres: book.genres, createdBy: creator },
+      })),
+    );
+  }
+  for (const chunk of chunks(listings)) {
+    await outbox.addMany(
+      tx,
+      ListingCreated,
+      chunk.map((listing) => ({
+        key: listing.id,
+        data: {
+          listingId: listing.id,
+          bookId: listing.bookId,
+          sellerId: listing.sellerId,
+          condition: listing.condition,
+          price: { amount: listing.priceAmount, currency: listing.currency },
+          quantity: listing.quantity,
+          status: listing.status,
+        },
+      })),
+    );
+  }
 }
 
 const capitalise = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);

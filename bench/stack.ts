@@ -1,0 +1,142 @@
+/*
+ * Times the real stack the way a user meets it (`npm run bench`, options after `--`):
+ *   1. `npm start` on an empty data folder: time to "ready", and how long after "ready" the cart,
+ *      wishlist and reviews projections knew the whole demo catalog;
+ *   2. checkout with N buyers at once: placeOrder -> AWAITING_PAYMENT latency (p50/p95/max) and
+ *      complete checkouts (place, reserve, pay, PAID) per second;
+ *   3. Ctrl-C, then `npm start` again with the data kept: time to "ready".
+ * Options: --buyers 10 --checkouts 10 (per buyer) --skip-restart; --router <url> benches checkout
+ * only, against a stack already running there.
+ */
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
+import { percentiles, pollUntil, Router } from './router-client';
+
+const { values } = parseArgs({
+  options: {
+    buyers: { type: 'string', default: '10' },
+    checkouts: { type: 'string', default: '10' },
+    'skip-restart': { type: 'boolean', default: false },
+    router: { type: 'string' },
+  },
+});
+const buyers = Number(values.buyers);
+const checkoutsPerBuyer = Number(values.checkouts);
+const print = (line: string) => console.log(`[bench] ${line}`);
+
+if (values.router) {
+  await benchCheckout(new Router(values.router));
+  process.exit(0);
+}
+
+const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-bench-'));
+await chmod(dataDir, 0o755); // the postgres OS user must reach it
+const postgresPort = await freePort();
+const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: postgresPort, ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()) };
+const admin = (database: string) => `postgresql://postgres:postgres@127.0.0.1:${postgresPort}/${database}`;
+
+let stack: LaunchedStack | undefined;
+try {
+  const firstStarted = performance.now();
+  stack = launchStack(env);
+  const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 600_000);
+  const readyAfter = performance.now() - firstStarted;
+  print(`first start: ready after ${seconds(readyAfter)}`);
+  await reportCatchUp(readyAfter);
+
+  const router = new Router(routerUrl!);
+  await benchCheckout(router);
+
+  const stopped = performance.now();
+  stack.child.kill('SIGINT');
+  await stack.exited;
+  print(`Ctrl-C: stopped in ${seconds(performance.now() - stopped)}`);
+  stack = undefined;
+
+  if (!values['skip-restart']) {
+    const secondStarted = performance.now();
+    stack = launchStack(env);
+    await stack.waitFor(/Book Bazaar is running/, 600_000);
+    print(`start with data kept: ready after ${seconds(performance.now() - secondStarted)}`);
+    stack.child.kill('SIGINT');
+    await stack.exited;
+    stack = undefined;
+  }
+} finally {
+  if (stack) {
+    stack.child.kill('SIGINT');
+    await stack.exited;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+/** How long after "ready" each projection held every book or listing the catalog has. */
+async function reportCatchUp(readyAfterMs: number): Promise<void> {
+  const since = performance.now();
+  const pools = Object.fromEntries(['books', 'cart', 'wishlist', 'reviews'].map((db) => [db, new pg.Pool({ connectionString: admin(db), max: 1 })]));
+  const count = async (db: string, table: string) => Number((await pools[db]!.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+  try {
+    const books = await count('books', 'books');
+    const listings = await count('books', 'listings');
+    const targets = [
+      { name: 'cart listings', db: 'cart', table: 'listings', want: listings },
+      { name: 'wishlist books', db: 'wishlist', table: 'books', want: books },
+      { name: 'wishlist listings', db: 'wishlist', table: 'listings', want: listings },
+      { name: 'reviews known books', db: 'reviews', table: 'known_books', want: books },
+    ];
+    const atReady = await Promise.all(targets.map(({ db, table }) => count(db, table)));
+    print(`catalog: ${books} books, ${listings} listings; at ready: ${targets.map((t, i) => `${t.name} ${atReady[i]}/${t.want}`).join(', ')}`);
+    const carts = await count('cart', 'carts');
+    print(`demo carts at ready: ${carts}`);
+    for (const target of targets) {
+      const caughtUp = await pollUntil(async () => (await count(target.db, target.table)) >= target.want, 20, 900_000);
+      print(`${target.name}: ${caughtUp ? `complete ${seconds(performance.now() - since)} after ready` : 'NOT complete after 15 min'}`);
+    }
+    print(`(ready was ${seconds(readyAfterMs)} after launch)`);
+  } finally {
+    await Promise.all(Object.values(pools).map((pool) => pool.end()));
+  }
+}
+
+async function benchCheckout(router: Router): Promise<void> {
+  const seller = await router.logIn('seller@demo.bookbazaar.dev', 'demo-seller-password');
+  // A book of their own per buyer, as in a shop where buyers want different books.
+  // One after another: concurrent createBook calls with the same new author fail (INTERNAL_SERVER_ERROR).
+  const listings: string[] = [];
+  for (let i = 0; i < buyers; i++) listings.push(await seller.listPlentifulBook());
+  const shoppers = await Promise.all(Array.from({ length: buyers }, (_, i) => router.signUp(`bench-${i}-${randomUUID()}@example.com`)));
+  // One warm-up checkout each, so first-request costs (JIT, connections) stay out of the figures.
+  await Promise.all(shoppers.map((shopper, i) => shopper.checkout(listings[i]!).catch(() => undefined)));
+
+  const awaiting: number[] = [];
+  const failures: string[] = [];
+  let checkouts = 0;
+  const started = performance.now();
+  await Promise.all(
+    shoppers.map(async (shopper, index) => {
+      for (let i = 0; i < checkoutsPerBuyer; i++) {
+        try {
+          const timing = await shopper.checkout(listings[index]!);
+          awaiting.push(timing.awaitingPaymentMs);
+          checkouts++;
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message.slice(0, 200) : String(error));
+        }
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  const { p50, p95, max } = percentiles(awaiting);
+  print(`checkout, ${buyers} buyers x ${checkoutsPerBuyer}: placeOrder -> AWAITING_PAYMENT p50 ${p50} ms, p95 ${p95} ms, max ${max} ms`);
+  print(`checkout: ${checkouts} complete checkouts (to PAID) in ${seconds(elapsed)} = ${((checkouts * 1000) / elapsed).toFixed(1)} checkouts/s`);
+  if (failures.length > 0) print(`checkout: ${failures.length} failed, e.g. ${failures[0]}`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,283 @@
+/**
+ * One member's consumption of one pg-boss queue: fetches up to `batchSize` jobs at once, at most
+ * one per key and only a key's oldest unfinished job, and handles them in parallel; a finished job
+ * makes room for the next fetch at once, a notification wakes an idle consumer, and a slow poll
+ * covers missed notifications.
+ *
+ * pg-boss's own fetch does not fit: with a batch it may activate a later job of a key before an
+ * earlier one (its per-key gate has no order), and one active key makes the whole fetch fail.
+ * So fetch, failure and hand-back are statements of ours over pg-boss's job table; pg-boss still
+ * creates the queues, inserts, completes, expires and archives.
+ */
+import type pg from 'pg';
+import type PgBoss from 'pg-boss';
+import type { SubscribeOptions, TransportMessage } from '../transport';
+import { jobsChannel, type BrokerMember } from './postgres-member';
+
+export interface JobData {
+  topic: string;
+  key: string;
+  id: string;
+  value: string;
+}
+
+export interface ConsumerSettings {
+  schema: string;
+  /** Jobs of one queue handled at once by one member (different keys). */
+  batchSize: number;
+  /** Fallback poll when no notification arrives. */
+  pollingIntervalMs: number;
+  expireInSeconds: number;
+  retryBackoffMs: number;
+  maxRetryBackoffMs: number;
+  stopGraceMs: number;
+  logger: Pick<Console, 'warn'>;
+}
+
+interface FetchedJob {
+  id: string;
+  data: JobData;
+  expire_seconds: number;
+  retry_count: number;
+}
+
+type Outcome = 'handled' | 'failed' | 'expired' | 'abandoned';
+
+/** The index our fetch needs: a key's unfinished jobs in order. Created once per broker. */
+export function keyOrderIndexSql(schema: string): string {
+  return `CREATE INDEX IF NOT EXISTS job_bazaar_key_order ON ${schema}.job (name, singleton_key, created_on, id) WHERE state <= 'active'`;
+}
+
+export class QueueConsumer {
+  private stopping = false;
+  private running: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Map<string, Promise<Outcome>>();
+  private signalled = false;
+  private wakeLoop: (() => void) | undefined;
+  private unsubscribe: () => void = () => {};
+  private abandon: () => void = () => {};
+  private readonly abandoned: Promise<'abandoned'>;
+  private abandonedNow = false;
+  private fetchFailures = 0;
+  private completions: { jobId: string; deadline: number; recorded: () => void }[] = [];
+
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly pool: pg.Pool,
+    private readonly member: BrokerMember,
+    private readonly queue: string,
+    private readonly handle: SubscribeOptions['handle'],
+    private readonly settings: ConsumerSettings,
+  ) {
+    this.abandoned = new Promise((resolve) => {
+      this.abandon = () => {
+        this.abandonedNow = true;
+        resolve('abandoned');
+      };
+    });
+  }
+
+  start(): void {
+    this.unsubscribe = this.member.onJobs(this.queue, () => this.signal());
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.signal();
+    const timer = setTimeout(() => this.abandon(), this.settings.stopGraceMs);
+    try {
+      await this.running;
+    } finally {
+      clearTimeout(timer);
+      this.unsubscribe();
+    }
+  }
+
+  private signal(): void {
+    this.signalled = true;
+    this.wakeLoop?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.signalled = false;
+      const room = this.settings.batchSize - this.inFlight.size;
+      // With a backlog, fetch once half the batch is free rather than after every single job.
+      if (room > 0 && (room * 2 >= this.settings.batchSize || this.inFlight.size === 0)) {
+        for (const job of await this.fetch(room)) this.track(job);
+      }
+      // Until a notification, a finished job (room, or its key's next job) or the fallback poll.
+      await this.waitForSignal(this.idleDelay());
+    }
+    await Promise.all(this.inFlight.values());
+  }
+
+  private idleDelay(): number {
+    if (this.fetchFailures === 0) return this.settings.pollingIntervalMs;
+    return Math.min(this.settings.retryBackoffMs * 2 ** (this.fetchFailures - 1), this.settings.maxRetryBackoffMs);
+  }
+
+  private waitForSignal(ms: number): Promise<void> {
+    if (this.signalled || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeLoop = () => {
+        this.wakeLoop = undefined;
+        done();
+      };
+    });
+  }
+
+  private track(job: FetchedJob): void {
+    const outcome = this.process(job);
+    this.inFlight.set(job.id, outcome);
+    void outcome.finally(() => {
+      this.inFlight.delete(job.id);
+      this.signal();
+    });
+  }
+
+  /**
+   * Activates the oldest eligible jobs of distinct keys whose earlier jobs are all finished, and
+   * stamps them with this member's identity. SKIP LOCKED lets members fetch side by side; the
+   * singleton index (one active job per key) backs the per-key rule up.
+   */
+  private async fetch(limit: number): Promise<FetchedJob[]> {
+    const schema = this.settings.schema;
+    const identity = this.member.identity;
+    try {
+      const { rows } = await this.pool.query<FetchedJob>(
+        `WITH next AS (
+           SELECT j.id FROM ${schema}.job j
+            WHERE j.name = $1 AND j.state < 'active' AND j.start_after <= now()
+              AND NOT EXISTS (
+                SELECT 1 FROM ${schema}.job earlier
+                 WHERE earlier.name = $1 AND earlier.singleton_key = j.singleton_key AND earlier.state <= 'active'
+                   AND (earlier.created_on, earlier.id) < (j.created_on, j.id))
+            ORDER BY j.created_on, j.id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+         UPDATE ${schema}.job j SET
+           state = 'active',
+           started_on = now(),
+           retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END,
+           output = $3::jsonb
+          FROM next WHERE j.name = $1 AND j.id = next.id
+         RETURNING j.id, j.data, extract(epoch FROM j.expire_in)::int AS expire_seconds, j.retry_count`,
+        [this.queue, limit, identity ? JSON.stringify({ memberPid: identity.pid, memberSince: identity.since }) : null],
+      );
+      this.fetchFailures = 0;
+      return rows;
+    } catch (error) {
+      // A unique violation is two members racing for one key: harmless, the loser looks again.
+      if ((error as { code?: unknown }).code !== '23505') {
+        this.fetchFailures++;
+        if (this.fetchFailures === 1 || this.fetchFailures % 20 === 0) {
+          this.settings.logger.warn(`events (postgres): fetching from ${this.queue} failed (${errorMessage(error)}); retrying`);
+        }
+      }
+      return [];
+    }
+  }
+
+  private async process(job: FetchedJob): Promise<Outcome> {
+    const expireMs = (job.expire_seconds || this.settings.expireInSeconds) * 1000;
+    const deadline = Date.now() + expireMs;
+    const { topic, key, id, value } = job.data;
+    const message: TransportMessage = { topic, key, id, value };
+    const handled = Promise.resolve().then(() => this.handle(message));
+    let error: unknown;
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race<Outcome>([
+      handled.then(
+        () => 'handled',
+        (e: unknown) => {
+          error = e;
+          return 'failed';
+        },
+      ),
+      new Promise<'expired'>((resolve) => {
+        expiryTimer = setTimeout(() => resolve('expired'), expireMs);
+      }),
+      this.abandoned,
+    ]);
+    clearTimeout(expiryTimer);
+
+    if (outcome === 'handled') {
+      await this.complete(job.id, deadline);
+    } else if (outcome === 'failed') {
+      const backoff = Math.min(this.settings.retryBackoffMs * 2 ** job.retry_count, this.settings.maxRetryBackoffMs);
+      await this.settle(deadline, () => this.handBack(job.id, backoff, errorMessage(error)));
+      // Nothing else of this key can start before it; look again when it is due.
+      setTimeout(() => this.signal(), backoff + 5).unref();
+    } else {
+      handled.catch(() => {});
+      if (outcome === 'expired') {
+        // Left `active`: pg-boss expires it and the group gets it again.
+        this.settings.logger.warn(`events (postgres): handler for ${this.queue} job ${job.id} exceeded ${expireMs} ms; it will be redelivered`);
+      } else {
+        // Stopped mid-handle: give the job back now rather than at its expiry.
+        await this.handBack(job.id, 0, 'the consumer stopped before the handler finished').catch(() => {});
+      }
+    }
+    return outcome;
+  }
+
+  /** Completes jobs finishing in the same tick with one statement. */
+  private complete(jobId: string, deadline: number): Promise<void> {
+    return new Promise((recorded) => {
+      this.completions.push({ jobId, deadline, recorded });
+      if (this.completions.length === 1) setImmediate(() => void this.flushCompletions());
+    });
+  }
+
+  private async flushCompletions(): Promise<void> {
+    const batch = this.completions;
+    this.completions = [];
+    const deadline = Math.min(...batch.map((c) => c.deadline));
+    await this.settle(deadline, () => this.boss.complete(this.queue, batch.map((c) => c.jobId)));
+    for (const completion of batch) completion.recorded();
+  }
+
+  /** Returns an active job to the queue, due after `delayMs`; it keeps its place before the key's later jobs. */
+  private async handBack(jobId: string, delayMs: number, reason: string): Promise<void> {
+    await this.pool.query(
+      `WITH back AS (
+         UPDATE ${this.settings.schema}.job SET state = 'retry', start_after = now() + $3 * interval '1 millisecond',
+                output = jsonb_build_object('message', $4::text)
+          WHERE name = $1 AND id = $2 AND state = 'active'
+         RETURNING name)
+       SELECT pg_notify($5, name) FROM back`,
+      [this.queue, jobId, delayMs, reason, jobsChannel(this.settings.schema)],
+    );
+  }
+
+  /** Records an outcome, riding out a broker outage until the job would expire anyway. */
+  private async settle(deadline: number, record: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await record();
+        return;
+      } catch (error) {
+        if (this.abandonedNow || Date.now() >= deadline) {
+          this.settings.logger.warn(`events (postgres): could not record a job outcome on ${this.queue}, it will be redelivered: ${errorMessage(error)}`);
+          return;
+        }
+        await sleep(Math.min(100 * 2 ** attempt, 2_000));
+      }
+    }
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
