@@ -14,7 +14,10 @@ import {
   type Subscription,
 } from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { expect } from 'vitest';
+import type { RunningService } from '@bazaar/service';
+import { eventually, GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { loadPaymentsConfig, startPaymentsService } from '../src/index';
 
 /** The stack every payments test file runs: users (tokens, keys) and payments behind the router. */
 export interface PaymentsWorld {
@@ -171,3 +174,32 @@ export async function outboxEvents(pool: pg.Pool, orderId: string): Promise<{ ty
 }
 
 export const count = async (pool: pg.Pool, sql: string, values: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, values)).rows[0]!.n);
+
+/** Pays through a second instance on the same database whose request "dies" right after the provider answered. */
+export async function payAndCrash(world: PaymentsWorld, buyerToken: string, orderId: string, key: string) {
+  let crashes = 1;
+  const crashing: RunningService = await startPaymentsService(
+    loadPaymentsConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+      PAYMENTS_PORT: '0',
+      PAYMENTS_DATABASE_URL: world.stack.databases.payments!.url,
+      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', world.stack.services.users!.url).toString(),
+      EVENT_TRANSPORT: 'postgres',
+      EVENTS_DATABASE_URL: world.stack.eventsDatabase.url,
+    }),
+    {
+      consume: false,
+      afterProviderCall: () => {
+        if (crashes-- > 0) throw new Error('simulated crash after the provider call');
+      },
+    },
+  );
+  try {
+    const direct = new GraphQLClient(crashing.url, buyerToken);
+    expect(await direct.errorCodes(PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: key } })).toEqual(['INTERNAL_SERVER_ERROR']);
+  } finally {
+    await crashing.stop();
+  }
+}

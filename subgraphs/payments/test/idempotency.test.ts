@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningService } from '@bazaar/service';
-import { eventually, GraphQLClient, signUpAs } from '@bazaar/testing';
-import { loadPaymentsConfig, startPaymentsService } from '../src/index';
-import { awaitingPayment, count, outboxEvents, PAY, pay, providerAuthorizations, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
+import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
+import { awaitingPayment, count, outboxEvents, PAY, pay, payAndCrash, providerAuthorizations, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
 
 /** Idempotency keys as card processors treat them, concurrency, and a crash between the provider and the commit. */
 let world: PaymentsWorld;
@@ -18,34 +16,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-/** Pays through a second instance on the same database whose request "dies" right after the provider answered. */
-async function crashOnce(orderId: string, key: string) {
-  let crashes = 1;
-  const crashing: RunningService = await startPaymentsService(
-    loadPaymentsConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PAYMENTS_PORT: '0',
-      PAYMENTS_DATABASE_URL: world.stack.databases.payments!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', world.stack.services.users!.url).toString(),
-      EVENT_TRANSPORT: 'postgres',
-      EVENTS_DATABASE_URL: world.stack.eventsDatabase.url,
-    }),
-    {
-      consume: false,
-      afterProviderCall: () => {
-        if (crashes-- > 0) throw new Error('simulated crash after the provider call');
-      },
-    },
-  );
-  try {
-    const direct = new GraphQLClient(crashing.url, buyer.token);
-    expect(await direct.errorCodes(PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: key } })).toEqual(['INTERNAL_SERVER_ERROR']);
-  } finally {
-    await crashing.stop();
-  }
-}
+const crashOnce = (orderId: string, key: string) => payAndCrash(world, buyer.token, orderId, key);
 
 describe('idempotency keys', () => {
   it('charges once for ten requests with one key, four of them concurrent', async () => {

@@ -1,4 +1,5 @@
 import type { RelayLogger } from '@bazaar/events';
+import { startPeriodic } from '@bazaar/service';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Payments } from './payments';
 import { lockPayment, type Settlement } from './settlement';
@@ -65,26 +66,11 @@ export class Reconciler {
 
 /** Runs the reconciler every `intervalMs`, one round at a time; stop() waits for the running one. */
 export function startReconciler(reconciler: Reconciler, options: { intervalMs: number; logger: RelayLogger }) {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    running = reconciler
-      .reconcileOnce()
-      .then((report) => {
-        if (report.settled + report.released + report.duplicatesRefunded > 0) options.logger.warn(report, 'payments reconciled');
-      })
-      .catch((error: unknown) => options.logger.error({ err: error }, 'payments reconciliation failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.intervalMs).unref();
-      });
-  };
-  timer = setTimeout(tick, options.intervalMs).unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+  return startPeriodic(
+    async () => {
+      const report = await reconciler.reconcileOnce();
+      if (report.settled + report.released + report.duplicatesRefunded > 0) options.logger.warn(report, 'payments reconciled');
     },
-  };
+    { intervalMs: options.intervalMs, onError: (error) => options.logger.error({ err: error }, 'payments reconciliation failed') },
+  );
 }
