@@ -124,6 +124,7 @@ export async function reserveStock(
   await tx.$executeRaw`
     UPDATE listings l SET
       quantity = l.quantity - wanted.quantity,
+      reserved = l.reserved + wanted.quantity,
       status = CASE WHEN l.quantity - wanted.quantity = 0 THEN 'SOLD_OUT'::"ListingStatus" ELSE l.status END,
       updated_at = now()
     FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS wanted(id, quantity)
@@ -193,9 +194,12 @@ async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation
   const quantities = reservation.lines.map(({ quantity }) => quantity);
   // Same lock order as reserveStock: listings by id, then books (refreshOffers).
   await tx.$executeRaw`SELECT 1 FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  // Released copies leave `reserved`; restocked ones were sold (committed), so they only come back on hand.
+  const fromReserved = reason === 'RELEASED';
   const updated = await tx.$queryRaw<{ id: string; book_id: string; quantity: number; status: 'ACTIVE' | 'PAUSED' | 'SOLD_OUT' | 'REMOVED' }[]>`
     UPDATE listings l SET
       quantity = l.quantity + back.quantity,
+      reserved = CASE WHEN ${fromReserved} THEN l.reserved - back.quantity ELSE l.reserved END,
       status = CASE WHEN l.status = 'SOLD_OUT' THEN 'ACTIVE'::"ListingStatus" ELSE l.status END,
       updated_at = now()
     FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS back(id, quantity)
@@ -229,6 +233,13 @@ export async function commitReservation(tx: Prisma.TransactionClient, reservatio
   if (reservation.status === 'RELEASED') {
     throw new DomainError('CONFLICT', 'This reservation was released; its copies may have been sold to someone else.', { reservationId });
   }
+  // The copies are sold: they leave `reserved` (they had left `quantity` when reserved).
+  const ids = reservation.lines.map(({ listingId }) => listingId);
+  const quantities = reservation.lines.map(({ quantity }) => quantity);
+  await tx.$executeRaw`SELECT 1 FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  await tx.$executeRaw`
+    UPDATE listings l SET reserved = l.reserved - sold.quantity, updated_at = now()
+    FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS sold(id, quantity) WHERE l.id = sold.id`;
   await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'COMMITTED' } });
   return { ...reservation, status: 'COMMITTED' };
 }
