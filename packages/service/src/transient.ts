@@ -64,3 +64,10 @@ export function isTransientError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Prisma transaction limits for services under load: how long a transaction may wait for a pooled
+ * connection, and run, before it is given up (then answered as a retryable SERVICE_UNAVAILABLE).
+ * Prisma's defaults (2 s, 5 s) turn a busy machine's ordinary queueing into failed requests.
+ */
+export const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 15_000 } as const;
