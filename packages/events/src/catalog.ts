@@ -229,7 +229,7 @@ export const StockRejected = defineEvent({
       .array(
         z.object({
           listingId: id,
-          reason: z.enum(['NOT_FOUND', 'NOT_ACTIVE', 'INSUFFICIENT_STOCK', 'MIXED_CURRENCIES', 'OWN_LISTING']),
+          reason: z.enum(['NOT_FOUND', 'NOT_ACTIVE', 'INSUFFICIENT_STOCK', 'MIXED_CURRENCIES', 'OWN_LISTING', 'TOTAL_TOO_LARGE']),
           available: z.number().int().min(0),
         }),
       )

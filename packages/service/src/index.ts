@@ -9,3 +9,4 @@ export { sendJson } from './http';
 export { handleGraphQL } from './http';
 export * from './retry';
 export * from './transient';
+export * from './money';

@@ -8,7 +8,7 @@
  * last copy queue on the row lock; the second sees quantity 0 and is refused. A CHECK constraint
  * (quantity >= 0) backs this up in the database.
  */
-import { DomainError, notFound } from '@bazaar/service';
+import { DomainError, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
 import { ListingStockChanged, type Outbox } from '@bazaar/events';
 import type { Prisma } from '../generated/prisma/client';
 import { refreshOffers } from './offers';
@@ -43,7 +43,7 @@ export interface UnavailableLine {
    * MIXED_CURRENCIES: priced in another currency than the order's first line;
    * OWN_LISTING: the buyer sells it.
    */
-  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK' | 'MIXED_CURRENCIES' | 'OWN_LISTING';
+  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK' | 'MIXED_CURRENCIES' | 'OWN_LISTING' | 'TOTAL_TOO_LARGE';
 }
 
 /** Thrown when some line cannot be reserved; nothing was written. Carries every failing line. */
@@ -119,6 +119,11 @@ export async function reserveStock(
     else if (row.quantity < requested) fail('INSUFFICIENT_STOCK', row.quantity);
   }
   if (unavailable.length > 0) throw new StockUnavailableError(unavailable);
+  // The order total must stay within MAX_TOTAL_AMOUNT (docs/errors.md): every line is refused then.
+  const total = ids.reduce((sum, id) => sum + wanted.get(id)! * byId.get(id)!.price_amount, 0);
+  if (total > MAX_TOTAL_AMOUNT) {
+    throw new StockUnavailableError(ids.map((id) => ({ listingId: id, requested: wanted.get(id)!, available: byId.get(id)!.quantity, reason: 'TOTAL_TOO_LARGE' as const })));
+  }
 
   const quantities = ids.map((id) => wanted.get(id)!);
   await tx.$executeRaw`
