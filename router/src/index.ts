@@ -18,6 +18,7 @@ import {
 import type { RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
+import { createSubgraphFetcher } from './subgraph-fetch';
 
 export { loadRouterConfig, type RouterConfig } from './config';
 export * from './subgraphs';
@@ -40,9 +41,10 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
   const logger = createLogger({ service: 'router', level: config.LOG_LEVEL });
   const development = config.NODE_ENV !== 'production';
   const httpServer = createServer();
+  const subgraphFetch = createSubgraphFetcher();
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
-    buildService: ({ name, url }) => new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url }),
+    buildService: ({ name, url }) => new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: subgraphFetch.fetcher }),
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway,
@@ -98,5 +100,5 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
   const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}/graphql`;
   logger.info({ url }, 'router ready');
   let stopping: Promise<void> | undefined;
-  return { name: 'router', url, port, logger, stop: () => (stopping ??= apollo.stop()) };
+  return { name: 'router', url, port, logger, stop: () => (stopping ??= apollo.stop().finally(() => subgraphFetch.close())) };
 }

@@ -185,6 +185,8 @@ export const OrderPaid = defineEvent({
     buyerId: id,
     paidAt: instant,
     lines: z.array(z.object({ listingId: id, bookId: id, quantity: z.number().int().min(1) })).min(1),
+    /** The authorised payment orders accepted: payments captures exactly this one. */
+    paymentId: id.optional(),
   }),
 });
 
@@ -227,7 +229,7 @@ export const StockRejected = defineEvent({
       .array(
         z.object({
           listingId: id,
-          reason: z.enum(['NOT_FOUND', 'NOT_ACTIVE', 'INSUFFICIENT_STOCK', 'MIXED_CURRENCIES', 'OWN_LISTING']),
+          reason: z.enum(['NOT_FOUND', 'NOT_ACTIVE', 'INSUFFICIENT_STOCK', 'MIXED_CURRENCIES', 'OWN_LISTING', 'TOTAL_TOO_LARGE']),
           available: z.number().int().min(0),
         }),
       )
@@ -262,6 +264,29 @@ export const OrderCancelled = defineEvent({
     lines: z.array(z.object({ listingId: id, quantity: z.number().int().min(1) })).min(1),
     cancelledAt: instant,
   }),
+});
+
+/**
+ * Orders refused an authorised payment (the order was no longer awaiting it, or the amount differs):
+ * payments voids the authorization, so nothing is captured. Keyed by order id.
+ */
+export const OrderPaymentRejected = defineEvent({
+  type: 'OrderPaymentRejected',
+  version: 1,
+  topic: TOPICS.orders,
+  data: z.object({ orderId: id, paymentId: id, reason: z.string(), rejectedAt: instant }),
+});
+
+/**
+ * The buyer's card holds the order's total (nothing taken yet). Orders accepts it for an order still
+ * awaiting payment (OrderPaid with this paymentId, then payments captures) or rejects it
+ * (OrderPaymentRejected, then payments voids). Keyed by order id.
+ */
+export const PaymentAuthorized = defineEvent({
+  type: 'PaymentAuthorized',
+  version: 1,
+  topic: TOPICS.payments,
+  data: z.object({ paymentId: id, orderId: id, amount: money, authorizedAt: instant }),
 });
 
 /** A payment for an order was captured. Keyed by order id. */
@@ -332,6 +357,8 @@ export const EVENT_CATALOG: readonly EventDefinition[] = [
   StockRejected,
   OrderAwaitingPayment,
   OrderCancelled,
+  OrderPaymentRejected,
+  PaymentAuthorized,
   PaymentSucceeded,
   PaymentFailed,
   PaymentRefunded,

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { isTransientError } from '@bazaar/service';
 import { envelopeSchema, type Envelope, type EventDefinition } from './envelope';
 import { findEventDefinition } from './catalog';
 import type { SqlRunner } from './sql';
@@ -7,6 +9,38 @@ import type { RelayLogger } from './relay';
 
 export type EventHandler<Data, Tx> = (event: Envelope<Data>, tx: Tx) => Promise<void>;
 
+/**
+ * A handler's domain rejection: the event can never apply (e.g. it contradicts what this service
+ * knows). Parked at once; an operator looks at it (`npm run events -- dead-letters`).
+ */
+export class PermanentEventError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentEventError';
+  }
+}
+
+/** How failures are treated; docs/events.md ("Failure classes") explains the defaults. */
+export interface FailurePolicy {
+  /** Transient failures are retried in place (backoff with jitter) for this long, then handed back to the transport to redeliver. */
+  transientRetryWindowMs: number;
+  /** First and longest pause between those in-place retries. */
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** An unrecognised failure is parked only after failing this many times ... */
+  maxAttempts: number;
+  /** ... over at least this long (so a fault that lasts a while is ridden out, not parked). */
+  parkAfterMs: number;
+}
+
+export const DEFAULT_FAILURE_POLICY: FailurePolicy = {
+  transientRetryWindowMs: 10_000,
+  initialBackoffMs: 50,
+  maxBackoffMs: 2_000,
+  maxAttempts: 10,
+  parkAfterMs: 5 * 60_000,
+};
+
 export interface EventConsumerOptions<Tx extends SqlRunner> {
   /** The consuming service; names its consumer group and its rows in processed_events. */
   consumer: string;
@@ -14,9 +48,7 @@ export interface EventConsumerOptions<Tx extends SqlRunner> {
   logger: RelayLogger;
   /** Runs `work` in one database transaction of the consuming service (e.g. prisma.$transaction). */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Attempts of a failing handler before its event is parked in the dead-letter table. */
-  maxAttempts?: number;
-  baseBackoffMs?: number;
+  failurePolicy?: Partial<FailurePolicy>;
 }
 
 interface Registration<Tx> {
@@ -24,11 +56,32 @@ interface Registration<Tx> {
   handler: EventHandler<unknown, Tx>;
 }
 
+/** Failures of an event seen by this process: when they began and how many. */
+interface FailureRecord {
+  firstAt: number;
+  attempts: number;
+}
+
+/**
+ * Applies events at most once each (processed_events in the effect's transaction), sorting
+ * failures into classes:
+ * - invalid (not JSON, bad envelope, unknown version, bad payload) or PermanentEventError: parked at once;
+ * - transient (isTransientError: connection lost, serialization failure, deadlock, lock or statement
+ *   timeout, pool or transaction timeout, shutdown): retried with exponential backoff and jitter,
+ *   first in place, then by the transport's redelivery, for as long as it takes. Never parked;
+ * - anything else: retried the same way, and parked only once it failed `maxAttempts` times over at
+ *   least `parkAfterMs`.
+ * While an event is retried, later events with its key wait (the transports deliver a key in order).
+ */
 export class EventConsumer<Tx extends SqlRunner> {
   private readonly registrations = new Map<string, Registration<Tx>>();
+  private readonly failures = new Map<string, FailureRecord>();
+  private readonly policy: FailurePolicy;
   private subscription: Subscription | undefined;
 
-  constructor(private readonly options: EventConsumerOptions<Tx>) {}
+  constructor(private readonly options: EventConsumerOptions<Tx>) {
+    this.policy = { ...DEFAULT_FAILURE_POLICY, ...options.failurePolicy };
+  }
 
   /** Registers the effect of one event type. It runs in the transaction that records the event as processed. */
   on<Data>(definition: EventDefinition<string, Data>, handler: EventHandler<Data, Tx>): this {
@@ -52,8 +105,8 @@ export class EventConsumer<Tx extends SqlRunner> {
 
   /**
    * Applies one delivered message at most once. Returns normally when the message is done with
-   * (applied, already applied, not for us, or parked); throws only when it could not even be
-   * parked, so the transport delivers it again.
+   * (applied, already applied, not for us, or parked); throws when it should be delivered again
+   * (a failure still being retried, or one that could not even be parked).
    */
   async handle(message: TransportMessage): Promise<void> {
     let raw: unknown;
@@ -72,26 +125,53 @@ export class EventConsumer<Tx extends SqlRunner> {
     const data = definition.data.safeParse(envelope.data);
     if (!data.success) return this.park(message, envelope, `invalid ${envelope.type} payload: ${data.error.message}`);
 
-    const maxAttempts = this.options.maxAttempts ?? 5;
-    const baseBackoffMs = this.options.baseBackoffMs ?? 100;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.options.transaction(async (tx) => {
-          const firstTime = await tx.$executeRaw`
-            INSERT INTO processed_events (consumer, event_id) VALUES (${this.options.consumer}, ${envelope.id}::uuid)
-            ON CONFLICT DO NOTHING`;
-          if (firstTime === 0) return;
-          await registration.handler({ ...envelope, data: data.data }, tx);
-        });
-        return;
-      } catch (error) {
-        if (attempt >= maxAttempts) {
-          this.options.logger.error({ err: error, eventId: envelope.id, type: envelope.type }, 'event handler failed; parking the event');
-          return this.park(message, envelope, `handler failed ${attempt} times: ${error instanceof Error ? error.message : String(error)}`, attempt);
-        }
-        await new Promise((resolve) => setTimeout(resolve, baseBackoffMs * 2 ** (attempt - 1)));
-      }
+    const apply = () =>
+      this.options.transaction(async (tx) => {
+        const firstTime = await tx.$executeRaw`
+          INSERT INTO processed_events (consumer, event_id) VALUES (${this.options.consumer}, ${envelope.id}::uuid)
+          ON CONFLICT DO NOTHING`;
+        if (firstTime === 0) return;
+        await registration.handler({ ...envelope, data: data.data }, tx);
+      });
+    try {
+      await this.retryingTransientFailures(apply);
+      this.failures.delete(envelope.id);
+    } catch (error) {
+      await this.failed(message, envelope, error);
     }
+  }
+
+  /** Runs `work`, retrying transient failures in place (exponential backoff, decorrelated jitter) within the window. */
+  private async retryingTransientFailures(work: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + this.policy.transientRetryWindowMs;
+    const policy = retry(
+      handleWhen((error) => isTransientError(error) && Date.now() < deadline),
+      { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: this.policy.initialBackoffMs, maxDelay: this.policy.maxBackoffMs }) },
+    );
+    await policy.execute(work);
+  }
+
+  /** Decides what a failure means: park it, or throw so the transport delivers it again (with its own backoff). */
+  private async failed(message: TransportMessage, envelope: Envelope<unknown>, error: unknown): Promise<void> {
+    const detail = { err: error, eventId: envelope.id, type: envelope.type, consumer: this.options.consumer };
+    if (error instanceof PermanentEventError) {
+      this.failures.delete(envelope.id);
+      return this.park(message, envelope, `rejected: ${error.message}`);
+    }
+    if (isTransientError(error)) {
+      this.options.logger.warn(detail, 'event handler failed transiently; it will be retried until it succeeds');
+      throw error;
+    }
+    const record = this.failures.get(envelope.id) ?? { firstAt: Date.now(), attempts: 0 };
+    record.attempts++;
+    this.failures.set(envelope.id, record);
+    if (record.attempts >= this.policy.maxAttempts && Date.now() - record.firstAt >= this.policy.parkAfterMs) {
+      this.failures.delete(envelope.id);
+      this.options.logger.error(detail, 'event handler kept failing; parking the event');
+      return this.park(message, envelope, `handler failed ${record.attempts} times over ${Math.round((Date.now() - record.firstAt) / 1000)} s: ${errorMessage(error)}`, record.attempts);
+    }
+    this.options.logger.warn({ ...detail, attempts: record.attempts }, 'event handler failed; it will be retried');
+    throw error;
   }
 
   private async park(message: TransportMessage, envelope: { id: string; type: string } | undefined, reason: string, attempts = 1) {
@@ -104,3 +184,5 @@ export class EventConsumer<Tx extends SqlRunner> {
     );
   }
 }
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -8,3 +8,4 @@ export * from './topics';
 export * from './transport';
 export * from './backbone';
 export * from './subscriptions';
+export * from './dead-letters';

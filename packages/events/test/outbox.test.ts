@@ -7,6 +7,7 @@ import {
   createEnvelope,
   createOutbox,
   EventConsumer,
+  PermanentEventError,
   startOutboxRelay,
   TOPICS,
   UserRegistered,
@@ -91,11 +92,17 @@ describe.each(await transportFactories())('outbox → %s → idempotent consumer
       transport: counting,
       logger: silent,
       transaction: (work) => pgTransaction(consumerPool, work),
-      maxAttempts: 3,
-      baseBackoffMs: 10,
+      // Park an unrecognised failure after 3 attempts however quick; transient ones are never parked.
+      failurePolicy: { maxAttempts: 3, parkAfterMs: 0, initialBackoffMs: 10, maxBackoffMs: 50, transientRetryWindowMs: 300 },
     }).on(UserRegistered, async (event, tx) => {
       deliveries.push(event.id);
       if (event.data.displayName === 'always fails') throw new Error('the handler is broken for this one');
+      if (event.data.displayName === 'rejected') throw new PermanentEventError('this user can never be welcomed');
+      if (event.data.displayName.startsWith('serialization failure ×')) {
+        // Fails like a busy database (SQLSTATE 40001) as often as the name says, then succeeds.
+        const times = Number(event.data.displayName.split('×')[1]);
+        if (deliveries.filter((id) => id === event.id).length <= times) throw Object.assign(new Error('could not serialize access due to concurrent update'), { code: '40001' });
+      }
       await tx.$executeRaw`INSERT INTO welcomed (user_id, event_id) VALUES (${event.data.userId}, ${event.id}::uuid)`;
     });
     await consumer.start();
@@ -210,6 +217,36 @@ describe.each(await transportFactories())('outbox → %s → idempotent consumer
       );
       expect(parked.map((row) => row.reason)).toEqual([expect.stringContaining('invalid UserRegistered payload'), 'the message is not JSON']);
       expect(await welcomed(badKey)).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('retries a transient failure (serialization failure) far beyond the attempts limit, never parks it, and applies it once', async () => {
+    const userId = randomUUID();
+    const envelope = await register(userId, 'serialization failure ×12');
+    const relay = startOutboxRelay({ connectionString: databaseUrl(adminUrl, producerDb), transport: broker.transport, logger: silent });
+    try {
+      expect(await eventually(() => welcomed(userId), (count) => count === 1, 60_000)).toBe(1);
+      expect(deliveries.filter((id) => id === envelope.id)).toHaveLength(13);
+      const parked = await consumerPool.query('SELECT count(*) FROM dead_letter_events WHERE event_id = $1', [envelope.id]);
+      expect(Number(parked.rows[0].count)).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('parks a handler\'s domain rejection (PermanentEventError) at once', async () => {
+    const userId = randomUUID();
+    const envelope = await register(userId, 'rejected');
+    const relay = startOutboxRelay({ connectionString: databaseUrl(adminUrl, producerDb), transport: broker.transport, logger: silent });
+    try {
+      const parked = await eventually(
+        async () => (await consumerPool.query('SELECT reason, attempts FROM dead_letter_events WHERE event_id = $1', [envelope.id])).rows,
+        (rows) => rows.length === 1,
+      );
+      expect(parked[0]).toMatchObject({ attempts: 1, reason: 'rejected: this user can never be welcomed' });
+      expect(deliveries.filter((id) => id === envelope.id)).toHaveLength(1);
     } finally {
       await relay.stop();
     }

@@ -1,4 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
+import { isTransientError } from './transient';
 
 /** The stable `extensions.code` values clients may rely on. */
 export type ErrorCode =
@@ -7,7 +8,14 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
+
+/**
+ * How long a client should wait before retrying after SERVICE_UNAVAILABLE (`extensions.retryAfterSeconds`).
+ * Short: the causes (lock waits, a full connection pool, a database restarting) pass in seconds.
+ */
+export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * A rule of the domain was broken by the caller. Domain code throws these; the server turns them
@@ -47,19 +55,23 @@ const CLIENT_ERROR_CODES = new Set([
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
+  // A subgraph's retryable answer, passed on by the router as it is.
+  'SERVICE_UNAVAILABLE',
 ]);
 
 export interface ErrorFormatterOptions {
   /** Called with every error that is not the caller's fault, before its details are hidden. */
   onInternalError(error: unknown): void;
+  /** Called with every temporary failure (overload, lock waits, a database restarting) answered as SERVICE_UNAVAILABLE. */
+  onUnavailable?(error: unknown): void;
 }
 
 /**
  * Apollo `formatError`: domain errors keep their code and message; request errors keep theirs;
- * anything else becomes an opaque INTERNAL_SERVER_ERROR so no stack trace, SQL or driver message
+ * temporary failures become a retryable SERVICE_UNAVAILABLE; anything else becomes an opaque INTERNAL_SERVER_ERROR so no stack trace, SQL or driver message
  * ever reaches a client.
  */
-export function createErrorFormatter({ onInternalError }: ErrorFormatterOptions) {
+export function createErrorFormatter({ onInternalError, onUnavailable }: ErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = rootCause(error);
     if (original instanceof DomainError) {
@@ -74,6 +86,16 @@ export function createErrorFormatter({ onInternalError }: ErrorFormatterOptions)
     if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
       const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (isTransientError(original)) {
+      // Overload or a passing fault: nothing was committed (one transaction per mutation), so the
+      // same request (with the same idempotency key) can simply be sent again.
+      onUnavailable?.(original);
+      return {
+        message: `The service is busy or briefly unavailable; nothing was changed. Retry in ${RETRY_AFTER_SECONDS} s.`,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
+      };
     }
     onInternalError(original);
     return {

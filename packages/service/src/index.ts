@@ -8,3 +8,5 @@ export * from './validation';
 export { sendJson } from './http';
 export { handleGraphQL } from './http';
 export * from './retry';
+export * from './transient';
+export * from './money';

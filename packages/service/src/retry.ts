@@ -31,3 +31,29 @@ export function retryForAWhile(options: { intervalMs?: number; forMs?: number } 
     },
   };
 }
+
+/**
+ * Runs `work` every `intervalMs` (after the previous round ended), one round at a time, for
+ * background jobs such as sweepers and reconcilers. A failed round is reported and the next one
+ * runs as usual. stop() waits for the running round.
+ */
+export function startPeriodic(work: () => Promise<void>, options: { intervalMs: number; onError(error: unknown): void }) {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    running = work()
+      .catch(options.onError)
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.intervalMs).unref();
+      });
+  };
+  timer = setTimeout(tick, options.intervalMs).unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

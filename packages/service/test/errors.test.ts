@@ -30,4 +30,21 @@ describe('error formatting', () => {
     );
     expect(formatted).toEqual({ message: 'Cannot query field "x"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
+
+  it('answers overload and passing database faults with a retryable SERVICE_UNAVAILABLE, never INTERNAL_SERVER_ERROR', () => {
+    const causes = [
+      Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' }),
+      Object.assign(new Error('Timed out fetching a new connection from the connection pool.'), { code: 'P2024' }),
+      Object.assign(new Error('wrapped'), { meta: { driverAdapterError: { cause: { kind: 'postgres', code: '55P03', message: 'lock timeout' } } } }),
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    ];
+    for (const cause of causes) {
+      const formatted = format({ message: cause.message }, new GraphQLError(cause.message, { originalError: cause, path: ['placeOrder'] }));
+      expect(formatted.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfterSeconds: 1 });
+      expect(formatted.message).not.toContain(cause.message);
+    }
+    // A subgraph's SERVICE_UNAVAILABLE passes through the router unchanged.
+    const passed = format({ message: 'busy', extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfterSeconds: 1 } }, new GraphQLError('busy'));
+    expect(passed.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfterSeconds: 1 });
+  });
 });

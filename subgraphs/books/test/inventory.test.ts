@@ -127,3 +127,32 @@ describe('releasing and committing', () => {
     expect(await listingState(listing.id)).toMatchObject({ quantity: 0, status: 'SOLD_OUT' });
   });
 });
+
+describe('on hand and reserved copies', () => {
+  const UPDATE = `mutation($input: UpdateListingInput!) { updateListing(input: $input) { listing { quantity reservedQuantity } } }`;
+  const held = async (id: string) => (await pool.query<{ quantity: number; reserved: number }>('SELECT quantity, reserved FROM listings WHERE id = $1', [id])).rows[0]!;
+
+  it('never creates or destroys reserved copies when the seller changes the quantity', async () => {
+    // 3 copies, 2 reserved; the seller says they have 3 on hand; the order expires: 3, not 5.
+    const listing = await newListing(3);
+    const reservation = await reserve([{ listingId: listing.id, quantity: 2 }]);
+    const { updateListing } = await seller.data<{ updateListing: { listing: { quantity: number; reservedQuantity: number } } }>(UPDATE, { input: { id: listing.id, quantity: 3 } });
+    expect(updateListing.listing).toEqual({ quantity: 1, reservedQuantity: 2 });
+    await db.$transaction((tx) => releaseReservation(tx, outbox, reservation.id), TX);
+    const afterRelease = await held(listing.id);
+    console.log(`3 copies, 2 reserved, seller sets 3, order expires → available ${afterRelease.quantity}, reserved ${afterRelease.reserved}`);
+    expect(afterRelease).toEqual({ quantity: 3, reserved: 0 });
+  });
+
+  it('refuses a quantity below the reserved copies, and a sale takes copies out of reserved for good', async () => {
+    const listing = await newListing(4);
+    const reservation = await reserve([{ listingId: listing.id, quantity: 3 }]);
+    const refused = await seller.request(UPDATE, { input: { id: listing.id, quantity: 2 } });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reservedQuantity: 3 });
+    expect(await held(listing.id)).toEqual({ quantity: 1, reserved: 3 });
+    await db.$transaction((tx) => commitReservation(tx, reservation.id), TX);
+    expect(await held(listing.id)).toEqual({ quantity: 1, reserved: 0 });
+    await seller.data(UPDATE, { input: { id: listing.id, quantity: 0 } });
+    expect(await held(listing.id)).toEqual({ quantity: 0, reserved: 0 });
+  });
+});

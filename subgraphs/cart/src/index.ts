@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { EventConsumer, startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, retryForAWhile, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { createLogger, TRANSACTION_LIMITS, retryForAWhile, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
 import { Carts } from './domain/carts';
 import { registerCartHandlers } from './domain/projection';
@@ -27,8 +27,8 @@ export interface CartServiceInternals {
 
 /** Builds a Prisma client for the cart database (query events on when someone listens). */
 export function createCartDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
+  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS, log: [{ emit: 'event', level: 'query' }] });
   db.$on('query', (event) => onQuery(event.query));
   return db;
 }

@@ -1,19 +1,34 @@
 import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
-export const paymentsConfigSchema = baseServiceConfig.extend({
-  PAYMENTS_PORT: port(4007),
-  PAYMENTS_DATABASE_URL: postgresUrl,
-  /** The payment provider. Only the test-mode provider exists so far (documented test tokens, no real money). */
-  PAYMENTS_PROVIDER: z.enum(['test']).default('test'),
-  /** How long the test provider takes before `tok_timeout` fails with a timeout. */
-  PAYMENTS_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
-  /**
-   * How long a payOrder request holds its idempotency key. A request that died mid-way (crash) leaves
-   * the key held; after this a retry with the same key takes over and finishes it.
-   */
-  PAYMENTS_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
-});
+/** Room for our own writes around the provider call within one lease. */
+export const LEASE_MARGIN_MS = 1_000;
+
+export const paymentsConfigSchema = baseServiceConfig
+  .extend({
+    PAYMENTS_PORT: port(4007),
+    PAYMENTS_DATABASE_URL: postgresUrl,
+    /** The payment provider. Only the test-mode provider exists so far (documented test tokens, no real money). */
+    PAYMENTS_PROVIDER: z.enum(['test']).default('test'),
+    /** How long a provider call may take before it counts as timed out (the test provider's `tok_timeout` takes this long). */
+    PAYMENTS_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+    /**
+     * How long a payOrder request holds its idempotency key. A request that died mid-way (crash) leaves
+     * the key held; after this a retry, or the reconciler, takes over and finishes it. At least the
+     * provider's timeout plus LEASE_MARGIN_MS (checked at start), so no take-over runs beside a live call.
+     */
+    PAYMENTS_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+    /** How long payOrder waits for an order it has not heard of yet (the order shows AWAITING_PAYMENT slightly earlier). */
+    PAYMENTS_ORDER_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+    /** How long payOrder waits for orders to accept an authorised payment before answering AUTHORIZED. */
+    PAYMENTS_OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+    /** How often the reconciler looks for payments left behind (stuck PENDING, money held for orders not payable, duplicates). */
+    PAYMENTS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  })
+  .refine((config) => config.PAYMENTS_IDEMPOTENCY_LEASE_MS >= config.PAYMENTS_PROVIDER_TIMEOUT_MS + LEASE_MARGIN_MS, {
+    path: ['PAYMENTS_IDEMPOTENCY_LEASE_MS'],
+    message: `must be at least PAYMENTS_PROVIDER_TIMEOUT_MS + ${LEASE_MARGIN_MS} ms, so a lease never runs out during a provider call`,
+  });
 
 export type PaymentsConfig = z.infer<typeof paymentsConfigSchema>;
 

@@ -1,11 +1,13 @@
 import DataLoader from 'dataloader';
 import { EventConsumer, startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadPaymentsConfig, type PaymentsConfig } from './config';
 import { Payments, type PaymentHooks } from './domain/payments';
 import { registerPaymentHandlers } from './domain/projection';
 import { TestModeProvider } from './domain/provider';
+import { Reconciler, startReconciler } from './domain/reconciler';
+import { Settlement } from './domain/settlement';
 import { PrismaClient, type Payment, type PaymentTransaction, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';
 import type { PaymentsContext } from './context';
@@ -27,9 +29,10 @@ export interface PaymentsServiceInternals extends PaymentHooks {
 /** The payments subgraph's composition root: config in, running service out. */
 export async function startPaymentsService(config: PaymentsConfig, internals: PaymentsServiceInternals = {}): Promise<RunningService> {
   const logger = createLogger({ service: 'payments', level: config.LOG_LEVEL });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.PAYMENTS_DATABASE_URL }) });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.PAYMENTS_DATABASE_URL }), transactionOptions: TRANSACTION_LIMITS });
   const events = await startEventBackbone({ service: 'payments', databaseUrl: config.PAYMENTS_DATABASE_URL, config, logger });
   const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
+  const settlement = new Settlement(provider, events.outbox);
   const consumer = registerPaymentHandlers(
     new EventConsumer<Prisma.TransactionClient>({
       consumer: 'payments',
@@ -37,12 +40,22 @@ export async function startPaymentsService(config: PaymentsConfig, internals: Pa
       logger,
       transaction: (work) => db.$transaction(work, { timeout: 30_000 }),
     }),
-    { outbox: events.outbox, provider },
+    settlement,
   );
   const hooks: PaymentHooks = internals.afterProviderCall ? { afterProviderCall: internals.afterProviderCall } : {};
-  const payments = new Payments(db, events.outbox, provider, { leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS, hooks });
+  const payments = new Payments(db, provider, events.outbox, {
+    leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS,
+    orderWaitMs: config.PAYMENTS_ORDER_WAIT_MS,
+    outcomeWaitMs: config.PAYMENTS_OUTCOME_WAIT_MS,
+    hooks,
+  });
+  const reconciler = startReconciler(new Reconciler(db, payments, settlement, { leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS }), {
+    intervalMs: config.PAYMENTS_RECONCILE_INTERVAL_MS,
+    logger,
+  });
   const verifier = tokenVerifierFromConfig(config);
   const release = async () => {
+    await reconciler.stop();
     await consumer.stop();
     await events.stop();
     await db.$disconnect();

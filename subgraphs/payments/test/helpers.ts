@@ -1,27 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createEnvelope, OrderAwaitingPayment, OrderCancelled, type Envelope, type EventDefinition, type EventTransport } from '@bazaar/events';
+import {
+  createEnvelope,
+  envelopeSchema,
+  OrderAwaitingPayment,
+  OrderCancelled,
+  OrderPaid,
+  OrderPaymentRejected,
+  PaymentAuthorized,
+  type Envelope,
+  type EventDefinition,
+  type EventTransport,
+  type Subscription,
+} from '@bazaar/events';
 import { createTransport } from '@bazaar/events/transports';
-import { eventually, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { expect } from 'vitest';
+import type { RunningService } from '@bazaar/service';
+import { eventually, GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { loadPaymentsConfig, startPaymentsService } from '../src/index';
 
 /** The stack every payments test file runs: users (tokens, keys) and payments behind the router. */
 export interface PaymentsWorld {
   stack: TestStack;
   pool: pg.Pool;
   transport: EventTransport;
+  /** What the orders stand-in knows: an order awaiting payment, cancelled, or paid by a payment. */
+  orders: Map<string, { status: 'AWAITING_PAYMENT' | 'CANCELLED' | 'PAID'; buyerId: string; paymentId?: string }>;
   stop(): Promise<void>;
 }
 
 export async function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
   // tok_timeout answers after 300 ms here instead of seconds.
-  const stack = await startTestStack({ subgraphs: ['users', 'payments'], env: { PAYMENTS_PROVIDER_TIMEOUT_MS: '300', ...env } });
+  const stack = await startTestStack({ subgraphs: ['users', 'payments'], env: { PAYMENTS_PROVIDER_TIMEOUT_MS: '300', PAYMENTS_IDEMPOTENCY_LEASE_MS: '2000', PAYMENTS_ORDER_WAIT_MS: '1000', ...env } });
   const pool = new pg.Pool({ connectionString: stack.databases.payments!.url });
   const transport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'payments-test');
+  const orders: PaymentsWorld['orders'] = new Map();
+  const standIn = await standInForOrders(transport, orders);
   return {
     stack,
     pool,
     transport,
+    orders,
     async stop() {
+      await standIn.stop();
       await transport.close();
       await pool.end();
       await stack.stop();
@@ -37,9 +58,41 @@ export async function publish<Data>(transport: EventTransport, definition: Event
   return envelope;
 }
 
+/**
+ * Plays the orders service's answer to PaymentAuthorized (these tests run payments without orders):
+ * an order awaiting payment accepts the first authorised payment (OrderPaid with its id); anything
+ * else is rejected (OrderPaymentRejected).
+ */
+async function standInForOrders(transport: EventTransport, orders: PaymentsWorld['orders']): Promise<Subscription> {
+  return transport.subscribe({
+    group: 'orders-stand-in',
+    topics: [PaymentAuthorized.topic],
+    handle: async (message) => {
+      const envelope = envelopeSchema.parse(JSON.parse(message.value));
+      if (envelope.type !== PaymentAuthorized.type) return;
+      const { orderId, paymentId } = PaymentAuthorized.data.parse(envelope.data);
+      const order = orders.get(orderId);
+      if (order?.status === 'PAID' && order.paymentId === paymentId) return;
+      if (order?.status !== 'AWAITING_PAYMENT') {
+        await publish(transport, OrderPaymentRejected, orderId, { orderId, paymentId, reason: `The order is ${order?.status ?? 'unknown'}.`, rejectedAt: new Date().toISOString() });
+        return;
+      }
+      orders.set(orderId, { ...order, status: 'PAID', paymentId });
+      await publish(transport, OrderPaid, orderId, {
+        orderId,
+        buyerId: order.buyerId,
+        paymentId,
+        paidAt: new Date().toISOString(),
+        lines: [{ listingId: 'listing-1', bookId: 'book-1', quantity: 1 }],
+      });
+    },
+  });
+}
+
 /** Plays the orders service: an order of `buyerId` awaiting payment of `amount`, once payments knows it. */
 export async function awaitingPayment(world: PaymentsWorld, buyerId: string, amount = 2599, expiresInMs = 15 * 60_000): Promise<string> {
   const orderId = randomUUID();
+  world.orders.set(orderId, { status: 'AWAITING_PAYMENT', buyerId });
   await publish(world.transport, OrderAwaitingPayment, orderId, {
     orderId,
     buyerId,
@@ -54,6 +107,7 @@ export async function awaitingPayment(world: PaymentsWorld, buyerId: string, amo
 }
 
 export async function cancelOrder(world: PaymentsWorld, orderId: string, buyerId: string, times = 1) {
+  world.orders.set(orderId, { status: 'CANCELLED', buyerId });
   return publish(
     world.transport,
     OrderCancelled,
@@ -90,11 +144,21 @@ export async function pay(client: GraphQLClient, orderId: string, paymentMethodT
   return payOrder.payment;
 }
 
-/** Successful charges the test-mode provider made for an order's payments. */
+/** Captures the test-mode provider made for an order's payments (money actually taken). */
 export async function providerCharges(pool: pg.Pool, orderId: string): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM provider_charges c JOIN payments p ON c.idempotency_key = 'capture_' || p.id
+     WHERE p.order_id = $1 AND c.kind = 'CAPTURE'`,
+    [orderId],
+  );
+  return Number(rows[0]!.n);
+}
+
+/** Successful authorizations (money held) the test-mode provider made for an order's payments. */
+export async function providerAuthorizations(pool: pg.Pool, orderId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
     `SELECT count(*) AS n FROM provider_charges c JOIN payments p ON c.idempotency_key = 'payment_' || p.id
-     WHERE p.order_id = $1 AND c.kind = 'CHARGE' AND c.outcome = 'SUCCEEDED'`,
+     WHERE p.order_id = $1 AND c.kind = 'AUTHORIZATION' AND c.outcome = 'SUCCEEDED'`,
     [orderId],
   );
   return Number(rows[0]!.n);
@@ -110,3 +174,32 @@ export async function outboxEvents(pool: pg.Pool, orderId: string): Promise<{ ty
 }
 
 export const count = async (pool: pg.Pool, sql: string, values: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, values)).rows[0]!.n);
+
+/** Pays through a second instance on the same database whose request "dies" right after the provider answered. */
+export async function payAndCrash(world: PaymentsWorld, buyerToken: string, orderId: string, key: string) {
+  let crashes = 1;
+  const crashing: RunningService = await startPaymentsService(
+    loadPaymentsConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+      PAYMENTS_PORT: '0',
+      PAYMENTS_DATABASE_URL: world.stack.databases.payments!.url,
+      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', world.stack.services.users!.url).toString(),
+      EVENT_TRANSPORT: 'postgres',
+      EVENTS_DATABASE_URL: world.stack.eventsDatabase.url,
+    }),
+    {
+      consume: false,
+      afterProviderCall: () => {
+        if (crashes-- > 0) throw new Error('simulated crash after the provider call');
+      },
+    },
+  );
+  try {
+    const direct = new GraphQLClient(crashing.url, buyerToken);
+    expect(await direct.errorCodes(PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: key } })).toEqual(['INTERNAL_SERVER_ERROR']);
+  } finally {
+    await crashing.stop();
+  }
+}

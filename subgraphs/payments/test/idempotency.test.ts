@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningService } from '@bazaar/service';
-import { GraphQLClient, signUpAs } from '@bazaar/testing';
-import { loadPaymentsConfig, startPaymentsService } from '../src/index';
-import { awaitingPayment, count, outboxEvents, PAY, pay, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
+import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
+import { awaitingPayment, count, outboxEvents, PAY, pay, payAndCrash, providerAuthorizations, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
 
 /** Idempotency keys as card processors treat them, concurrency, and a crash between the provider and the commit. */
 let world: PaymentsWorld;
@@ -18,34 +16,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-/** Pays through a second instance on the same database whose request "dies" right after the provider answered. */
-async function crashOnce(orderId: string, key: string) {
-  let crashes = 1;
-  const crashing: RunningService = await startPaymentsService(
-    loadPaymentsConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PAYMENTS_PORT: '0',
-      PAYMENTS_DATABASE_URL: world.stack.databases.payments!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', world.stack.services.users!.url).toString(),
-      EVENT_TRANSPORT: 'postgres',
-      EVENTS_DATABASE_URL: world.stack.eventsDatabase.url,
-    }),
-    {
-      consume: false,
-      afterProviderCall: () => {
-        if (crashes-- > 0) throw new Error('simulated crash after the provider call');
-      },
-    },
-  );
-  try {
-    const direct = new GraphQLClient(crashing.url, buyer.token);
-    expect(await direct.errorCodes(PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: key } })).toEqual(['INTERNAL_SERVER_ERROR']);
-  } finally {
-    await crashing.stop();
-  }
-}
+const crashOnce = (orderId: string, key: string) => payAndCrash(world, buyer.token, orderId, key);
 
 describe('idempotency keys', () => {
   it('charges once for ten requests with one key, four of them concurrent', async () => {
@@ -61,7 +32,7 @@ describe('idempotency keys', () => {
     console.log(`payOrder ×10 with one key (4 concurrent, 6 sequential): provider charges = ${charges}`);
     expect(charges).toBe(1);
     expect(await count(world.pool, 'SELECT count(*) AS n FROM payments WHERE order_id = $1', [orderId])).toBe(1);
-    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentSucceeded']);
+    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentAuthorized', 'PaymentSucceeded']);
   });
 
   it('answers CONFLICT when a key is reused for a different request', async () => {
@@ -80,8 +51,8 @@ describe('idempotency keys', () => {
     const orderId = await awaitingPayment(world, buyer.id, 3100);
     const key = randomUUID();
     await crashOnce(orderId, key);
-    // The provider charged; our side never committed it.
-    expect(await providerCharges(world.pool, orderId)).toBe(1);
+    // The provider authorised; our side never committed it.
+    expect(await providerAuthorizations(world.pool, orderId)).toBe(1);
     const { rows } = await world.pool.query<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [orderId]);
     expect(rows).toEqual([{ status: 'PENDING' }]);
     expect(await outboxEvents(world.pool, orderId)).toEqual([]);
@@ -93,25 +64,29 @@ describe('idempotency keys', () => {
     const charges = await providerCharges(world.pool, orderId);
     console.log(`crash after the provider call, then a retry with the same key: provider charges = ${charges}`);
     expect(charges).toBe(1);
-    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentSucceeded']);
+    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentAuthorized', 'PaymentSucceeded']);
   });
 
   it('charges once when the client retries a crashed attempt with a new key: the charge made is found and recorded', async () => {
     const orderId = await awaitingPayment(world, buyer.id, 2700);
     const key = randomUUID();
     await crashOnce(orderId, key);
-    expect(await providerCharges(world.pool, orderId)).toBe(1);
+    expect(await providerAuthorizations(world.pool, orderId)).toBe(1);
 
-    // A new key: the interrupted attempt is settled from the provider's records; the order is paid.
-    expect(await buyer.client.errorCodes(PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: randomUUID() } })).toEqual(['BAD_USER_INPUT']);
-    const { rows } = await world.pool.query<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [orderId]);
-    expect(rows).toEqual([{ status: 'SUCCEEDED' }]);
+    // A new key: the interrupted attempt is settled from the provider's records (its authorization
+    // goes to orders, which accepts it); the new attempt is refused, in progress or already paid.
+    const refused = await buyer.client.errorCodes(PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: randomUUID() } });
+    expect(['CONFLICT', 'BAD_USER_INPUT']).toContain(refused[0]);
+    await eventually(
+      async () => (await world.pool.query<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [orderId])).rows,
+      (rows) => rows.length === 1 && rows[0]!.status === 'SUCCEEDED',
+    );
     // The old key replays it.
     expect((await pay(buyer.client, orderId, 'tok_visa', key)).status).toBe('SUCCEEDED');
     const charges = await providerCharges(world.pool, orderId);
     console.log(`crash after the provider call, then a retry with a new key: provider charges = ${charges}`);
     expect(charges).toBe(1);
-    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentSucceeded']);
+    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentAuthorized', 'PaymentSucceeded']);
   });
 
   it('lets a retry take over a key whose request died without letting go, once its lease ran out', async () => {
@@ -153,6 +128,6 @@ describe('attempts that died before the provider charged', () => {
     const old = await pay(buyer.client, orderId, 'tok_visa', oldKey);
     expect(old).toMatchObject({ id: rows[0]!.id, status: 'FAILED', failureCode: 'PROVIDER_TIMEOUT' });
     expect(await providerCharges(world.pool, orderId)).toBe(1);
-    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentFailed', 'PaymentSucceeded']);
+    expect((await outboxEvents(world.pool, orderId)).map(({ type }) => type)).toEqual(['PaymentFailed', 'PaymentAuthorized', 'PaymentSucceeded']);
   });
 });

@@ -16,17 +16,20 @@ afterAll(async () => {
 });
 
 describe('payOrder', () => {
-  it('charges the order total, records authorization and capture, and publishes PaymentSucceeded', async () => {
+  it('authorises the order total, captures once orders accepts, and publishes PaymentAuthorized then PaymentSucceeded', async () => {
     const orderId = await awaitingPayment(world, buyer.id, 2599);
     const payment = await pay(buyer.client, orderId, 'tok_visa');
     expect(payment).toMatchObject({ status: 'SUCCEEDED', failureCode: null, order: { id: orderId }, amount: { amount: 2599, currency: 'EUR' } });
     expect(payment.transactions.map((transaction) => [transaction.kind, transaction.amount.amount])).toEqual([['AUTHORIZATION', 2599], ['CAPTURE', 2599]]);
     expect(await providerCharges(world.pool, orderId)).toBe(1);
-    expect(await outboxEvents(world.pool, orderId)).toMatchObject([{ type: 'PaymentSucceeded', data: { paymentId: payment.id, orderId, amount: { amount: 2599, currency: 'EUR' } } }]);
-    // The relay hands it to the transport (orders consumes it there).
+    expect(await outboxEvents(world.pool, orderId)).toMatchObject([
+      { type: 'PaymentAuthorized', data: { paymentId: payment.id, orderId, amount: { amount: 2599, currency: 'EUR' } } },
+      { type: 'PaymentSucceeded', data: { paymentId: payment.id, orderId, amount: { amount: 2599, currency: 'EUR' } } },
+    ]);
+    // The relay hands them to the transport (orders consumes them there).
     await eventually(
       () => count(world.pool, 'SELECT count(*) AS n FROM outbox_events WHERE key = $1 AND published_at IS NOT NULL', [orderId]),
-      (published) => published === 1,
+      (published) => published === 2,
     );
 
     // The buyer reads it back, as the payment and as the order's payment.
@@ -52,6 +55,7 @@ describe('payOrder', () => {
     expect(retried.id).not.toBe(declined.id);
     expect((await outboxEvents(world.pool, orderId)).map(({ type, data }) => [type, data.code ?? null])).toEqual([
       ['PaymentFailed', 'CARD_DECLINED'],
+      ['PaymentAuthorized', null],
       ['PaymentSucceeded', null],
     ]);
     expect(await providerCharges(world.pool, orderId)).toBe(1);

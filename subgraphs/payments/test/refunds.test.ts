@@ -40,8 +40,8 @@ describe('refunds', () => {
     );
     expect(await providerRefunds(orderId)).toBe(1);
     const events = await outboxEvents(world.pool, orderId);
-    expect(events.map(({ type }) => type)).toEqual(['PaymentSucceeded', 'PaymentRefunded']);
-    expect(events[1]).toMatchObject({ data: { paymentId: paid.id, orderId, amount: { amount: 1999, currency: 'EUR' }, full: true } });
+    expect(events.map(({ type }) => type)).toEqual(['PaymentAuthorized', 'PaymentSucceeded', 'PaymentRefunded']);
+    expect(events[2]).toMatchObject({ data: { paymentId: paid.id, orderId, amount: { amount: 1999, currency: 'EUR' }, full: true } });
     // The order is no longer payable.
     expect(await buyer.client.errorCodes(`mutation($input: PayOrderInput!) { payOrder(input: $input) { payment { id } } }`, {
       input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: `again-${orderId}` },

@@ -8,7 +8,7 @@
  * last copy queue on the row lock; the second sees quantity 0 and is refused. A CHECK constraint
  * (quantity >= 0) backs this up in the database.
  */
-import { DomainError, notFound } from '@bazaar/service';
+import { DomainError, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
 import { ListingStockChanged, type Outbox } from '@bazaar/events';
 import type { Prisma } from '../generated/prisma/client';
 import { refreshOffers } from './offers';
@@ -43,7 +43,7 @@ export interface UnavailableLine {
    * MIXED_CURRENCIES: priced in another currency than the order's first line;
    * OWN_LISTING: the buyer sells it.
    */
-  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK' | 'MIXED_CURRENCIES' | 'OWN_LISTING';
+  reason: 'NOT_FOUND' | 'NOT_ACTIVE' | 'INSUFFICIENT_STOCK' | 'MIXED_CURRENCIES' | 'OWN_LISTING' | 'TOTAL_TOO_LARGE';
 }
 
 /** Thrown when some line cannot be reserved; nothing was written. Carries every failing line. */
@@ -119,11 +119,17 @@ export async function reserveStock(
     else if (row.quantity < requested) fail('INSUFFICIENT_STOCK', row.quantity);
   }
   if (unavailable.length > 0) throw new StockUnavailableError(unavailable);
+  // The order total must stay within MAX_TOTAL_AMOUNT (docs/errors.md): every line is refused then.
+  const total = ids.reduce((sum, id) => sum + wanted.get(id)! * byId.get(id)!.price_amount, 0);
+  if (total > MAX_TOTAL_AMOUNT) {
+    throw new StockUnavailableError(ids.map((id) => ({ listingId: id, requested: wanted.get(id)!, available: byId.get(id)!.quantity, reason: 'TOTAL_TOO_LARGE' as const })));
+  }
 
   const quantities = ids.map((id) => wanted.get(id)!);
   await tx.$executeRaw`
     UPDATE listings l SET
       quantity = l.quantity - wanted.quantity,
+      reserved = l.reserved + wanted.quantity,
       status = CASE WHEN l.quantity - wanted.quantity = 0 THEN 'SOLD_OUT'::"ListingStatus" ELSE l.status END,
       updated_at = now()
     FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS wanted(id, quantity)
@@ -193,9 +199,12 @@ async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation
   const quantities = reservation.lines.map(({ quantity }) => quantity);
   // Same lock order as reserveStock: listings by id, then books (refreshOffers).
   await tx.$executeRaw`SELECT 1 FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  // Released copies leave `reserved`; restocked ones were sold (committed), so they only come back on hand.
+  const fromReserved = reason === 'RELEASED';
   const updated = await tx.$queryRaw<{ id: string; book_id: string; quantity: number; status: 'ACTIVE' | 'PAUSED' | 'SOLD_OUT' | 'REMOVED' }[]>`
     UPDATE listings l SET
       quantity = l.quantity + back.quantity,
+      reserved = CASE WHEN ${fromReserved} THEN l.reserved - back.quantity ELSE l.reserved END,
       status = CASE WHEN l.status = 'SOLD_OUT' THEN 'ACTIVE'::"ListingStatus" ELSE l.status END,
       updated_at = now()
     FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS back(id, quantity)
@@ -229,6 +238,13 @@ export async function commitReservation(tx: Prisma.TransactionClient, reservatio
   if (reservation.status === 'RELEASED') {
     throw new DomainError('CONFLICT', 'This reservation was released; its copies may have been sold to someone else.', { reservationId });
   }
+  // The copies are sold: they leave `reserved` (they had left `quantity` when reserved).
+  const ids = reservation.lines.map(({ listingId }) => listingId);
+  const quantities = reservation.lines.map(({ quantity }) => quantity);
+  await tx.$executeRaw`SELECT 1 FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  await tx.$executeRaw`
+    UPDATE listings l SET reserved = l.reserved - sold.quantity, updated_at = now()
+    FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS sold(id, quantity) WHERE l.id = sold.id`;
   await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'COMMITTED' } });
   return { ...reservation, status: 'COMMITTED' };
 }

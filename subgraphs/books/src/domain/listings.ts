@@ -1,4 +1,4 @@
-import { conflict, forbidden, hasRole, notFound, parseInput, requireRole, type AuthState, type Viewer } from '@bazaar/service';
+import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireRole, type AuthState, type Viewer } from '@bazaar/service';
 import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged, type Outbox } from '@bazaar/events';
 import { z } from 'zod';
 import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
@@ -59,7 +59,14 @@ export class Listings {
   async updateListing(viewer: Viewer, rawInput: unknown): Promise<Listing> {
     const input = parseInput(updateListingInput, rawInput);
     return this.change(viewer, input.id, async (tx, listing) => {
-      const quantity = input.quantity ?? listing.quantity;
+      // The seller's number is what they have on hand; copies reserved for orders stay reserved.
+      if (input.quantity !== undefined && input.quantity < listing.reserved) {
+        throw badUserInput(`quantity must be at least ${listing.reserved}: that many copies are reserved for orders awaiting payment.`, {
+          fields: [{ field: 'quantity', message: `must be at least the ${listing.reserved} reserved copies` }],
+          reservedQuantity: listing.reserved,
+        });
+      }
+      const quantity = input.quantity === undefined ? listing.quantity : input.quantity - listing.reserved;
       const data: Prisma.ListingUpdateInput = {
         ...(input.condition !== undefined && { condition: input.condition as ListingCondition }),
         ...(input.price !== undefined && { priceAmount: input.price.amount, currency: input.price.currency }),

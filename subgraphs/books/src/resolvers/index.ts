@@ -35,6 +35,7 @@ export const resolvers: Resolvers = {
     book: async (listing, _args, { booksById }) => (await booksById.load(listing.bookId))!,
     seller: (listing) => ({ __typename: 'User', id: listing.sellerId }),
     price: (listing) => ({ amount: listing.priceAmount, currency: listing.currency }),
+    reservedQuantity: (listing) => listing.reserved,
   },
   User: {
     __resolveReference: (reference) => ({ id: reference.id }),

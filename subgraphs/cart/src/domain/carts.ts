@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { badUserInput, forbidden, notFound, parseInput, requireViewer, viewerOrNull, type AuthState, type Viewer } from '@bazaar/service';
+import { badUserInput, forbidden, MAX_TOTAL_AMOUNT, notFound, parseInput, requireViewer, totalTooLarge, viewerOrNull, type AuthState, type Viewer } from '@bazaar/service';
 import type { ListingProjection, Prisma, PrismaClient } from '../generated/prisma/client';
 import {
   addToCartInput,
@@ -10,9 +10,10 @@ import {
   MAX_LINE_QUANTITY,
   mergeGuestCartInput,
   removeFromCartInput,
+  subtotalOf,
   updateCartItemInput,
 } from './rules';
-import type { CartModel } from './types';
+import type { CartModel, MoneyValue } from './types';
 
 type Tx = Prisma.TransactionClient;
 
@@ -53,6 +54,7 @@ export class Carts {
       const wanted = (existing?.quantity ?? 0) + input.quantity;
       checkStock(listing, wanted, existing?.quantity ?? 0);
       const price = { amount: listing.priceAmount!, currency: listing.currency! };
+      await checkSubtotal(tx, cartId, listing.id, price, wanted);
       if (existing) {
         await tx.cartItem.update({
           where: { id: existing.id },
@@ -81,6 +83,7 @@ export class Carts {
       const listing = await tx.listingProjection.findUnique({ where: { id: input.listingId } });
       checkStock(listing, input.quantity, existing.quantity);
       const price = currentPrice(existing, listing);
+      await checkSubtotal(tx, cartId, input.listingId, price, input.quantity);
       await tx.cartItem.update({
         where: { id: existing.id },
         data: { quantity: input.quantity, acceptedAmount: price.amount, acceptedCurrency: price.currency },
@@ -214,6 +217,15 @@ function checkStock(listing: ListingProjection | null, wanted: number, inCart: n
       inCart,
     });
   }
+}
+
+/** Refuses a change that would lift the cart's subtotal in `price`'s currency above MAX_TOTAL_AMOUNT. */
+async function checkSubtotal(tx: Tx, cartId: string, listingId: string, price: MoneyValue, quantity: number): Promise<void> {
+  const others = await tx.cartItem.findMany({ where: { cartId, listingId: { not: listingId } } });
+  const listings = await listingMap(tx, others.map((item) => item.listingId));
+  const subtotal = subtotalOf(others, listings).find(({ currency }) => currency === price.currency)?.amount ?? 0;
+  const total = { amount: subtotal + price.amount * quantity, currency: price.currency };
+  if (total.amount > MAX_TOTAL_AMOUNT) throw totalTooLarge('cart subtotal', total, 'quantity');
 }
 
 async function listingMap(tx: Tx, ids: string[]): Promise<Map<string, ListingProjection>> {

@@ -1,4 +1,5 @@
 import type { RelayLogger } from '@bazaar/events';
+import { startPeriodic } from '@bazaar/service';
 import type { Orders } from './orders';
 
 /**
@@ -6,30 +7,21 @@ import type { Orders } from './orders';
  * instances sweep side by side). One sweep at a time; stop() waits for the running one.
  */
 export function startExpirySweep(orders: Orders, options: { intervalMs: number; logger: RelayLogger }) {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    running = (async () => {
-      try {
-        let expired: number;
-        do {
-          expired = await orders.expireDue();
-          if (expired > 0) options.logger.info({ expired }, 'unpaid orders expired');
-        } while (expired > 0 && !stopped);
-      } catch (error) {
-        options.logger.error({ err: error }, 'expiry sweep failed');
-      }
-    })().finally(() => {
-      if (!stopped) timer = setTimeout(tick, options.intervalMs).unref();
-    });
-  };
-  timer = setTimeout(tick, options.intervalMs).unref();
+  let stopping = false;
+  const sweep = startPeriodic(
+    async () => {
+      let expired: number;
+      do {
+        expired = await orders.expireDue();
+        if (expired > 0) options.logger.info({ expired }, 'unpaid orders expired');
+      } while (expired > 0 && !stopping);
+    },
+    { intervalMs: options.intervalMs, onError: (error) => options.logger.error({ err: error }, 'expiry sweep failed') },
+  );
   return {
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      stopping = true;
+      await sweep.stop();
     },
   };
 }

@@ -2,6 +2,8 @@ import {
   OrderAwaitingPayment,
   OrderCancelled,
   OrderPaid,
+  OrderPaymentRejected,
+  PaymentAuthorized,
   PaymentFailed,
   PaymentRefunded,
   PaymentSucceeded,
@@ -56,6 +58,46 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
       if (order?.status !== 'PENDING') return ignore(data.orderId, 'StockRejected', order?.status);
       const summary = data.reasons.map(({ listingId, reason }) => `${listingId}: ${reason}`).join(', ');
       await changeStatus(tx, order, 'REJECTED', { reason: `Stock could not be reserved (${summary}).`, data: { rejectionReasons: data.reasons } });
+    })
+    .on(PaymentAuthorized, async ({ data }, tx) => {
+      // The one place that decides whether money is taken: under the order's lock, so a concurrent
+      // cancel or expiry either comes first (the authorization is rejected, then voided) or after
+      // (the order is PAID, captured, then refunded by the cancellation).
+      const order = await lockOrder(tx, data.orderId);
+      const reject = async (reason: string) => {
+        await outbox.add(tx, { definition: OrderPaymentRejected, key: data.orderId, data: { orderId: data.orderId, paymentId: data.paymentId, reason, rejectedAt: new Date().toISOString() } });
+        if (order) await addNote(tx, order, `Payment ${data.paymentId} not accepted: ${reason}`);
+      };
+      if (!order) return reject('There is no such order.');
+      if (order.status === 'PAID' && order.paymentId === data.paymentId) return; // accepted before
+      if (order.status === 'AWAITING_PAYMENT' && order.expiresAt.getTime() <= Date.now()) {
+        const reason = 'Not paid in time.';
+        const at = new Date();
+        await changeStatus(tx, order, 'EXPIRED', { reason, at, data: { cancelledAt: at, cancellationReason: reason } });
+        await outbox.add(tx, {
+          definition: OrderCancelled,
+          key: order.id,
+          data: { orderId: order.id, buyerId: order.buyerId, outcome: 'EXPIRED', reason, stockCommitted: false, lines: cancelledLines(order), cancelledAt: at.toISOString() },
+        });
+      }
+      if (order.status !== 'AWAITING_PAYMENT') return reject(`The order is ${order.status.toLowerCase().replaceAll('_', ' ')}.`);
+      if (data.amount.amount !== order.totalAmount || data.amount.currency !== order.currency) {
+        logger.error({ orderId: order.id, paymentId: data.paymentId, amount: data.amount }, 'authorised amount does not match the order total');
+        return reject(`The authorised ${data.amount.amount} ${data.amount.currency} does not match the order's total of ${order.totalAmount} ${order.currency}.`);
+      }
+      const paidAt = new Date();
+      await changeStatus(tx, order, 'PAID', { reason: `Payment ${data.paymentId} accepted.`, at: paidAt, data: { paidAt, paymentId: data.paymentId, paymentFailureReason: null } });
+      await outbox.add(tx, {
+        definition: OrderPaid,
+        key: order.id,
+        data: {
+          orderId: order.id,
+          buyerId: order.buyerId,
+          paidAt: paidAt.toISOString(),
+          paymentId: data.paymentId,
+          lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
+        },
+      });
     })
     .on(PaymentSucceeded, async ({ data }, tx) => {
       const order = await lockOrder(tx, data.orderId);

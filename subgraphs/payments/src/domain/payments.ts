@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PaymentFailed, PaymentSucceeded, type Outbox } from '@bazaar/events';
+import type { Outbox } from '@bazaar/events';
 import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, type AuthState, type DomainError } from '@bazaar/service';
-import type { Payment, PrismaClient, Prisma } from '../generated/prisma/client';
-import { ProviderTimeoutError, type ChargeResult, type PaymentProvider } from './provider';
+import type { Payment, PrismaClient } from '../generated/prisma/client';
+import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
+import { completeKey, HOLDING_MONEY, recordAuthorization, type AuthorizationOutcome } from './settlement';
 
 /** Hooks for tests only; production code never passes them. */
 export interface PaymentHooks {
@@ -11,61 +12,92 @@ export interface PaymentHooks {
   afterProviderCall?: () => void | Promise<void>;
 }
 
+export interface PaymentsSettings {
+  /** How long a request holds its idempotency key; never shorter than the provider's timeout (config checks it). */
+  leaseMs: number;
+  /** How long payOrder waits for an order payments has not heard of yet (OrderAwaitingPayment on its way). */
+  orderWaitMs: number;
+  /** How long payOrder waits for orders to accept an authorised payment (then it answers AUTHORIZED). */
+  outcomeWaitMs: number;
+  hooks?: PaymentHooks;
+}
+
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 const payOrderInput = z.object({ orderId: text(100), paymentMethodToken: text(200), idempotencyKey: text(255) });
 type PayOrderRequest = z.infer<typeof payOrderInput>;
 
-type ProviderOutcome = ChargeResult | { status: 'TIMEOUT' | 'ABANDONED'; message: string };
-
 const CAPTURED = ['SUCCEEDED', 'REFUNDED', 'PARTIALLY_REFUNDED'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The key the provider de-duplicates a payment's charge by: one per payment, so per client key. */
-export const chargeKey = (paymentId: string) => `payment_${paymentId}`;
-
 /**
- * payOrder with card-processor idempotency semantics:
+ * payOrder: authorise, let orders accept, capture (docs/checkout.md, "Paying").
  *  1. The client's key (scoped to the buyer) is inserted first, in its own transaction, under a
  *     unique primary key, with the hash of the normalised request and a lease. Concurrent requests
  *     with the key wait for the lease holder, then replay its stored result; another request with
  *     the key is a CONFLICT.
  *  2. The payment is created PENDING and committed.
- *  3. The provider is called with our idempotency key for the payment (authorize + capture).
- *  4. One transaction records the transactions, the final status and PaymentSucceeded/PaymentFailed
- *     (outbox), and completes the key with its result.
- * A crash between 3 and 4 leaves the key leased and the payment PENDING; the retry with the same key
- * (after the lease, or at once when the failure was reported) calls the provider again with the same
- * idempotency key, gets the same charge back, and commits it: one charge.
+ *  3. The provider authorises (holds) the amount under our key for the payment. A timeout is
+ *     resolved by asking the provider what it did under that key.
+ *  4. One transaction records the authorization, PaymentAuthorized (outbox) and the key's result.
+ *  5. Orders accepts the payment only for an order still awaiting it (under the order's lock), and
+ *     payments captures on that answer (OrderPaid), or voids on OrderPaymentRejected. payOrder waits
+ *     a little for that, so the buyer usually sees SUCCEEDED or FAILED.
+ * A crash between 3 and 4 leaves the payment PENDING; the retry with the same key, a new attempt
+ * for the order, or the reconciler asks the provider and records what it did.
  */
 export class Payments {
   constructor(
     private readonly db: PrismaClient,
-    private readonly outbox: Outbox,
     private readonly provider: PaymentProvider,
-    private readonly options: { leaseMs: number; hooks?: PaymentHooks },
+    private readonly outbox: Outbox,
+    private readonly settings: PaymentsSettings,
   ) {}
 
   async pay(auth: AuthState, input: unknown): Promise<Payment> {
     const viewer = requireRole(auth, 'BUYER');
     const request = parseInput(payOrderInput, input);
-    const order = await this.db.payableOrder.findUnique({ where: { id: request.orderId } });
+    const order = await this.payableOrder(request.orderId);
     if (!order) throw notFound('There is no order awaiting payment with this id.', { orderId: request.orderId });
     if (order.buyerId !== viewer.id) throw forbidden('Only the order\'s buyer can pay it.');
 
     const requestHash = createHash('sha256').update(JSON.stringify([request.orderId, request.paymentMethodToken])).digest('hex');
-    const waitUntil = Date.now() + this.options.leaseMs * 2;
+    const waitUntil = Date.now() + this.settings.leaseMs * 2;
     for (;;) {
       const claim = await this.claim(viewer.id, request.idempotencyKey, requestHash);
-      if (claim.kind === 'run') return this.run(viewer.id, request, claim.paymentId);
-      if (claim.kind === 'done') return this.db.payment.findUniqueOrThrow({ where: { id: claim.paymentId } });
+      if (claim.kind === 'run') return this.awaitOutcome(await this.run(viewer.id, request, claim.paymentId));
+      if (claim.kind === 'done') return this.awaitOutcome(await this.db.payment.findUniqueOrThrow({ where: { id: claim.paymentId } }));
       if (Date.now() > waitUntil) throw conflict('A request with this idempotency key is still running; retry later.');
       await sleep(25);
     }
   }
 
+  /**
+   * The order as payments knows it. Orders shows AWAITING_PAYMENT a moment before payments hears
+   * of it (OrderAwaitingPayment travels as an event), so an unknown order is waited for a while.
+   */
+  private async payableOrder(orderId: string) {
+    const deadline = Date.now() + this.settings.orderWaitMs;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+      const order = await this.db.payableOrder.findUnique({ where: { id: orderId } });
+      if (order || Date.now() >= deadline) return order;
+      await sleep(pause);
+    }
+  }
+
+  /** Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. */
+  private async awaitOutcome(payment: Payment): Promise<Payment> {
+    const deadline = Date.now() + this.settings.outcomeWaitMs;
+    let current = payment;
+    for (let pause = 20; current.status === 'AUTHORIZED' && Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
+      await sleep(pause);
+      current = await this.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
+    }
+    return current;
+  }
+
   /** Takes the key (new, or left behind by a request that died), or says it is done or busy. */
   private async claim(buyerId: string, key: string, requestHash: string): Promise<{ kind: 'run'; paymentId: string | null } | { kind: 'done'; paymentId: string } | { kind: 'busy' }> {
-    const seconds = this.options.leaseMs / 1000;
+    const seconds = this.settings.leaseMs / 1000;
     const inserted = await this.db.$executeRaw`
       INSERT INTO idempotency_keys (buyer_id, key, request_hash, locked_until)
       VALUES (${buyerId}, ${key}, ${requestHash}, now() + make_interval(secs => ${seconds}::float8))
@@ -87,20 +119,10 @@ export class Payments {
     const key = request.idempotencyKey;
     try {
       const payment = paymentId ? await this.db.payment.findUniqueOrThrow({ where: { id: paymentId } }) : await this.start(buyerId, request);
-      if (payment.status !== 'PENDING') return await this.complete(payment);
-      let outcome: ProviderOutcome;
-      try {
-        outcome = await this.provider.charge({
-          idempotencyKey: chargeKey(payment.id),
-          paymentMethodToken: request.paymentMethodToken,
-          amount: { amount: payment.amount, currency: payment.currency },
-        });
-      } catch (error) {
-        if (!(error instanceof ProviderTimeoutError)) throw error;
-        outcome = { status: 'TIMEOUT', message: error.message };
-      }
-      await this.options.hooks?.afterProviderCall?.();
-      return await this.settle(payment, outcome);
+      if (payment.status !== 'PENDING') return await completeKey(this.db, payment);
+      const outcome = await this.authorize(payment, request.paymentMethodToken);
+      await this.settings.hooks?.afterProviderCall?.();
+      return await recordAuthorization(this.db, this.outbox, payment, outcome);
     } catch (error) {
       // Let a retry run at once (a process that died cannot; its lease runs out instead).
       await this.db.idempotencyKey.updateMany({ where: { buyerId, key, completedAt: null }, data: { lockedUntil: null } }).catch(() => undefined);
@@ -108,30 +130,51 @@ export class Payments {
     }
   }
 
+  /** Asks the provider to hold the amount; a timeout is resolved by asking it what it did under our key. */
+  private async authorize(payment: Payment, paymentMethodToken: string): Promise<AuthorizationOutcome> {
+    const idempotencyKey = providerKeys.authorize(payment.id);
+    try {
+      return await this.provider.authorize({ idempotencyKey, paymentMethodToken, amount: { amount: payment.amount, currency: payment.currency } });
+    } catch (error) {
+      if (!(error instanceof ProviderTimeoutError)) throw error;
+      return (await this.provider.findAuthorization(idempotencyKey)) ?? { status: 'TIMEOUT', message: error.message };
+    }
+  }
+
   /**
    * Settles the order's attempts whose request died (PENDING, key no longer leased) from the
-   * provider's records: a charge it made is recorded (and so the order counts as paid); an attempt
-   * it never charged is closed as FAILED, so a late retry of its key cannot charge a second time.
+   * provider's records (see Payments.resolveAbandoned), so a new attempt never runs beside money
+   * already held for the order.
    */
   private async settleAbandoned(orderId: string): Promise<void> {
     const abandoned = await this.db.$queryRaw<{ id: string }[]>`
       SELECT p.id FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
       WHERE p.order_id = ${orderId} AND p.status = 'PENDING' AND (k.locked_until IS NULL OR k.locked_until <= now())`;
-    const seconds = this.options.leaseMs / 1000;
-    for (const { id } of abandoned) {
-      // Take its key's lease first, so a retry of that key waits for this instead of racing it.
-      const taken = await this.db.$executeRaw`
-        UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => ${seconds}::float8)
-        WHERE payment_id = ${id}::uuid AND completed_at IS NULL AND (locked_until IS NULL OR locked_until <= now())`;
-      if (taken !== 1) continue;
-      try {
-        const payment = await this.db.payment.findUniqueOrThrow({ where: { id } });
-        const charge = await this.provider.findCharge(chargeKey(id));
-        await this.settle(payment, charge ?? { status: 'ABANDONED', message: 'The payment attempt was interrupted before the provider charged.' });
-      } catch (error) {
-        await this.db.idempotencyKey.updateMany({ where: { paymentId: id, completedAt: null }, data: { lockedUntil: null } }).catch(() => undefined);
-        throw error;
-      }
+    for (const { id } of abandoned) await this.resolveAbandoned(id);
+  }
+
+  /**
+   * An attempt whose request died: what the provider did under its key is recorded (an
+   * authorization goes to orders for acceptance like any other); an attempt it never authorised is
+   * closed as FAILED, so a late retry of its key cannot authorise later. Takes the key's lease first,
+   * so a retry of that key waits for this instead of racing it. Used by new attempts and the reconciler.
+   */
+  async resolveAbandoned(paymentId: string): Promise<boolean> {
+    const seconds = this.settings.leaseMs / 1000;
+    const taken = await this.db.$executeRaw`
+      UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => ${seconds}::float8)
+      WHERE payment_id = ${paymentId}::uuid AND completed_at IS NULL AND (locked_until IS NULL OR locked_until <= now())`;
+    const keyless = taken === 0 && (await this.db.idempotencyKey.count({ where: { paymentId } })) === 0;
+    if (taken !== 1 && !keyless) return false;
+    try {
+      const payment = await this.db.payment.findUniqueOrThrow({ where: { id: paymentId } });
+      if (payment.status !== 'PENDING') return false;
+      const authorization = await this.provider.findAuthorization(providerKeys.authorize(paymentId));
+      await recordAuthorization(this.db, this.outbox, payment, authorization ?? { status: 'ABANDONED', message: 'The payment attempt was interrupted before the provider authorised it.' });
+      return true;
+    } catch (error) {
+      await this.db.idempotencyKey.updateMany({ where: { paymentId, completedAt: null }, data: { lockedUntil: null } }).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -148,8 +191,8 @@ export class Payments {
         return badUserInput('The order is already paid.', { orderId: request.orderId });
       }
       const [running] = await tx.$queryRaw<{ id: string }[]>`
-        SELECT p.id FROM payments p JOIN idempotency_keys k ON k.payment_id = p.id
-        WHERE p.order_id = ${request.orderId} AND p.status = 'PENDING' AND k.locked_until > now()`;
+        SELECT p.id FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
+        WHERE p.order_id = ${request.orderId} AND (p.status = ANY(${HOLDING_MONEY}) OR (p.status = 'PENDING' AND k.locked_until > now()))`;
       if (running) return conflict('Another payment of this order is in progress.', { orderId: request.orderId });
       const payment = await tx.payment.create({ data: { orderId: request.orderId, buyerId, amount: order.amount, currency: order.currency } });
       await tx.idempotencyKey.update({ where: { buyerId_key: { buyerId, key: request.idempotencyKey } }, data: { paymentId: payment.id } });
@@ -161,46 +204,6 @@ export class Payments {
       throw result;
     }
     return result;
-  }
-
-  /** Records the provider's answer, its event and the key's result in one transaction. */
-  private async settle(pending: Payment, outcome: ProviderOutcome): Promise<Payment> {
-    return this.db.$transaction(async (tx) => {
-      const [current] = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM payments WHERE id = ${pending.id}::uuid FOR UPDATE`;
-      if (current?.status !== 'PENDING') return this.complete(await tx.payment.findUniqueOrThrow({ where: { id: pending.id } }), tx);
-      const now = new Date();
-      const amount = { amount: pending.amount, currency: pending.currency };
-      let payment: Payment;
-      if (outcome.status === 'SUCCEEDED') {
-        await tx.paymentTransaction.createMany({
-          data: [
-            { paymentId: pending.id, kind: 'AUTHORIZATION', ...amount, providerReference: outcome.authorizationReference, createdAt: now },
-            { paymentId: pending.id, kind: 'CAPTURE', ...amount, providerReference: outcome.captureReference, createdAt: new Date(now.getTime() + 1) },
-          ],
-        });
-        payment = await tx.payment.update({ where: { id: pending.id }, data: { status: 'SUCCEEDED', chargeReference: outcome.chargeReference } });
-        await this.outbox.add(tx, { definition: PaymentSucceeded, key: pending.orderId, data: { paymentId: pending.id, orderId: pending.orderId, amount, paidAt: now.toISOString() } });
-      } else {
-        // An abandoned attempt never reached the provider as far as it knows: closest is a timeout.
-        const code = outcome.status === 'FAILED' ? outcome.code : 'PROVIDER_TIMEOUT';
-        const reason = outcome.message;
-        payment = await tx.payment.update({
-          where: { id: pending.id },
-          data: { status: 'FAILED', failureCode: code, failureReason: reason, chargeReference: outcome.status === 'FAILED' ? outcome.chargeReference : null },
-        });
-        await this.outbox.add(tx, { definition: PaymentFailed, key: pending.orderId, data: { paymentId: pending.id, orderId: pending.orderId, code, reason, failedAt: now.toISOString() } });
-      }
-      return this.complete(payment, tx);
-    });
-  }
-
-  /** Stores the key's result; later requests with the key replay it. */
-  private async complete(payment: Payment, tx: Prisma.TransactionClient | PrismaClient = this.db): Promise<Payment> {
-    await tx.idempotencyKey.updateMany({
-      where: { paymentId: payment.id },
-      data: { completedAt: new Date(), lockedUntil: null, response: { paymentId: payment.id, status: payment.status } },
-    });
-    return payment;
   }
 
   /** A payment, for its buyer or an admin. */

@@ -1,22 +1,21 @@
-import { OrderAwaitingPayment, OrderCancelled, OrderPaid, PaymentRefunded, type EventConsumer, type Outbox } from '@bazaar/events';
-import type { Prisma } from '../generated/prisma/client';
-import type { PaymentProvider } from './provider';
+import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected, type EventConsumer } from '@bazaar/events';
+import type { Payment, Prisma } from '../generated/prisma/client';
+import { HOLDING_MONEY, lockPayment, type Settlement } from './settlement';
 
 type Tx = Prisma.TransactionClient;
-
-/** The key the provider de-duplicates a refund by: the cancelling event and the payment. */
-export const refundKey = (eventId: string, paymentId: string) => `refund_${eventId}_${paymentId}`;
 
 /**
  * The orders topic, as payments reads it (group `payments`):
  * - OrderAwaitingPayment: the order becomes payable by its buyer, for its total, until expiresAt.
- * - OrderPaid: no longer payable.
- * - OrderCancelled: no longer payable; a captured payment is refunded in full through the provider
- *   (idempotent by a key derived from the event id), recorded as a REFUND transaction, and
- *   PaymentRefunded is published. A duplicate event, or a second cancellation, refunds nothing more.
- * One order's events come in order (keyed by order id); redeliveries are dropped by the consumer.
+ * - OrderPaid (with the accepted paymentId): no longer payable; that payment's authorization is captured.
+ * - OrderPaymentRejected: the payment's authorization is voided (nothing is ever captured for it).
+ * - OrderCancelled: no longer payable; an authorization is voided, a captured payment refunded in
+ *   full (idempotent by a key derived from the event id), each with its event. A duplicate event,
+ *   or a second cancellation, finds nothing held any more.
+ * One order's events come in order (keyed by order id), so a payment accepted and then cancelled is
+ * captured before it is refunded; redeliveries are dropped by the consumer.
  */
-export function registerPaymentHandlers(consumer: EventConsumer<Tx>, { outbox, provider }: { outbox: Outbox; provider: PaymentProvider }): EventConsumer<Tx> {
+export function registerPaymentHandlers(consumer: EventConsumer<Tx>, settlement: Settlement): EventConsumer<Tx> {
   return consumer
     .on(OrderAwaitingPayment, async ({ data }, tx) => {
       await tx.$executeRaw`
@@ -27,33 +26,22 @@ export function registerPaymentHandlers(consumer: EventConsumer<Tx>, { outbox, p
         WHERE payable_orders.status = 'AWAITING_PAYMENT'`;
     })
     .on(OrderPaid, async ({ data }, tx) => {
-      await tx.$executeRaw`UPDATE payable_orders SET status = 'PAID', updated_at = now() WHERE id = ${data.orderId} AND status = 'AWAITING_PAYMENT'`;
+      await tx.$executeRaw`UPDATE payable_orders SET status = 'PAID', paid_payment_id = ${data.paymentId ?? null}, updated_at = now() WHERE id = ${data.orderId} AND status = 'AWAITING_PAYMENT'`;
+      if (!data.paymentId) return; // paid before payments authorised first (older events)
+      const payment = await lockPayment(tx, data.paymentId);
+      if (payment) await settlement.capture(tx, payment);
+    })
+    .on(OrderPaymentRejected, async ({ id: eventId, data }, tx) => {
+      const payment = await lockPayment(tx, data.paymentId);
+      if (payment) await settlement.release(tx, payment, eventId, `The order did not accept the payment: ${data.reason}`);
     })
     .on(OrderCancelled, async ({ id: eventId, data }, tx) => {
       await tx.$executeRaw`UPDATE payable_orders SET status = 'CANCELLED', updated_at = now() WHERE id = ${data.orderId}`;
-      const captured = await tx.$queryRaw<{ id: string; amount: number; currency: string; refunded_amount: number; charge_reference: string }[]>`
-        SELECT id, amount, currency, refunded_amount, charge_reference FROM payments
-        WHERE order_id = ${data.orderId} AND status IN ('SUCCEEDED', 'PARTIALLY_REFUNDED') AND charge_reference IS NOT NULL
-        FOR UPDATE`;
-      for (const payment of captured) {
-        const amount = { amount: payment.amount - payment.refunded_amount, currency: payment.currency };
-        const refund = await provider.refund({ idempotencyKey: refundKey(eventId, payment.id), chargeReference: payment.charge_reference, amount });
-        const now = new Date();
-        await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'REFUND', ...amount, providerReference: refund.refundReference, createdAt: now } });
-        await tx.payment.update({ where: { id: payment.id }, data: { status: 'REFUNDED', refundedAmount: payment.amount } });
-        await outbox.add(tx, {
-          definition: PaymentRefunded,
-          key: data.orderId,
-          data: {
-            paymentId: payment.id,
-            orderId: data.orderId,
-            refundId: refund.refundReference,
-            amount,
-            full: true,
-            reason: `Order ${data.outcome.toLowerCase()}: ${data.reason}`,
-            refundedAt: now.toISOString(),
-          },
-        });
+      const holding = await tx.$queryRaw<Pick<Payment, 'id'>[]>`
+        SELECT id FROM payments WHERE order_id = ${data.orderId} AND status = ANY(${HOLDING_MONEY}) ORDER BY id FOR UPDATE`;
+      for (const { id } of holding) {
+        const payment = await tx.payment.findUniqueOrThrow({ where: { id } });
+        await settlement.release(tx, payment, eventId, `Order ${data.outcome.toLowerCase()}: ${data.reason}`);
       }
     });
 }

@@ -6,16 +6,16 @@ export interface Money {
   currency: string;
 }
 
-export type ChargeResult =
-  | { status: 'SUCCEEDED'; chargeReference: string; authorizationReference: string; captureReference: string; replayed: boolean }
-  | { status: 'FAILED'; code: 'CARD_DECLINED' | 'INSUFFICIENT_FUNDS'; message: string; chargeReference: string; replayed: boolean };
+export type AuthorizationResult =
+  | { status: 'AUTHORIZED'; authorizationReference: string; replayed: boolean }
+  | { status: 'FAILED'; code: 'CARD_DECLINED' | 'INSUFFICIENT_FUNDS'; message: string; authorizationReference: string; replayed: boolean };
 
-export interface RefundResult {
-  refundReference: string;
+export interface OperationResult {
+  reference: string;
   replayed: boolean;
 }
 
-/** The provider did not answer in time. Whether it charged is unknown to the caller. */
+/** The provider did not answer in time. Whether it acted is unknown until we ask it (findAuthorization). */
 export class ProviderTimeoutError extends Error {
   constructor(message = 'The payment provider did not answer in time.') {
     super(message);
@@ -23,19 +23,40 @@ export class ProviderTimeoutError extends Error {
   }
 }
 
+/** The provider refused an operation on an authorization in the state it is in (e.g. capture after void). */
+export class ProviderStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderStateError';
+  }
+}
+
 /**
- * A card processor. Every call carries OUR idempotency key; the processor de-duplicates by it, so
- * a call repeated with the same key (after a timeout, a crash, a redelivered event) returns the
- * first result and never moves money twice.
+ * A card processor, with the two-step flow card processors offer: an authorization holds the money
+ * on the card, a capture takes it, a void lets it go, a refund gives captured money back. Every
+ * call carries OUR idempotency key and the processor de-duplicates by it, so a call repeated with
+ * the same key (after a timeout, a crash, a redelivered event) returns the first result and never
+ * moves money twice.
  */
 export interface PaymentProvider {
-  /** Authorizes and captures `amount` on the tokenised payment method. */
-  charge(request: { idempotencyKey: string; paymentMethodToken: string; amount: Money }): Promise<ChargeResult>;
-  /** The charge made under an idempotency key, if any (to settle an attempt whose request died). */
-  findCharge(idempotencyKey: string): Promise<ChargeResult | null>;
-  /** Gives back `amount` of a captured charge. */
-  refund(request: { idempotencyKey: string; chargeReference: string; amount: Money }): Promise<RefundResult>;
+  /** Holds `amount` on the tokenised payment method. */
+  authorize(request: { idempotencyKey: string; paymentMethodToken: string; amount: Money }): Promise<AuthorizationResult>;
+  /** The authorization made under an idempotency key, if any: how a timeout's outcome is found out. */
+  findAuthorization(idempotencyKey: string): Promise<AuthorizationResult | null>;
+  /** Takes the held money. Refused (ProviderStateError) once the authorization was voided. */
+  capture(request: { idempotencyKey: string; authorizationReference: string; amount: Money }): Promise<OperationResult>;
+  /** Lets the held money go. Refused (ProviderStateError) once it was captured: refund that instead. */
+  void(request: { idempotencyKey: string; authorizationReference: string }): Promise<OperationResult>;
+  /** Gives back `amount` of a captured authorization. */
+  refund(request: { idempotencyKey: string; authorizationReference: string; amount: Money }): Promise<OperationResult>;
 }
+
+/** Our idempotency keys at the provider: one per payment and operation. */
+export const providerKeys = {
+  authorize: (paymentId: string) => `payment_${paymentId}`,
+  capture: (paymentId: string) => `capture_${paymentId}`,
+  void: (paymentId: string) => `void_${paymentId}`,
+};
 
 /** The test-mode tokens, as a card processor's test mode documents them. */
 export const TEST_TOKENS = {
@@ -45,14 +66,17 @@ export const TEST_TOKENS = {
   chargeDeclined: 'tok_chargeDeclined',
   /** Declined for insufficient funds. */
   insufficientFunds: 'tok_insufficientFunds',
-  /** Never answers: the call fails with a timeout after the configured delay, and no charge is made. */
+  /** Never answers: the call fails with a timeout after the configured delay, and nothing is authorized. */
   timeout: 'tok_timeout',
+  /** The authorization is made, but its answer is lost: a timeout, after which asking the provider finds it. */
+  lostResponse: 'tok_lostResponse',
 } as const;
 
 /**
  * The test-mode provider. Its records (table `provider_charges`) stand in for the processor's side:
- * a charge or refund per idempotency key, so a repeated key returns the recorded result. Unknown
- * tokens succeed, as `tok_visa`.
+ * one row per operation and idempotency key, so a repeated key returns the recorded result. Unknown
+ * tokens succeed, as `tok_visa`. Capture and void of one authorization are serialised (an advisory
+ * lock), so exactly one of them wins.
  */
 export class TestModeProvider implements PaymentProvider {
   constructor(
@@ -60,51 +84,75 @@ export class TestModeProvider implements PaymentProvider {
     private readonly options: { timeoutMs: number },
   ) {}
 
-  async charge({ idempotencyKey, paymentMethodToken, amount }: { idempotencyKey: string; paymentMethodToken: string; amount: Money }): Promise<ChargeResult> {
-    const existing = await this.db.providerCharge.findUnique({ where: { idempotencyKey } });
-    if (existing) return chargeResult(existing, true);
-    if (paymentMethodToken === TEST_TOKENS.timeout) {
-      await new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs));
-      throw new ProviderTimeoutError();
-    }
+  async authorize({ idempotencyKey, paymentMethodToken, amount }: { idempotencyKey: string; paymentMethodToken: string; amount: Money }): Promise<AuthorizationResult> {
+    const existing = await this.findAuthorization(idempotencyKey);
+    if (existing) return existing;
+    if (paymentMethodToken === TEST_TOKENS.timeout) return this.timeOut();
     const outcome =
       paymentMethodToken === TEST_TOKENS.chargeDeclined ? 'DECLINED' : paymentMethodToken === TEST_TOKENS.insufficientFunds ? 'INSUFFICIENT_FUNDS' : 'SUCCEEDED';
-    const id = `ch_${randomUUID().replaceAll('-', '')}`;
     // Two calls racing with one key: the unique key lets one record in, the other reads it back.
     const inserted = await this.db.providerCharge.createMany({
-      data: [{ id, idempotencyKey, kind: 'CHARGE', token: paymentMethodToken, amount: amount.amount, currency: amount.currency, outcome }],
+      data: [{ id: reference('au'), idempotencyKey, kind: 'AUTHORIZATION', token: paymentMethodToken, amount: amount.amount, currency: amount.currency, outcome }],
       skipDuplicates: true,
     });
-    const charge = await this.db.providerCharge.findUniqueOrThrow({ where: { idempotencyKey } });
-    return chargeResult(charge, inserted.count === 0);
+    if (paymentMethodToken === TEST_TOKENS.lostResponse) return this.timeOut();
+    const authorization = await this.db.providerCharge.findUniqueOrThrow({ where: { idempotencyKey } });
+    return authorizationResult(authorization, inserted.count === 0);
   }
 
-  async findCharge(idempotencyKey: string): Promise<ChargeResult | null> {
-    const charge = await this.db.providerCharge.findUnique({ where: { idempotencyKey } });
-    return charge?.kind === 'CHARGE' ? chargeResult(charge, true) : null;
+  async findAuthorization(idempotencyKey: string): Promise<AuthorizationResult | null> {
+    const authorization = await this.db.providerCharge.findUnique({ where: { idempotencyKey } });
+    return authorization?.kind === 'AUTHORIZATION' ? authorizationResult(authorization, true) : null;
   }
 
-  async refund({ idempotencyKey, chargeReference, amount }: { idempotencyKey: string; chargeReference: string; amount: Money }): Promise<RefundResult> {
-    const id = `re_${randomUUID().replaceAll('-', '')}`;
+  capture({ idempotencyKey, authorizationReference, amount }: { idempotencyKey: string; authorizationReference: string; amount: Money }): Promise<OperationResult> {
+    return this.onAuthorization(authorizationReference, 'CAPTURE', idempotencyKey, amount, 'VOID');
+  }
+
+  void({ idempotencyKey, authorizationReference }: { idempotencyKey: string; authorizationReference: string }): Promise<OperationResult> {
+    return this.onAuthorization(authorizationReference, 'VOID', idempotencyKey, null, 'CAPTURE');
+  }
+
+  async refund({ idempotencyKey, authorizationReference, amount }: { idempotencyKey: string; authorizationReference: string; amount: Money }): Promise<OperationResult> {
     const inserted = await this.db.providerCharge.createMany({
-      data: [{ id, idempotencyKey, kind: 'REFUND', chargeId: chargeReference, amount: amount.amount, currency: amount.currency, outcome: 'SUCCEEDED' }],
+      data: [{ id: reference('re'), idempotencyKey, kind: 'REFUND', chargeId: authorizationReference, amount: amount.amount, currency: amount.currency, outcome: 'SUCCEEDED' }],
       skipDuplicates: true,
     });
     const refund = await this.db.providerCharge.findUniqueOrThrow({ where: { idempotencyKey } });
-    return { refundReference: refund.id, replayed: inserted.count === 0 };
+    return { reference: refund.id, replayed: inserted.count === 0 };
   }
 
-  /** Successful charges the processor made (tests: "one charge at the provider"). */
-  chargeCount(filter: { idempotencyKey?: string } = {}): Promise<number> {
-    return this.db.providerCharge.count({ where: { kind: 'CHARGE', outcome: 'SUCCEEDED', ...filter } });
+  /** Captures or voids an authorization, unless the other one already happened to it. */
+  private async onAuthorization(authorizationReference: string, kind: 'CAPTURE' | 'VOID', idempotencyKey: string, amount: Money | null, excluded: 'CAPTURE' | 'VOID'): Promise<OperationResult> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${authorizationReference}))`;
+      const existing = await tx.providerCharge.findUnique({ where: { idempotencyKey } });
+      if (existing) return { reference: existing.id, replayed: true };
+      const authorization = await tx.providerCharge.findUnique({ where: { id: authorizationReference } });
+      if (authorization?.kind !== 'AUTHORIZATION' || authorization.outcome !== 'SUCCEEDED') throw new ProviderStateError(`No successful authorization ${authorizationReference}.`);
+      if (await tx.providerCharge.count({ where: { chargeId: authorizationReference, kind: excluded } })) {
+        throw new ProviderStateError(`Authorization ${authorizationReference} was already ${excluded === 'VOID' ? 'voided' : 'captured'}.`);
+      }
+      const id = reference(kind === 'CAPTURE' ? 'cp' : 'vo');
+      await tx.providerCharge.create({
+        data: { id, idempotencyKey, kind, chargeId: authorizationReference, amount: amount?.amount ?? authorization.amount, currency: authorization.currency, outcome: 'SUCCEEDED' },
+      });
+      return { reference: id, replayed: false };
+    });
+  }
+
+  private async timeOut(): Promise<never> {
+    await new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs));
+    throw new ProviderTimeoutError();
   }
 }
 
-function chargeResult(charge: ProviderCharge, replayed: boolean): ChargeResult {
-  if (charge.outcome === 'SUCCEEDED') {
-    return { status: 'SUCCEEDED', chargeReference: charge.id, authorizationReference: `${charge.id}_auth`, captureReference: `${charge.id}_capt`, replayed };
-  }
-  return charge.outcome === 'INSUFFICIENT_FUNDS'
-    ? { status: 'FAILED', code: 'INSUFFICIENT_FUNDS', message: 'Your card has insufficient funds.', chargeReference: charge.id, replayed }
-    : { status: 'FAILED', code: 'CARD_DECLINED', message: 'Your card was declined.', chargeReference: charge.id, replayed };
+const reference = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
+
+function authorizationResult(authorization: ProviderCharge, replayed: boolean): AuthorizationResult {
+  const authorizationReference = authorization.id;
+  if (authorization.outcome === 'SUCCEEDED') return { status: 'AUTHORIZED', authorizationReference, replayed };
+  return authorization.outcome === 'INSUFFICIENT_FUNDS'
+    ? { status: 'FAILED', code: 'INSUFFICIENT_FUNDS', message: 'Your card has insufficient funds.', authorizationReference, replayed }
+    : { status: 'FAILED', code: 'CARD_DECLINED', message: 'Your card was declined.', authorizationReference, replayed };
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "payable_orders" ADD COLUMN     "paid_payment_id" TEXT;

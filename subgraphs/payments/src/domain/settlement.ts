@@ -1,0 +1,119 @@
+import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded, type Outbox } from '@bazaar/events';
+import type { Payment, Prisma, PrismaClient } from '../generated/prisma/client';
+import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
+
+type Tx = Prisma.TransactionClient;
+type Db = Tx | PrismaClient;
+
+/** Statuses in which the provider holds the buyer's money for a payment (authorised or captured). */
+export const HOLDING_MONEY = ['AUTHORIZED', 'SUCCEEDED', 'PARTIALLY_REFUNDED'];
+
+/** What became of an authorization request: the provider's answer, or none at all. */
+export type AuthorizationOutcome = AuthorizationResult | { status: 'TIMEOUT' | 'ABANDONED'; message: string };
+
+/** The key the provider de-duplicates a refund by: what caused it and the payment. */
+export const refundKey = (cause: string, paymentId: string) => `refund_${cause}_${paymentId}`;
+
+/** Stores the key's result; later requests with the key replay it. */
+export async function completeKey(db: Db, payment: Payment): Promise<Payment> {
+  await db.idempotencyKey.updateMany({
+    where: { paymentId: payment.id },
+    data: { completedAt: new Date(), lockedUntil: null, response: { paymentId: payment.id, status: payment.status } },
+  });
+  return payment;
+}
+
+/**
+ * Records the provider's answer to an authorization, its event and the key's result in one
+ * transaction. AUTHORIZED publishes PaymentAuthorized for orders to accept or reject; anything
+ * else is FAILED (nothing is held) with PaymentFailed.
+ */
+export async function recordAuthorization(db: PrismaClient, outbox: Outbox, pending: Payment, outcome: AuthorizationOutcome): Promise<Payment> {
+  return db.$transaction(async (tx) => {
+    const [current] = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM payments WHERE id = ${pending.id}::uuid FOR UPDATE`;
+    if (current?.status !== 'PENDING') return completeKey(tx, await tx.payment.findUniqueOrThrow({ where: { id: pending.id } }));
+    const now = new Date();
+    const amount = { amount: pending.amount, currency: pending.currency };
+    let payment: Payment;
+    if (outcome.status === 'AUTHORIZED') {
+      await tx.paymentTransaction.create({ data: { paymentId: pending.id, kind: 'AUTHORIZATION', ...amount, providerReference: outcome.authorizationReference, createdAt: now } });
+      payment = await tx.payment.update({ where: { id: pending.id }, data: { status: 'AUTHORIZED', chargeReference: outcome.authorizationReference } });
+      await outbox.add(tx, { definition: PaymentAuthorized, key: pending.orderId, data: { paymentId: pending.id, orderId: pending.orderId, amount, authorizedAt: now.toISOString() } });
+    } else {
+      // An abandoned attempt never reached the provider as far as it knows: closest is a timeout.
+      const code = outcome.status === 'FAILED' ? outcome.code : 'PROVIDER_TIMEOUT';
+      payment = await fail(tx, outbox, pending, code, outcome.message, outcome.status === 'FAILED' ? outcome.authorizationReference : null);
+    }
+    return completeKey(tx, payment);
+  });
+}
+
+async function fail(tx: Tx, outbox: Outbox, payment: Payment, code: 'CARD_DECLINED' | 'INSUFFICIENT_FUNDS' | 'PROVIDER_TIMEOUT' | 'ORDER_NOT_PAYABLE', reason: string, chargeReference: string | null) {
+  const failed = await tx.payment.update({ where: { id: payment.id }, data: { status: 'FAILED', failureCode: code, failureReason: reason, chargeReference } });
+  await outbox.add(tx, { definition: PaymentFailed, key: payment.orderId, data: { paymentId: payment.id, orderId: payment.orderId, code, reason, failedAt: new Date().toISOString() } });
+  return failed;
+}
+
+/** Locks a payment's row for the rest of the transaction. */
+export async function lockPayment(tx: Tx, paymentId: string): Promise<Payment | null> {
+  const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM payments WHERE id = ${paymentId}::uuid FOR UPDATE`;
+  return locked ? tx.payment.findUnique({ where: { id: paymentId } }) : null;
+}
+
+/** Money movements after the authorization, each recorded with its event in the caller's transaction. */
+export class Settlement {
+  constructor(
+    private readonly provider: PaymentProvider,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Orders accepted the payment: take the held money. */
+  async capture(tx: Tx, payment: Payment): Promise<void> {
+    if (payment.status !== 'AUTHORIZED' || !payment.chargeReference) return;
+    const amount = { amount: payment.amount, currency: payment.currency };
+    const capture = await this.provider.capture({ idempotencyKey: providerKeys.capture(payment.id), authorizationReference: payment.chargeReference, amount });
+    const now = new Date();
+    await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'CAPTURE', ...amount, providerReference: capture.reference, createdAt: now } });
+    await tx.payment.update({ where: { id: payment.id }, data: { status: 'SUCCEEDED' } });
+    await this.outbox.add(tx, { definition: PaymentSucceeded, key: payment.orderId, data: { paymentId: payment.id, orderId: payment.orderId, amount, paidAt: now.toISOString() } });
+  }
+
+  /**
+   * The order cannot take this payment: an authorization is voided (FAILED, ORDER_NOT_PAYABLE);
+   * money already captured is refunded. Returns what it did.
+   */
+  async release(tx: Tx, payment: Payment, cause: string, reason: string): Promise<'voided' | 'refunded' | 'nothing'> {
+    if (payment.status === 'AUTHORIZED' && payment.chargeReference) {
+      try {
+        const voided = await this.provider.void({ idempotencyKey: providerKeys.void(payment.id), authorizationReference: payment.chargeReference });
+        await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'VOID', amount: payment.amount, currency: payment.currency, providerReference: voided.reference } });
+        await fail(tx, this.outbox, payment, 'ORDER_NOT_PAYABLE', reason, payment.chargeReference);
+        return 'voided';
+      } catch (error) {
+        // A capture reached the provider but its record was rolled back: record it, then give it back.
+        if (!(error instanceof ProviderStateError)) throw error;
+        await this.capture(tx, payment);
+        payment = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+      }
+    }
+    if (['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status) && payment.chargeReference) {
+      await this.refund(tx, payment, cause, reason);
+      return 'refunded';
+    }
+    return 'nothing';
+  }
+
+  /** Gives back what is left of a captured payment, and publishes PaymentRefunded. */
+  async refund(tx: Tx, payment: Payment, cause: string, reason: string): Promise<void> {
+    const amount = { amount: payment.amount - payment.refundedAmount, currency: payment.currency };
+    const refund = await this.provider.refund({ idempotencyKey: refundKey(cause, payment.id), authorizationReference: payment.chargeReference!, amount });
+    const now = new Date();
+    await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'REFUND', ...amount, providerReference: refund.reference, createdAt: now } });
+    await tx.payment.update({ where: { id: payment.id }, data: { status: 'REFUNDED', refundedAmount: payment.amount } });
+    await this.outbox.add(tx, {
+      definition: PaymentRefunded,
+      key: payment.orderId,
+      data: { paymentId: payment.id, orderId: payment.orderId, refundId: refund.reference, amount, full: true, reason, refundedAt: now.toISOString() },
+    });
+  }
+}
