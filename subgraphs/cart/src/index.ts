@@ -72,6 +72,7 @@ export async function startCartService(config: CartConfig, internals: CartServic
       host: config.HOST,
       port: config.CART_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({

@@ -53,6 +53,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
       host: config.HOST,
       port: config.USERS_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({
