@@ -79,7 +79,8 @@ export interface RawResponse {
 
 /**
  * Posts straight to a subgraph, as the router would when `secret` is given (signed, optionally with
- * a chosen timestamp or client address) or as an outsider when it is not.
+ * a chosen timestamp or client address) or as an outsider when it is not. `headers` are set after
+ * signing, so a test can alter what was signed.
  */
 export async function postToSubgraph(
   url: string,
@@ -87,11 +88,12 @@ export async function postToSubgraph(
   options: { secret?: string; timestamp?: number; clientAddress?: string; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
   const clientAddress = options.clientAddress ?? '203.0.113.7';
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.secret) {
     headers[CLIENT_ADDRESS_HEADER] = clientAddress;
     headers[SIGNATURE_HEADER] = signRequest(options.secret, { method: 'POST', body, clientAddress }, options.timestamp);
   }
+  Object.assign(headers, options.headers);
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   const text = await response.text();
   assertNoStackTrace(text);
