@@ -8,6 +8,7 @@ import {
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
+  cleanInputPlugin,
   createHttpServer,
   createErrorFormatter,
   createLogger,
@@ -83,6 +84,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       ...edge.protection.plugins,
+      cleanInputPlugin,
       requestBudgetPlugin,
     ],
   });

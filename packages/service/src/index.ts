@@ -10,3 +10,4 @@ export * from './limits';
 export * from './signing';
 export * from './cost';
 export * from './retry';
+export * from './input';

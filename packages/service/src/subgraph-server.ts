@@ -16,6 +16,7 @@ import type { AuthState, TokenVerifier } from './auth';
 import { ConfigError } from './config';
 import { createErrorFormatter } from './errors';
 import { createHttpServer, handleGraphQL, sendJson } from './http';
+import { cleanInputPlugin } from './input';
 import { queryLimitProtection, queryLimitsFrom, requestBudgetPlugin, type QueryLimitsConfig } from './limits';
 import type { Logger } from './logger';
 import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, verifySignature, type SigningConfig } from './signing';
@@ -130,6 +131,7 @@ export async function startSubgraph<Context extends RequestContext>(
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       requestLogging,
       ...protection.plugins,
+      cleanInputPlugin,
       requestBudgetPlugin,
       // Traces are only useful to Apollo Studio, which this deployment does not report to.
       ApolloServerPluginInlineTraceDisabled(),
