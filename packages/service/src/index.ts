@@ -11,3 +11,4 @@ export * from './signing';
 export * from './cost';
 export * from './retry';
 export * from './input';
+export * from './throttle';

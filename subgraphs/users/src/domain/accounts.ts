@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
+  badUserInput,
   conflict,
   forbidden,
   notFound,
@@ -11,7 +12,9 @@ import {
 } from '@bazaar/service';
 import { UserRegistered, UserRoleChanged, type Outbox } from '@bazaar/events';
 import { Prisma, type PrismaClient, type User } from '../generated/prisma/client';
+import { passwordProblem } from './password-policy';
 import { hashPassword, verifyPassword } from './passwords';
+import type { Throttles } from './throttling';
 import {
   logInInput,
   normaliseRoles,
@@ -54,10 +57,15 @@ export class Accounts {
     private readonly tokens: TokenIssuer,
     private readonly outbox: Outbox,
     private readonly settings: AccountsSettings,
+    private readonly throttles: Throttles,
   ) {}
 
-  async signUp(rawInput: unknown): Promise<SignedIn> {
+  async signUp(rawInput: unknown, clientAddress: string): Promise<SignedIn> {
     const input = parseInput(signUpInput, rawInput);
+    const weakness = passwordProblem(input.password, input);
+    if (weakness) throw badUserInput(`Invalid input: password: ${weakness}`, { fields: [{ field: 'password', message: weakness }] });
+    await this.throttles.signUpAddress.consume(clientAddress);
+    await this.throttles.signUpAccount.consume(input.email);
     const passwordHash = await hashPassword(input.password);
     try {
       return await this.db.$transaction(async (tx) => {
@@ -77,10 +85,21 @@ export class Accounts {
     }
   }
 
-  async logIn(rawInput: unknown): Promise<SignedIn> {
+  /**
+   * Wrong passwords are throttled per account (the email, known or not, so the answer never tells
+   * which emails exist) and per client address: growing delays, then a lock-out.
+   */
+  async logIn(rawInput: unknown, clientAddress: string): Promise<SignedIn> {
     const input = parseInput(logInInput, rawInput);
+    const { logInAccount, logInAddress } = this.throttles;
+    await Promise.all([logInAccount.check(input.email), logInAddress.check(clientAddress)]);
     const user = await this.db.user.findUnique({ where: { email: input.email } });
-    if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) throw unauthenticated(INVALID_CREDENTIALS);
+    if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
+      await Promise.all([logInAccount.fail(input.email), logInAddress.fail(clientAddress)]);
+      throw unauthenticated(INVALID_CREDENTIALS);
+    }
+    // Only the account's count is cleared: one good password must not clear an address's failures.
+    await logInAccount.succeed(input.email);
     return { user, session: await this.startSession(this.db, user, randomUUID()) };
   }
 
@@ -88,12 +107,14 @@ export class Accounts {
    * Rotates a refresh token. Each token is single-use: presenting one that was already rotated means
    * it leaked, so the whole family (every token descended from that log-in) is revoked.
    */
-  async refreshSession(refreshToken: string): Promise<SignedIn> {
+  async refreshSession(refreshToken: string, clientAddress: string): Promise<SignedIn> {
+    await this.throttles.refreshAddress.consume(clientAddress);
     const stored = await this.db.refreshToken.findUnique({
       where: { tokenHash: hashToken(refreshToken) },
       include: { user: true },
     });
     if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) throw unauthenticated(INVALID_REFRESH);
+    await this.throttles.refreshAccount.consume(stored.userId);
 
     const session = await this.db.$transaction(async (tx) => {
       const claimed = await tx.refreshToken.updateMany({
