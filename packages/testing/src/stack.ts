@@ -66,6 +66,7 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
         SUBGRAPH_SIGNING_SECRET: TEST_SUBGRAPH_SECRET,
         // Every test signs up from 127.0.0.1; the throttling tests set their own limit.
         SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
+        GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
         ...options.env,
       },
       signingKey,

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import { EventConsumer, startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, retryForAWhile, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import pg from 'pg';
+import { createLogger, retryForAWhile, Throttle, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
 import { Carts } from './domain/carts';
 import { registerCartHandlers } from './domain/projection';
@@ -46,13 +47,17 @@ export async function startCartService(config: CartConfig, internals: CartServic
       transaction: (work) => db.$transaction(work),
     }),
   );
-  const carts = new Carts(db);
+  // Throttling counters live in this service's database, seen by every replica.
+  const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
+  const guestCarts = new Throttle(throttlePool).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
+  const carts = new Carts(db, guestCarts);
   const verifier = tokenVerifierFromConfig(config);
   const demo = retryForAWhile();
   const release = async () => {
     demo.stop();
     await consumer.stop();
     await events.stop();
+    await throttlePool.end();
     await db.$disconnect();
   };
 
