@@ -7,6 +7,24 @@ export const usersConfigSchema = baseServiceConfig.extend({
   USERS_DATABASE_URL: postgresUrl,
   /** The private Ed25519 signing key as a JWK (JSON) with a `kid`. */
   AUTH_SIGNING_KEY: z.string().min(1),
+  /**
+   * During a key rotation: a JSON array of the keys signed with before (public JWKs suffice). They are
+   * published in the JWKS, so tokens they signed keep working until they expire (docs/auth.md).
+   */
+  AUTH_PREVIOUS_SIGNING_KEYS: z
+    .string()
+    .default('[]')
+    .transform((value, context) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be a JSON array of JWKs' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.looseObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string().min(1) }))),
+  /** A refresh token presented again this soon after its rotation gets the same successor (two tabs refreshing at once). */
+  REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 24 * 3600),
   /** Log-in throttling (docs/security.md): wrong passwords per account before delays, lock-out after, for. */

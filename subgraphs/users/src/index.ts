@@ -11,6 +11,7 @@ import {
   type RunningService,
   type ServiceModule,
 } from '@bazaar/service';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { loadUsersConfig, throttleSettingsOf, type UsersConfig } from './config';
 import { createThrottles } from './domain/throttling';
@@ -37,13 +38,19 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
   const issuer = await createTokenIssuer({
     ...tokenSettings,
     signingKey: JSON.parse(config.AUTH_SIGNING_KEY) as Record<string, unknown>,
+    previousKeys: config.AUTH_PREVIOUS_SIGNING_KEYS,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
   const events = await startEventBackbone({ service: 'users', databaseUrl: config.USERS_DATABASE_URL, config, logger });
   // Throttling counters live in this service's database, seen by every replica.
   const throttlePool = new pg.Pool({ connectionString: config.USERS_DATABASE_URL, max: 4 });
   const throttles = createThrottles(new Throttle(throttlePool), throttleSettingsOf(config));
-  const accounts = new Accounts(db, issuer, events.outbox, { refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS }, throttles);
+  const accounts = new Accounts(db, issuer, events.outbox, {
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshGraceSeconds: config.REFRESH_GRACE_SECONDS,
+    // Successor refresh tokens are derived with a key of their own, derived from the signing key.
+    successorKey: createHash('sha256').update(`refresh-successor:${config.AUTH_SIGNING_KEY}`).digest(),
+  }, throttles);
   // The users service trusts its own keys directly; other subgraphs fetch them from JWKS_PATH.
   const verifier = createTokenVerifier({ ...tokenSettings, jwks: issuer.jwks() });
 
