@@ -67,6 +67,8 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
         // Every test signs up from 127.0.0.1; the throttling tests set their own limit.
         SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
         GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
+        // A busy test machine must not turn slow requests into REQUEST_TIMEOUT (budget.test.ts sets its own).
+        REQUEST_BUDGET_MS: '120000',
         ...options.env,
       },
       signingKey,
