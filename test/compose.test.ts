@@ -31,10 +31,13 @@ interface Service {
   ports?: (string | number | { published?: string | number; target?: number })[];
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   restart?: string;
+  networks?: string[] | Record<string, unknown>;
+  network_mode?: string;
 }
 interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  networks?: Record<string, { internal?: boolean } | null>;
 }
 
 // `merge: true` resolves the `<<: *anchor` keys the file uses, as Compose does.
@@ -87,6 +90,11 @@ function tsxEntry(command: string[]): string | undefined {
   const [node, flag, loader, entry] = command;
   return node === 'node' && flag === '--import' && loader === 'tsx' ? entry : undefined;
 }
+
+const BACKEND = 'backend';
+const EDGE = 'edge';
+const networksOf = (definition: Service): string[] =>
+  Array.isArray(definition.networks) ? definition.networks : Object.keys(definition.networks ?? {});
 
 const postgresEnv = environmentOf(service('postgres'));
 /** BAZAAR_DATABASES: `<database>` (role `<database>_service`) or `<database>:<role>` entries. */
@@ -167,6 +175,15 @@ describe.each(SUBGRAPHS.map((definition) => [definition.name, definition] as con
     });
   });
 
+  it('sits only on the internal network, publishes no port, and shares the router\'s signing secret', () => {
+    const subgraph = service(name);
+    expect(networksOf(subgraph)).toEqual([BACKEND]);
+    expect(subgraph.ports ?? []).toEqual([]);
+    const secret = environmentOf(subgraph).SUBGRAPH_SIGNING_SECRET;
+    expect(secret?.length).toBeGreaterThanOrEqual(32);
+    expect(secret).toBe(environmentOf(service('router')).SUBGRAPH_SIGNING_SECRET);
+  });
+
   it(`is reachable by the router through ${subgraphUrlVariable(name)}`, () => {
     const router = service('router');
     expect(environmentOf(router)[subgraphUrlVariable(name)]).toBe(`http://${name}:${definition.defaultPort}/graphql`);
@@ -175,6 +192,18 @@ describe.each(SUBGRAPHS.map((definition) => [definition.name, definition] as con
 });
 
 describe('docker-compose.yml', () => {
+  it('keeps the subgraphs, Postgres and Kafka on an internal network that only the router joins from the edge', () => {
+    expect(compose.networks?.[BACKEND]?.internal).toBe(true);
+    expect(compose.networks?.[EDGE]?.internal ?? false).toBe(false);
+    expect(networksOf(service('router')).sort()).toEqual([BACKEND, EDGE].sort());
+    for (const [name, definition] of Object.entries(services)) {
+      if (name === 'router') continue;
+      // Every other service is on the internal network only, or on none at all.
+      if (definition.network_mode !== 'none') expect(networksOf(definition), name).toEqual([BACKEND]);
+      if (networksOf(definition).includes(BACKEND)) expect(definition.ports ?? [], name).toEqual([]);
+    }
+  });
+
   it('runs no subgraph that SUBGRAPHS does not list', () => {
     const known = new Set(SUBGRAPHS.map(({ mainPath }) => relative(mainPath)));
     for (const [name, definition] of appServices) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environment, loadConfig, logLevel, port } from '@bazaar/service';
+import { ConfigError, environment, loadConfig, logLevel, port, queryLimitsConfig, signingConfig } from '@bazaar/service';
 import { corsOriginsSetting } from './cors';
 import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphUrlVariable } from './subgraphs';
 
@@ -11,7 +11,9 @@ export const routerConfigSchema = z.object({
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   /** Origins whose pages may call the router (docs/for-client-developers.md); default: any local port outside production. */
   CORS_ORIGINS: corsOriginsSetting,
-});
+})
+  .extend(queryLimitsConfig.shape)
+  .extend(signingConfig.shape);
 
 /** One optional `<NAME>_SUBGRAPH_URL` per subgraph, for when it is not where the supergraph says. */
 const subgraphUrlsSchema = z.object(
@@ -25,6 +27,9 @@ export type RouterConfig = z.infer<typeof routerConfigSchema> & {
 
 export function loadRouterConfig(env: Record<string, string | undefined> = process.env): RouterConfig {
   const config = loadConfig(routerConfigSchema, env);
+  if (config.NODE_ENV === 'production' && !config.SUBGRAPH_SIGNING_SECRET) {
+    throw new ConfigError(['SUBGRAPH_SIGNING_SECRET: required in production; the subgraphs refuse unsigned calls']);
+  }
   const overrides = loadConfig(subgraphUrlsSchema, env) as Record<string, string | undefined>;
   const subgraphUrls: Record<string, string> = {};
   for (const { name } of SUBGRAPHS) {

@@ -4,21 +4,26 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  cleanInputPlugin,
+  createHttpServer,
   createErrorFormatter,
   createLogger,
   handleGraphQL,
   listen,
+  requestBudgetPlugin,
   requestIdFrom,
   sendJson,
+  type Logger,
   type RunningService,
 } from '@bazaar/service';
 import type { RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
 import { createSubgraphFetcher } from './subgraph-fetch';
+import { clientAddressOf, routerProtection } from './limits';
+import { signSubgraphRequest } from './signing';
 
 export { loadRouterConfig, type RouterConfig } from './config';
 export * from './subgraphs';
@@ -26,40 +31,63 @@ export * from './subgraphs';
 interface RouterContext {
   requestId: string;
   authorization?: string;
+  clientAddress: string;
+  signal: AbortSignal;
 }
 
-/** Headers the router passes on to every subgraph: who is calling, and which request this is. */
+/** Headers the router passes on to every subgraph: who is calling, and which request this is; signed. */
 class ForwardingDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  constructor(
+    options: ConstructorParameters<typeof RemoteGraphQLDataSource<RouterContext>>[0],
+    private readonly signingSecret: string | undefined,
+  ) {
+    super(options);
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
     request.http?.headers.set('x-request-id', context.requestId);
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    if (this.signingSecret) signSubgraphRequest({ request }, this.signingSecret, context.clientAddress ?? '');
   }
 }
+
+const warnUnsigned = (logger: Logger) =>
+  logger.warn('SUBGRAPH_SIGNING_SECRET is not set: subgraph calls go unsigned (development only)');
 
 /** The router: @apollo/gateway over the committed supergraph, with subgraph URLs from configuration. */
 export async function startRouter(config: RouterConfig): Promise<RunningService> {
   const logger = createLogger({ service: 'router', level: config.LOG_LEVEL });
   const development = config.NODE_ENV !== 'production';
-  const httpServer = createServer();
+  const edge = routerProtection(config);
+  const httpServer = createHttpServer(edge.limits);
+  if (!config.SUBGRAPH_SIGNING_SECRET) warnUnsigned(logger);
   const subgraphFetch = createSubgraphFetcher();
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
-    buildService: ({ name, url }) => new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: subgraphFetch.fetcher }),
+    buildService: ({ name, url }) =>
+      new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: subgraphFetch.fetcher }, config.SUBGRAPH_SIGNING_SECRET),
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: development,
+    hideSchemaDetailsFromClientErrors: edge.hideSchemaDetailsFromClientErrors,
     includeStacktraceInErrorResponses: false,
+    parseOptions: edge.protection.parseOptions,
+    validationRules: edge.protection.validationRules,
     csrfPrevention: true,
     // runMain owns SIGINT/SIGTERM so shutdown happens once, in order.
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter({
       onInternalError: (error) => logger.error({ err: error }, 'unexpected error in the router'),
+      hiddenExtensions: edge.hiddenExtensions,
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // In development the router serves GraphiQL itself (explorer.ts), which needs no internet.
       development ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      ...edge.protection.plugins,
+      cleanInputPlugin,
+      requestBudgetPlugin,
     ],
   });
   await apollo.start();
@@ -80,10 +108,18 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
       sendJson(response, 404, { error: 'Not found' });
       return;
     }
-    handleGraphQL(apollo, request, response, async () => ({
-      requestId,
-      ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
-    })).catch((error: unknown) => {
+    handleGraphQL(
+      apollo,
+      request,
+      response,
+      async (signal) => ({
+        requestId,
+        clientAddress: clientAddressOf(request),
+        signal,
+        ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+      }),
+      { maxBodyBytes: edge.limits.maxBodyBytes, budgetMs: edge.limits.requestBudgetMs },
+    ).catch((error: unknown) => {
       logger.error({ err: error, requestId }, 'request failed');
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else response.end();

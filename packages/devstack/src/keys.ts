@@ -19,6 +19,10 @@ export async function loadOrCreateJson<T>(file: string, create: () => Promise<T>
 export const loadOrCreateSigningKey = (dataDir: string) =>
   loadOrCreateJson(path.join(dataDir, 'secrets', 'signing-key.json'), generateSigningKey);
 
+/** The secret the router signs subgraph calls with (see @bazaar/service signing.ts). */
+export const loadOrCreateSubgraphSecret = (dataDir: string) =>
+  loadOrCreateJson(path.join(dataDir, 'secrets', 'subgraph-signing-secret.json'), () => randomBytes(32).toString('base64url'));
+
 export const loadOrCreateRolePasswords = (dataDir: string, services: readonly string[]) =>
   loadOrCreateJson<Record<string, string>>(path.join(dataDir, 'secrets', 'database-passwords.json'), () =>
     Object.fromEntries(services.map((service) => [service, randomBytes(18).toString('base64url')])),

@@ -20,7 +20,7 @@ import {
   type Env,
   type ServiceWiring,
 } from './environment';
-import { loadOrCreateRolePasswords, loadOrCreateSigningKey } from './keys';
+import { loadOrCreateRolePasswords, loadOrCreateSigningKey, loadOrCreateSubgraphSecret } from './keys';
 import { migrationsDir, REPO_ROOT } from './paths';
 import { waitForCatchUp } from './catch-up';
 import { waitForDemoShopper } from './demo-check';
@@ -106,6 +106,8 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
         EVENT_TRANSPORT: config.EVENT_TRANSPORT,
         ...(databases.eventsDatabaseUrl ? { EVENTS_DATABASE_URL: databases.eventsDatabaseUrl } : {}),
         ...(config.KAFKA_BROKERS ? { KAFKA_BROKERS: config.KAFKA_BROKERS } : {}),
+        // The router signs every subgraph call with it; subgraphs refuse unsigned ones.
+        SUBGRAPH_SIGNING_SECRET: env.SUBGRAPH_SIGNING_SECRET ?? (await loadOrCreateSubgraphSecret(config.BAZAAR_DATA_DIR)),
       },
       signingKey: await loadOrCreateSigningKey(config.BAZAAR_DATA_DIR),
       jwksUrl: `http://${HOST}:${ports.users}/.well-known/jwks.json`,

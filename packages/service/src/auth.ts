@@ -109,9 +109,14 @@ export async function generateSigningKey(): Promise<JWK> {
   return { ...jwk, kid: randomUUID(), alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
 }
 
-export function publicJwks(signingKey: JWK): JSONWebKeySet {
-  const { d: _private, ...publicKey } = signingKey;
-  return { keys: [{ ...publicKey, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' }] };
+/** The public halves of `keys` (the signing key first, then previous ones) as a JSON Web Key Set. */
+export function publicJwks(signingKey: JWK, previousKeys: readonly JWK[] = []): JSONWebKeySet {
+  return {
+    keys: [signingKey, ...previousKeys].map((key) => {
+      const { d: _private, ...publicKey } = key;
+      return { ...publicKey, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
+    }),
+  };
 }
 
 export interface TokenIssuer {
@@ -120,8 +125,12 @@ export interface TokenIssuer {
   jwks(): JSONWebKeySet;
 }
 
+/**
+ * Signs with `signingKey`; publishes it and `previousKeys` (the keys tokens still in circulation
+ * were signed with, during a rotation: docs/auth.md).
+ */
 export async function createTokenIssuer(
-  settings: TokenSettings & { signingKey: JWK; accessTokenTtlSeconds: number },
+  settings: TokenSettings & { signingKey: JWK; previousKeys?: readonly JWK[]; accessTokenTtlSeconds: number },
 ): Promise<TokenIssuer> {
   const key = signingKeySchema.parse(settings.signingKey);
   const privateKey = await importJWK({ ...key, alg: ACCESS_TOKEN_ALGORITHM }, ACCESS_TOKEN_ALGORITHM);
@@ -139,7 +148,7 @@ export async function createTokenIssuer(
         .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
         .sign(privateKey);
     },
-    jwks: () => publicJwks(settings.signingKey),
+    jwks: () => publicJwks(settings.signingKey, settings.previousKeys),
   };
 }
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { queryLimitsConfig } from './limits';
+import { signingConfig } from './signing';
 
 /** Thrown at start-up when the environment does not describe a runnable service. */
 export class ConfigError extends Error {
@@ -52,6 +54,8 @@ export const baseServiceConfig = z.object({
   EVENTS_DATABASE_URL: postgresUrl.optional(),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
-});
+})
+  .extend(queryLimitsConfig.shape)
+  .extend(signingConfig.shape);
 
 export type BaseServiceConfig = z.infer<typeof baseServiceConfig>;

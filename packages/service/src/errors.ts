@@ -1,4 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
+import { isTokenLimitMessage, PAYLOAD_TOO_LARGE, QUERY_TOO_COMPLEX, REQUEST_TIMEOUT } from './limits';
 import { isTransientError } from './transient';
 
 /** The stable `extensions.code` values clients may rely on. */
@@ -8,6 +9,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'TOO_MANY_REQUESTS'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -39,6 +41,8 @@ export const unauthenticated = (message = 'You must be logged in to do this.') =
 export const forbidden = (message = 'You are not allowed to do this.') => new DomainError('FORBIDDEN', message);
 export const notFound = (message: string, details?: Record<string, unknown>) =>
   new DomainError('NOT_FOUND', message, details);
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new DomainError('TOO_MANY_REQUESTS', message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new DomainError('CONFLICT', message, details);
 
@@ -55,6 +59,10 @@ const CLIENT_ERROR_CODES = new Set([
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
+  'TOO_MANY_REQUESTS',
+  QUERY_TOO_COMPLEX,
+  REQUEST_TIMEOUT,
+  PAYLOAD_TOO_LARGE,
   // A subgraph's retryable answer, passed on by the router as it is.
   'SERVICE_UNAVAILABLE',
 ]);
@@ -62,6 +70,11 @@ const CLIENT_ERROR_CODES = new Set([
 export interface ErrorFormatterOptions {
   /** Called with every error that is not the caller's fault, before its details are hidden. */
   onInternalError(error: unknown): void;
+  /**
+   * Extension keys never sent to clients, e.g. the gateway's `serviceName`, which names internal
+   * services. The router drops it in production.
+   */
+  hiddenExtensions?: readonly string[];
   /** Called with every temporary failure (overload, lock waits, a database restarting) answered as SERVICE_UNAVAILABLE. */
   onUnavailable?(error: unknown): void;
 }
@@ -71,8 +84,14 @@ export interface ErrorFormatterOptions {
  * temporary failures become a retryable SERVICE_UNAVAILABLE; anything else becomes an opaque INTERNAL_SERVER_ERROR so no stack trace, SQL or driver message
  * ever reaches a client.
  */
-export function createErrorFormatter({ onInternalError, onUnavailable }: ErrorFormatterOptions) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function createErrorFormatter({ onInternalError, onUnavailable, hiddenExtensions = [] }: ErrorFormatterOptions) {
+  const hide = (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    if (!formatted.extensions || !hiddenExtensions.some((key) => key in formatted.extensions!)) return formatted;
+    const extensions = { ...formatted.extensions };
+    for (const key of hiddenExtensions) delete extensions[key];
+    return { ...formatted, extensions };
+  };
+  const format = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = rootCause(error);
     if (original instanceof DomainError) {
       return {
@@ -82,10 +101,11 @@ export function createErrorFormatter({ onInternalError, onUnavailable }: ErrorFo
         extensions: { ...original.details, code: original.code },
       };
     }
-    const code = formatted.extensions?.code;
+    const tokenLimit = formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitMessage(formatted.message);
+    const code = formatted.extensions?.limit !== undefined || tokenLimit ? QUERY_TOO_COMPLEX : formatted.extensions?.code;
     if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
       const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, extensions: { ...extensions, ...(tokenLimit && { limit: 'tokens' }), code } };
     }
     if (isTransientError(original)) {
       // Overload or a passing fault: nothing was committed (one transaction per mutation), so the
@@ -104,7 +124,11 @@ export function createErrorFormatter({ onInternalError, onUnavailable }: ErrorFo
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+  // Apollo labels every validation error GRAPHQL_VALIDATION_FAILED and every parser stop
+  // GRAPHQL_PARSE_FAILED; a refusal by a query limit gets its own code so clients can tell it from a typo.
+  return (formatted: GraphQLFormattedError, error: unknown) => hide(format(formatted, error));
 }
+
 
 /** The error a resolver threw, beneath the GraphQLErrors that wrap it on the way out. */
 function rootCause(error: unknown): unknown {

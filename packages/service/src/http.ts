@@ -1,16 +1,17 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
-const MAX_BODY_BYTES = 1_000_000;
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, type QueryLimits } from './limits';
 
 export class PayloadTooLargeError extends Error {}
 
-export async function readBody(request: IncomingMessage): Promise<string> {
+export async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > maxBytes) throw new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError('Request body too large');
+    if (size > maxBytes) throw new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -21,25 +22,62 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(JSON.stringify(body));
 }
 
+export const sendError = (response: ServerResponse, status: number, code: string, message: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  sendJson(response, status, { errors: [{ message, extensions: { code, ...extensions } }] }, headers);
+
+/**
+ * An HTTP server whose clients must send their headers within `headersTimeoutMs` and the whole
+ * request within `requestTimeoutMs` (Node answers 408 and closes otherwise), so a trickled body
+ * cannot hold a connection open.
+ */
+export function createHttpServer(limits: Pick<QueryLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>): Server {
+  const requestTimeout = Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs);
+  return createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout,
+    // How often Node looks for connections past those timeouts (its default, 30 s, would let them overrun).
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  });
+}
+
+export interface GraphQLHttpOptions {
+  maxBodyBytes: number;
+  /** After this long the request is answered REQUEST_TIMEOUT and its signal aborted. */
+  budgetMs: number;
+  /**
+   * Looks at the parsed request before Apollo does; a returned refusal is sent as is and the
+   * operation never runs (e.g. a subgraph refusing what the router did not sign).
+   */
+  admit?(request: IncomingMessage, body: unknown): Refusal | undefined;
+}
+
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
 /** Hands one HTTP request to Apollo Server: the node:http equivalent of Apollo's Express integration. */
 export async function handleGraphQL<Context extends BaseContext>(
   server: ApolloServer<Context>,
   request: IncomingMessage,
   response: ServerResponse,
-  context: () => Promise<Context>,
+  context: (signal: AbortSignal) => Promise<Context>,
+  options: GraphQLHttpOptions,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  const url = new URL(request.url ?? '/', 'http://localhost');
   let body: unknown;
   if (request.method === 'POST') {
     let raw: string;
     try {
-      raw = await readBody(request);
+      raw = await readBody(request, options.maxBodyBytes);
     } catch (error) {
       if (error instanceof PayloadTooLargeError) {
-        sendJson(response, 413, { errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
+        sendError(response, 413, PAYLOAD_TOO_LARGE, error.message, { limit: 'bodyBytes', max: options.maxBodyBytes }, { connection: 'close' });
         return;
       }
       throw error;
@@ -49,24 +87,45 @@ export async function handleGraphQL<Context extends BaseContext>(
       try {
         body = JSON.parse(raw);
       } catch {
-        sendJson(response, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        sendError(response, 400, 'BAD_REQUEST', 'The request body is not valid JSON.');
         return;
       }
     } else {
       body = raw;
     }
   }
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  const result = await server.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
-    context,
-  });
-  for (const [key, value] of result.headers) response.setHeader(key, value);
-  response.statusCode = result.status ?? 200;
-  if (result.body.kind === 'complete') {
-    response.end(result.body.string);
+  const refusal = options.admit?.(request, request.method === 'POST' ? body : url.search);
+  if (refusal) {
+    sendError(response, refusal.status, refusal.code, refusal.message);
     return;
   }
-  for await (const chunk of result.body.asyncIterator) response.write(chunk);
-  response.end();
+
+  const budget = new AbortController();
+  const timer = setTimeout(() => budget.abort(), options.budgetMs);
+  const timedOut = new Promise<'timeout'>((resolve) => budget.signal.addEventListener('abort', () => resolve('timeout'), { once: true }));
+  try {
+    const result = await Promise.race([
+      server.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
+        context: () => context(budget.signal),
+      }),
+      timedOut,
+    ]);
+    if (result === 'timeout') {
+      sendError(response, 503, REQUEST_TIMEOUT, `The request did not finish within ${options.budgetMs} ms and was stopped.`, { budgetMs: options.budgetMs }, { 'retry-after': '1' });
+      return;
+    }
+    for (const [key, value] of result.headers) response.setHeader(key, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  } finally {
+    clearTimeout(timer);
+    // Whatever is still running for this request (resolvers, subgraph calls) sees it is over.
+    budget.abort();
+  }
 }

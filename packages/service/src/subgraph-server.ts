@@ -10,13 +10,16 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthState, TokenVerifier } from './auth';
 import { ConfigError } from './config';
 import { createErrorFormatter } from './errors';
-import { handleGraphQL, sendJson } from './http';
+import { createHttpServer, handleGraphQL, sendJson } from './http';
+import { cleanInputPlugin } from './input';
+import { queryLimitProtection, queryLimitsFrom, requestBudgetPlugin, type QueryLimitsConfig } from './limits';
 import type { Logger } from './logger';
+import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, verifySignature, type SigningConfig } from './signing';
 
 /** What every resolver of every subgraph can count on. */
 export interface RequestContext {
@@ -24,6 +27,10 @@ export interface RequestContext {
   /** Who is calling; a mutation that signs someone in replaces it for the rest of the request. */
   auth: AuthState;
   logger: Logger;
+  /** Aborted when the request's time budget is spent or its answer was sent. */
+  signal: AbortSignal;
+  /** The caller's address: as the router vouched for it on a signed request, else the socket's peer. */
+  clientAddress: string;
 }
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -37,6 +44,8 @@ export interface SubgraphOptions<Context extends RequestContext> {
   host: string;
   port: number;
   environment: 'development' | 'test' | 'production';
+  /** Query limits, time budgets and the router's signing secret (the service's own configuration). */
+  edge: QueryLimitsConfig & SigningConfig;
   logger: Logger;
   verifier: TokenVerifier;
   /** Builds the per-request context (data loaders, domain services) on top of the shared one. */
@@ -76,8 +85,15 @@ export async function startSubgraph<Context extends RequestContext>(
   options: SubgraphOptions<Context>,
 ): Promise<RunningService> {
   const { logger } = options;
-  const httpServer = createServer();
   const development = options.environment !== 'production';
+  const limits = queryLimitsFrom(options.edge);
+  const protection = queryLimitProtection(limits);
+  const httpServer = createHttpServer(limits);
+  const secret = options.edge.SUBGRAPH_SIGNING_SECRET;
+  if (!secret) {
+    if (!development) throw new ConfigError(['SUBGRAPH_SIGNING_SECRET: required in production, so that only the router can call the service']);
+    logger.warn('SUBGRAPH_SIGNING_SECRET is not set: accepting unsigned calls from anyone (development only)');
+  }
   const schema = buildSubgraphSchema({ typeDefs: loadSdl(options.schemaPath), resolvers: options.resolvers as GraphQLResolverMap<unknown> });
 
   const requestLogging: ApolloServerPlugin<Context> = {
@@ -97,7 +113,11 @@ export async function startSubgraph<Context extends RequestContext>(
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: development,
+    // No "Did you mean …?" in production: suggestions map the schema for whoever probes it.
+    hideSchemaDetailsFromClientErrors: !development,
     includeStacktraceInErrorResponses: false,
+    parseOptions: protection.parseOptions,
+    validationRules: protection.validationRules,
     csrfPrevention: true,
     // runMain owns SIGINT/SIGTERM so shutdown happens once, in order.
     stopOnTerminationSignals: false,
@@ -110,6 +130,9 @@ export async function startSubgraph<Context extends RequestContext>(
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       requestLogging,
+      ...protection.plugins,
+      cleanInputPlugin,
+      requestBudgetPlugin,
       // Traces are only useful to Apollo Studio, which this deployment does not report to.
       ApolloServerPluginInlineTraceDisabled(),
     ],
@@ -139,12 +162,37 @@ export async function startSubgraph<Context extends RequestContext>(
       if (route && request.method === 'GET') return route(request, response);
       if (path !== '/graphql' && path !== '/') return sendJson(response, 404, { error: 'Not found' });
       const requestLogger = logger.child({ requestId });
-      await handleGraphQL(apollo, request, response, async () =>
-        options.createContext({
-          requestId,
-          logger: requestLogger,
-          auth: await options.verifier.authenticate(request.headers.authorization),
-        }),
+      let signed = false;
+      await handleGraphQL(
+        apollo,
+        request,
+        response,
+        async (signal) =>
+          options.createContext({
+            requestId,
+            logger: requestLogger,
+            auth: await options.verifier.authenticate(request.headers.authorization),
+            signal,
+            clientAddress: (signed && headerValue(request, CLIENT_ADDRESS_HEADER)) || request.socket.remoteAddress || 'unknown',
+          }),
+        {
+          // Above the router's own limit: its requests also carry the entity representations it gathered.
+          maxBodyBytes: limits.maxBodyBytes * 4,
+          // A little under the router's budget, so the subgraph's own answer reaches it in time.
+          budgetMs: Math.max(1, Math.floor(limits.requestBudgetMs * 0.9)),
+          admit: (incoming, body) => {
+            if (!secret) return undefined;
+            const check = verifySignature(secret, headerValue(incoming, SIGNATURE_HEADER), {
+              method: incoming.method ?? 'GET',
+              body,
+              clientAddress: headerValue(incoming, CLIENT_ADDRESS_HEADER) ?? '',
+            });
+            signed = check === 'valid';
+            if (signed) return undefined;
+            requestLogger.warn({ check }, 'refused a call not signed by the router');
+            return { status: 401, code: 'UNAUTHENTICATED', message: 'Only the router may call this service.' };
+          },
+        },
       );
     };
     handle().catch((error: unknown) => {
@@ -175,9 +223,14 @@ export async function startSubgraph<Context extends RequestContext>(
   };
 }
 
+const headerValue = (request: IncomingMessage, name: string) => {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
 export class PortInUseError extends Error {}
 
-export function listen(server: ReturnType<typeof createServer>, port: number, host: string, name: string) {
+export function listen(server: Server, port: number, host: string, name: string) {
   return new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       reject(error.code === 'EADDRINUSE' ? new PortInUseError(`${name}: port ${port} on ${host} is already in use`) : error);

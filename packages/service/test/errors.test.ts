@@ -48,3 +48,22 @@ describe('error formatting', () => {
     expect(passed.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfterSeconds: 1 });
   });
 });
+
+describe('error formatting at the edge', () => {
+  const format = createErrorFormatter({ onInternalError: () => {}, hiddenExtensions: ['serviceName'] });
+
+  it('drops extensions that name internal services', () => {
+    const formatted = format({ message: 'Nope', extensions: { code: 'UNAUTHENTICATED', serviceName: 'users' } }, new GraphQLError('Nope'));
+    expect(formatted.extensions).toEqual({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('gives a refusal by a query limit its own code, tokens included', () => {
+    const depth = format({ message: 'Query depth limit of 12 exceeded, found 13.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'depth' } }, new GraphQLError('x'));
+    expect(depth.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'depth' });
+    const tokens = format(
+      { message: 'Syntax Error: Document contains more that 1000 tokens. Parsing aborted.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } },
+      new GraphQLError('x'),
+    );
+    expect(tokens.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'tokens' });
+  });
+});

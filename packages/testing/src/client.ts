@@ -1,3 +1,4 @@
+import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
 export interface GraphQLErrorShape {
   message: string;
   path?: ReadonlyArray<string | number>;
@@ -68,4 +69,33 @@ export function assertNoStackTrace(body: string): void {
   if (/"stacktrace"|\n\s+at [\w.<]|\bat .+\.(ts|js):\d+:\d+/.test(body)) {
     throw new Error(`Response leaks a stack trace: ${body.slice(0, 500)}`);
   }
+}
+
+export interface RawResponse {
+  status: number;
+  body: { data?: Record<string, unknown> | null; errors?: GraphQLErrorShape[] };
+  text: string;
+}
+
+/**
+ * Posts straight to a subgraph, as the router would when `secret` is given (signed, optionally with
+ * a chosen timestamp or client address) or as an outsider when it is not. `headers` are set after
+ * signing, so a test can alter what was signed.
+ */
+export async function postToSubgraph(
+  url: string,
+  body: Record<string, unknown>,
+  options: { secret?: string; timestamp?: number; clientAddress?: string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const clientAddress = options.clientAddress ?? '203.0.113.7';
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.secret) {
+    headers[CLIENT_ADDRESS_HEADER] = clientAddress;
+    headers[SIGNATURE_HEADER] = signRequest(options.secret, { method: 'POST', body, clientAddress }, options.timestamp);
+  }
+  Object.assign(headers, options.headers);
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await response.text();
+  assertNoStackTrace(text);
+  return { status: response.status, text, body: JSON.parse(text) as RawResponse['body'] };
 }

@@ -27,6 +27,8 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+export const TEST_SUBGRAPH_SECRET = 'test-subgraph-signing-secret-0123456789abcdef';
+
 export const TEST_ISSUER = { issuer: 'book-bazaar-users', audience: 'book-bazaar' } as const;
 
 /**
@@ -60,6 +62,13 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
         EVENTS_DATABASE_URL: eventsDatabase.url,
         // Tests wait on events; keep the fallback poll short (LISTEN/NOTIFY is the fast path).
         OUTBOX_POLL_INTERVAL_MS: '200',
+        // Every test stack runs as production does: the router signs, the subgraphs check.
+        SUBGRAPH_SIGNING_SECRET: TEST_SUBGRAPH_SECRET,
+        // Every test signs up from 127.0.0.1; the throttling tests set their own limit.
+        SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
+        GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
+        // A busy test machine must not turn slow requests into REQUEST_TIMEOUT (budget.test.ts sets its own).
+        REQUEST_BUDGET_MS: '120000',
         ...options.env,
       },
       signingKey,

@@ -86,6 +86,7 @@ export async function startBooksService(config: BooksConfig, internals: BooksSer
       host: config.HOST,
       port: config.BOOKS_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({

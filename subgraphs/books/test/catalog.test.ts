@@ -84,6 +84,7 @@ describe('books', () => {
     ['an empty title', { title: '   ' }, 'title'],
     ['no authors', { authors: [] }, 'authors'],
     ['an unknown language code', { language: 'english' }, 'language'],
+    ['a made-up language code', { language: 'xx' }, 'language'],
     ['a negative page count', { pageCount: -3 }, 'pageCount'],
     ['a year in the future', { publishedYear: 3000 }, 'publishedYear'],
     ['a cover that is not a URL', { coverUrl: 'javascript:alert(1)' }, 'coverUrl'],

@@ -4,6 +4,8 @@ import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/servic
 export const cartConfigSchema = baseServiceConfig.extend({
   CART_PORT: port(4004),
   CART_DATABASE_URL: postgresUrl,
+  /** Guest carts one client address may create per hour (docs/security.md). */
+  GUEST_CARTS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(30),
   /** Fills the demo users' carts on start; ignored in production. */
   SEED_DEMO_DATA: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
 });

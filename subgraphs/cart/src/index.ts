@@ -1,7 +1,17 @@
 import DataLoader from 'dataloader';
 import { EventConsumer, startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, TRANSACTION_LIMITS, retryForAWhile, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import pg from 'pg';
+import {
+  createLogger,
+  TRANSACTION_LIMITS,
+  retryForAWhile,
+  Throttle,
+  tokenVerifierFromConfig,
+  startSubgraph,
+  type RunningService,
+  type ServiceModule,
+} from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
 import { Carts } from './domain/carts';
 import { registerCartHandlers } from './domain/projection';
@@ -46,7 +56,10 @@ export async function startCartService(config: CartConfig, internals: CartServic
       transaction: (work) => db.$transaction(work),
     }),
   );
-  const carts = new Carts(db);
+  // Throttling counters live in this service's database, seen by every replica.
+  const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
+  const guestCarts = new Throttle(throttlePool).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
+  const carts = new Carts(db, guestCarts);
   const verifier = tokenVerifierFromConfig(config);
   // Every second: `npm start` waits for the demo shelves before it says ready.
   const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
@@ -54,6 +67,7 @@ export async function startCartService(config: CartConfig, internals: CartServic
     demo.stop();
     await consumer.stop();
     await events.stop();
+    await throttlePool.end();
     await db.$disconnect();
   };
 
@@ -73,6 +87,7 @@ export async function startCartService(config: CartConfig, internals: CartServic
       host: config.HOST,
       port: config.CART_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({

@@ -52,6 +52,7 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningS
       host: config.HOST,
       port: config.ORDERS_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({

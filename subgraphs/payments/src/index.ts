@@ -70,6 +70,7 @@ export async function startPaymentsService(config: PaymentsConfig, internals: Pa
       host: config.HOST,
       port: config.PAYMENTS_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({

@@ -82,6 +82,7 @@ export async function startReviewsService(config: ReviewsConfig, internals: Revi
       host: config.HOST,
       port: config.REVIEWS_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => {

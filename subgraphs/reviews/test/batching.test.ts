@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouterConfig, startRouter } from '@bazaar/router';
 import type { RunningService } from '@bazaar/service';
-import { createBook, GraphQLClient, mintedUser, startTestStack, type TestStack } from '@bazaar/testing';
+import { createBook, GraphQLClient, mintedUser, startTestStack, TEST_SUBGRAPH_SECRET, type TestStack } from '@bazaar/testing';
 import { loadReviewsConfig, startReviewsService } from '../src/index';
 import { signUp, waitUntilKnown, writeReview } from './helpers';
 
@@ -50,6 +50,7 @@ beforeAll(async () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       ROUTER_PORT: '0',
+      SUBGRAPH_SIGNING_SECRET: TEST_SUBGRAPH_SECRET,
       USERS_SUBGRAPH_URL: stack.services.users!.url,
       BOOKS_SUBGRAPH_URL: stack.services.books!.url,
       REVIEWS_SUBGRAPH_URL: counted.url,

@@ -7,10 +7,14 @@ import {
   createTokenVerifier,
   sendJson,
   startSubgraph,
+  Throttle,
   type RunningService,
   type ServiceModule,
 } from '@bazaar/service';
-import { loadUsersConfig, type UsersConfig } from './config';
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { loadUsersConfig, throttleSettingsOf, type UsersConfig } from './config';
+import { createThrottles } from './domain/throttling';
 import { Accounts } from './domain/accounts';
 import { PrismaClient, type User } from './generated/prisma/client';
 import { resolvers } from './resolvers';
@@ -34,10 +38,19 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
   const issuer = await createTokenIssuer({
     ...tokenSettings,
     signingKey: JSON.parse(config.AUTH_SIGNING_KEY) as Record<string, unknown>,
+    previousKeys: config.AUTH_PREVIOUS_SIGNING_KEYS,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
   const events = await startEventBackbone({ service: 'users', databaseUrl: config.USERS_DATABASE_URL, config, logger });
-  const accounts = new Accounts(db, issuer, events.outbox, { refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+  // Throttling counters live in this service's database, seen by every replica.
+  const throttlePool = new pg.Pool({ connectionString: config.USERS_DATABASE_URL, max: 4 });
+  const throttles = createThrottles(new Throttle(throttlePool), throttleSettingsOf(config));
+  const accounts = new Accounts(db, issuer, events.outbox, {
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshGraceSeconds: config.REFRESH_GRACE_SECONDS,
+    // Successor refresh tokens are derived with a key of their own, derived from the signing key.
+    successorKey: createHash('sha256').update(`refresh-successor:${config.AUTH_SIGNING_KEY}`).digest(),
+  }, throttles);
   // The users service trusts its own keys directly; other subgraphs fetch them from JWKS_PATH.
   const verifier = createTokenVerifier({ ...tokenSettings, jwks: issuer.jwks() });
 
@@ -53,6 +66,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
       host: config.HOST,
       port: config.USERS_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => ({
@@ -69,11 +83,13 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
       routes: { [JWKS_PATH]: (_request, response) => sendJson(response, 200, issuer.jwks(), { 'cache-control': 'max-age=300' }) },
       onShutdown: async () => {
         await events.stop();
+        await throttlePool.end();
         await db.$disconnect();
       },
     });
   } catch (error) {
     await events.stop();
+    await throttlePool.end();
     await db.$disconnect();
     throw error;
   }

@@ -74,6 +74,7 @@ export async function startWishlistService(config: WishlistConfig, internals: Wi
       host: config.HOST,
       port: config.WISHLIST_PORT,
       environment: config.NODE_ENV,
+      edge: config,
       logger,
       verifier,
       createContext: (base) => {

@@ -78,6 +78,8 @@ describe('wishlist mutations', () => {
     expect(await reader.client.errorCodes(ADD, { input: { bookId: '0193a000-0000-7000-8000-0000000000ff' } })).toEqual(['NOT_FOUND']);
     const bad = await reader.client.request(ADD, { input: { bookId: book, targetPrice: { amount: 0, currency: 'EURO' } } });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'targetPrice.amount' }, { field: 'targetPrice.currency' }] });
+    const madeUp = await reader.client.request(ADD, { input: { bookId: book, targetPrice: { amount: 100, currency: 'XYZ' } } });
+    expect(madeUp.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'targetPrice.currency' }] });
     expect(await stack.client.errorCodes(ADD, { input: { bookId: book } })).toEqual(['UNAUTHENTICATED']);
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { currencyCode, languageCode } from '@bazaar/service';
 import { parseIsbn } from './isbn';
 
 /** Prices, price filters and `lowestPrice` compare amounts in this currency (docs/catalog.md). */
@@ -6,14 +7,8 @@ export const CATALOG_CURRENCY = 'EUR';
 
 export const CONDITIONS = ['NEW', 'LIKE_NEW', 'VERY_GOOD', 'GOOD', 'ACCEPTABLE'] as const;
 
-const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
-
 /** ISO 4217 code, any case in, upper case out. */
-export const currency = z
-  .string()
-  .trim()
-  .toUpperCase()
-  .refine((code) => /^[A-Z]{3}$/.test(code) && CURRENCIES.has(code), 'must be an ISO 4217 currency code, e.g. EUR');
+export const currency = currencyCode;
 
 const MAX_AMOUNT = 100_000_000; // €1,000,000.00: far above any book, far below Int32.
 
@@ -58,11 +53,7 @@ const genres = z
   .max(10, 'must list at most 10 genres')
   .transform((names) => [...new Set(names)]);
 
-export const language = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code, e.g. en');
+export const language = languageCode;
 
 const pageCount = z.number().int().min(1, 'must be positive').max(100_000, 'is too large');
 const publishedYear = z

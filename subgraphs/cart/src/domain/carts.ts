@@ -26,7 +26,11 @@ const emptyCart = (ownerId: string | null): CartModel => ({ id: null, ownerId, u
 
 /** Shopping carts of users and guests: the rules, in one transaction per change. */
 export class Carts {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    /** Spends one guest cart of the client address's allowance (TOO_MANY_REQUESTS past it). */
+    private readonly guestCartAllowance: { consume(clientAddress: string): Promise<void> },
+  ) {}
 
   /** The user's cart; empty when they never added anything. */
   async ofUser(userId: string): Promise<CartModel> {
@@ -38,7 +42,8 @@ export class Carts {
     return this.load({ tokenHash: hashToken(token) });
   }
 
-  async createGuestCart(): Promise<{ guestCartToken: string; cart: CartModel }> {
+  async createGuestCart(clientAddress: string): Promise<{ guestCartToken: string; cart: CartModel }> {
+    await this.guestCartAllowance.consume(clientAddress);
     const guestCartToken = GUEST_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const cart = await this.db.cart.create({ data: { tokenHash: hashToken(guestCartToken) }, include: { items: true } });
     return { guestCartToken, cart };

@@ -18,7 +18,7 @@ export const resolvers: Resolvers = {
     guestCart: (_root, { token }, { carts }) => carts.guestCart(token),
   },
   Mutation: {
-    createGuestCart: (_root, _args, { carts }) => carts.createGuestCart(),
+    createGuestCart: (_root, _args, { carts, clientAddress }) => carts.createGuestCart(clientAddress),
     addToCart: async (_root, { input }, { auth, carts }) => ({ cart: await carts.add(auth, input) }),
     updateCartItem: async (_root, { input }, { auth, carts }) => ({ cart: await carts.update(auth, input) }),
     removeFromCart: async (_root, { input }, { auth, carts }) => ({ cart: await carts.remove(auth, input) }),

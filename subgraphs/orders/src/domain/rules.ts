@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { countryCode } from '@bazaar/service';
 
 export const MAX_ORDER_LINES = 50;
 export const MAX_LINE_QUANTITY = 99;
@@ -26,11 +27,7 @@ export const placeOrderInput = z.object({
       .transform((value) => value || null),
     postalCode: text(20),
     city: text(100),
-    country: z
-      .string()
-      .trim()
-      .transform((value) => value.toUpperCase())
-      .pipe(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')),
+    country: countryCode,
   }),
 });
 

@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import {
+  badUserInput,
   conflict,
   forbidden,
   notFound,
@@ -11,7 +12,9 @@ import {
 } from '@bazaar/service';
 import { UserRegistered, UserRoleChanged, type Outbox } from '@bazaar/events';
 import { Prisma, type PrismaClient, type User } from '../generated/prisma/client';
+import { passwordProblem } from './password-policy';
 import { hashPassword, verifyPassword } from './passwords';
+import type { Throttles } from './throttling';
 import {
   logInInput,
   normaliseRoles,
@@ -34,6 +37,10 @@ export interface SignedIn {
 
 export interface AccountsSettings {
   refreshTokenTtlSeconds: number;
+  /** A rotated refresh token presented again within this many seconds gets the same successor. */
+  refreshGraceSeconds: number;
+  /** HMAC key that derives a refresh token's successor from it. */
+  successorKey: Buffer;
 }
 
 /** The client itself or an open transaction: both can run a statement. */
@@ -54,10 +61,15 @@ export class Accounts {
     private readonly tokens: TokenIssuer,
     private readonly outbox: Outbox,
     private readonly settings: AccountsSettings,
+    private readonly throttles: Throttles,
   ) {}
 
-  async signUp(rawInput: unknown): Promise<SignedIn> {
+  async signUp(rawInput: unknown, clientAddress: string): Promise<SignedIn> {
     const input = parseInput(signUpInput, rawInput);
+    const weakness = passwordProblem(input.password, input);
+    if (weakness) throw badUserInput(`Invalid input: password: ${weakness}`, { fields: [{ field: 'password', message: weakness }] });
+    await this.throttles.signUpAddress.consume(clientAddress);
+    await this.throttles.signUpAccount.consume(input.email);
     const passwordHash = await hashPassword(input.password);
     try {
       return await this.db.$transaction(async (tx) => {
@@ -77,36 +89,64 @@ export class Accounts {
     }
   }
 
-  async logIn(rawInput: unknown): Promise<SignedIn> {
+  /**
+   * Wrong passwords are throttled per account (the email, known or not, so the answer never tells
+   * which emails exist) and per client address: growing delays, then a lock-out.
+   */
+  async logIn(rawInput: unknown, clientAddress: string): Promise<SignedIn> {
     const input = parseInput(logInInput, rawInput);
+    const { logInAccount, logInAddress } = this.throttles;
+    await Promise.all([logInAccount.check(input.email), logInAddress.check(clientAddress)]);
     const user = await this.db.user.findUnique({ where: { email: input.email } });
-    if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) throw unauthenticated(INVALID_CREDENTIALS);
+    if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
+      await Promise.all([logInAccount.fail(input.email), logInAddress.fail(clientAddress)]);
+      throw unauthenticated(INVALID_CREDENTIALS);
+    }
+    // Only the account's count is cleared: one good password must not clear an address's failures.
+    await logInAccount.succeed(input.email);
     return { user, session: await this.startSession(this.db, user, randomUUID()) };
   }
 
   /**
    * Rotates a refresh token. Each token is single-use: presenting one that was already rotated means
-   * it leaked, so the whole family (every token descended from that log-in) is revoked.
+   * it leaked, so the whole family (every token descended from that log-in) is revoked — except
+   * within the grace window, when two requests of one client refreshed at once: the later one gets
+   * the same successor (derived from the token, so it need not be stored) and a fresh access token.
    */
-  async refreshSession(refreshToken: string): Promise<SignedIn> {
+  async refreshSession(refreshToken: string, clientAddress: string): Promise<SignedIn> {
+    await this.throttles.refreshAddress.consume(clientAddress);
     const stored = await this.db.refreshToken.findUnique({
       where: { tokenHash: hashToken(refreshToken) },
       include: { user: true },
     });
     if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) throw unauthenticated(INVALID_REFRESH);
+    await this.throttles.refreshAccount.consume(stored.userId);
 
+    const successor = createHmac('sha256', this.settings.successorKey).update(refreshToken).digest('base64url');
     const session = await this.db.$transaction(async (tx) => {
       const claimed = await tx.refreshToken.updateMany({
         where: { id: stored.id, rotatedAt: null, revokedAt: null },
         data: { rotatedAt: new Date() },
       });
-      return claimed.count === 1 ? this.startSession(tx, stored.user, stored.familyId) : null;
+      return claimed.count === 1 ? this.startSession(tx, stored.user, stored.familyId, successor) : null;
     });
-    if (!session) {
-      await this.revokeFamily(stored.familyId);
-      throw unauthenticated(INVALID_REFRESH);
-    }
-    return { user: stored.user, session };
+    if (session) return { user: stored.user, session };
+    const again = await this.sameSuccessor(stored.id, successor);
+    if (again) return { user: stored.user, session: again };
+    await this.revokeFamily(stored.familyId);
+    throw unauthenticated(INVALID_REFRESH);
+  }
+
+  /** The successor session of a token rotated within the grace window, while neither was used or revoked since. */
+  private async sameSuccessor(rotatedId: string, successor: string): Promise<Session | null> {
+    const rotated = await this.db.refreshToken.findUnique({ where: { id: rotatedId } });
+    const graceEnds = rotated?.rotatedAt && new Date(rotated.rotatedAt.getTime() + this.settings.refreshGraceSeconds * 1000);
+    if (!rotated || rotated.revokedAt || !graceEnds || graceEnds < new Date()) return null;
+    const next = await this.db.refreshToken.findUnique({ where: { tokenHash: hashToken(successor) }, include: { user: true } });
+    if (!next || next.rotatedAt || next.revokedAt || next.familyId !== rotated.familyId) return null;
+    const accessTokenExpiresAt = new Date(Date.now() + this.tokens.accessTokenTtlSeconds * 1000);
+    const accessToken = await this.tokens.issueAccessToken({ id: next.user.id, roles: next.user.roles }, { expiresAt: accessTokenExpiresAt });
+    return { accessToken, accessTokenExpiresAt, refreshToken: successor, refreshTokenExpiresAt: next.expiresAt };
   }
 
   async logOut(refreshToken: string): Promise<boolean> {
@@ -177,8 +217,7 @@ export class Accounts {
     return count;
   }
 
-  private async startSession(db: Database, user: User, familyId: string): Promise<Session> {
-    const refreshToken = randomBytes(32).toString('base64url');
+  private async startSession(db: Database, user: User, familyId: string, refreshToken = randomBytes(32).toString('base64url')): Promise<Session> {
     const refreshTokenExpiresAt = new Date(Date.now() + this.settings.refreshTokenTtlSeconds * 1000);
     await db.refreshToken.create({
       data: { tokenHash: hashToken(refreshToken), familyId, userId: user.id, expiresAt: refreshTokenExpiresAt },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roles, type Role, type Viewer } from '@bazaar/service';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
 
 /** Emails compare case-insensitively and without surrounding spaces. */
 export const email = z
@@ -9,10 +10,11 @@ export const email = z
   .max(254, 'must be at most 254 characters')
   .pipe(z.email({ message: 'must be a valid email address' }));
 
+/** Length only; the rest of the policy needs the email and name (password-policy.ts). */
 export const password = z
   .string()
-  .min(10, 'must be at least 10 characters')
-  .max(128, 'must be at most 128 characters');
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 export const displayName = z
   .string()
@@ -21,7 +23,11 @@ export const displayName = z
   .max(60, 'must be at most 60 characters');
 
 export const signUpInput = z.object({ email, password, displayName });
-export const logInInput = z.object({ email: z.string().trim().toLowerCase(), password: z.string() });
+// Bounded so an over-long password is refused before it is hashed.
+export const logInInput = z.object({
+  email: z.string().trim().toLowerCase().max(254, 'must be at most 254 characters'),
+  password: z.string().max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
+});
 export const updateProfileInput = z.object({ displayName: displayName.optional() });
 export const setUserRolesInput = z.object({
   userId: z.string().min(1),

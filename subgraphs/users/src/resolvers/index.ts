@@ -20,10 +20,10 @@ export const resolvers: Resolvers = {
     user: (_root, { id }, { usersById }) => usersById.load(id),
   },
   Mutation: {
-    signUp: async (_root, { input }, context) => signIn(context, await context.accounts.signUp(input)),
-    logIn: async (_root, { input }, context) => signIn(context, await context.accounts.logIn(input)),
+    signUp: async (_root, { input }, context) => signIn(context, await context.accounts.signUp(input, context.clientAddress)),
+    logIn: async (_root, { input }, context) => signIn(context, await context.accounts.logIn(input, context.clientAddress)),
     refreshSession: async (_root, { input }, context) =>
-      signIn(context, await context.accounts.refreshSession(input.refreshToken)),
+      signIn(context, await context.accounts.refreshSession(input.refreshToken, context.clientAddress)),
     logOut: async (_root, { input }, { accounts }) => ({ loggedOut: await accounts.logOut(input.refreshToken) }),
     updateProfile: async (_root, { input }, { auth, accounts }) => ({
       user: await accounts.updateProfile(requireViewer(auth), input),

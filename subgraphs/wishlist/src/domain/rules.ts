@@ -1,16 +1,12 @@
 import { z } from 'zod';
-import { badUserInput } from '@bazaar/service';
+import { badUserInput, currencyCode } from '@bazaar/service';
 import type { Connection } from './types';
 
 const bookId = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const note = z.string().trim().max(500, 'must be at most 500 characters').transform((value) => value || null);
 const money = z.object({
   amount: z.number().int('must be a whole number of minor units').min(1, 'must be more than 0').max(100_000_000, 'is too large'),
-  currency: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+  currency: currencyCode,
 });
 
 export const addToWishlistInput = z.object({ bookId, note: note.nullish(), targetPrice: money.nullish() });
