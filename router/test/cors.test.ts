@@ -69,7 +69,7 @@ describe('CORS at the router', () => {
   });
 
   it('allows no other origin in production unless CORS_ORIGINS lists it, and refuses a bare *', () => {
-    expect(loadRouterConfig({ NODE_ENV: 'production' }).CORS_ORIGINS).toBeUndefined();
+    expect(loadRouterConfig({ NODE_ENV: 'production', SUBGRAPH_SIGNING_SECRET: 'a-production-secret-of-32-characters' }).CORS_ORIGINS).toBeUndefined();
     expect(loadRouterConfig({ CORS_ORIGINS: 'https://shop.bookbazaar.dev, https://*.preview.bookbazaar.dev' }).CORS_ORIGINS).toEqual([
       'https://shop.bookbazaar.dev',
       'https://*.preview.bookbazaar.dev',
