@@ -21,6 +21,7 @@ import {
 import type { RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
+import { retryableSubgraphError } from './subgraph-errors';
 import { createSubgraphFetcher } from './subgraph-fetch';
 import { clientAddressOf, routerProtection } from './limits';
 import { signSubgraphRequest } from './signing';
@@ -48,6 +49,11 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<RouterContext> {
     request.http?.headers.set('x-request-id', context.requestId);
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     if (this.signingSecret) signSubgraphRequest({ request }, this.signingSecret, context.clientAddress ?? '');
+  }
+
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    const error = await super.errorFromResponse(response);
+    return retryableSubgraphError((error.extensions.response as { body?: unknown } | undefined)?.body) ?? error;
   }
 }
 

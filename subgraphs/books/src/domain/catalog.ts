@@ -168,6 +168,8 @@ async function upsertAuthors(tx: Database, names: string[]): Promise<{ id: strin
   const rows = await tx.$queryRaw<{ id: string; name: string; name_key: string }[]>`
     INSERT INTO authors (id, name, name_key)
     SELECT uuidv7(), name, name_key FROM unnest(${names}::text[], ${keys}::text[]) AS input(name, name_key)
+    -- The same order in every transaction: two books sharing authors wait for each other, never deadlock.
+    ORDER BY name_key
     ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key
     RETURNING id, name, name_key`;
   const byKey = new Map(rows.map((row) => [row.name_key, row]));
