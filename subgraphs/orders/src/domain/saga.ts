@@ -14,6 +14,7 @@ import {
   type RelayLogger,
 } from '@bazaar/events';
 import { addNote, cancelledLines, changeStatus, lockOrder, type Tx } from './orders';
+import type { OrderRecord } from './types';
 
 /** Statuses a payment can no longer make paid: a payment arriving then is refunded (docs/checkout.md). */
 const NO_LONGER_PAYABLE = ['EXPIRED', 'CANCELLED', 'REJECTED', 'REFUNDED'];
@@ -27,6 +28,20 @@ const NO_LONGER_PAYABLE = ['EXPIRED', 'CANCELLED', 'REJECTED', 'REFUNDED'];
 export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox, logger: RelayLogger): EventConsumer<Tx> {
   const ignore = (orderId: string, type: string, status: string | undefined) =>
     logger.warn({ orderId, type, status: status ?? 'unknown order' }, 'event not applicable to the order; ignored');
+  const markPaid = async (tx: Tx, order: OrderRecord, paid: { paymentId: string; paidAt: Date; reason: string; capture: boolean }) => {
+    await changeStatus(tx, order, 'PAID', { reason: paid.reason, at: paid.paidAt, data: { paidAt: paid.paidAt, paymentId: paid.paymentId, paymentFailureReason: null } });
+    await outbox.add(tx, {
+      definition: OrderPaid,
+      key: order.id,
+      data: {
+        orderId: order.id,
+        buyerId: order.buyerId,
+        paidAt: paid.paidAt.toISOString(),
+        ...(paid.capture && { paymentId: paid.paymentId }),
+        lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
+      },
+    });
+  };
 
   return consumer
     .on(StockReserved, async ({ data }, tx) => {
@@ -85,19 +100,8 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
         logger.error({ orderId: order.id, paymentId: data.paymentId, amount: data.amount }, 'authorised amount does not match the order total');
         return reject(`The authorised ${data.amount.amount} ${data.amount.currency} does not match the order's total of ${order.totalAmount} ${order.currency}.`);
       }
-      const paidAt = new Date();
-      await changeStatus(tx, order, 'PAID', { reason: `Payment ${data.paymentId} accepted.`, at: paidAt, data: { paidAt, paymentId: data.paymentId, paymentFailureReason: null } });
-      await outbox.add(tx, {
-        definition: OrderPaid,
-        key: order.id,
-        data: {
-          orderId: order.id,
-          buyerId: order.buyerId,
-          paidAt: paidAt.toISOString(),
-          paymentId: data.paymentId,
-          lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
-        },
-      });
+      // OrderPaid names the payment: payments captures it only on hearing this.
+      await markPaid(tx, order, { paymentId: data.paymentId, paidAt: new Date(), reason: `Payment ${data.paymentId} accepted.`, capture: true });
     })
     .on(PaymentSucceeded, async ({ data }, tx) => {
       const order = await lockOrder(tx, data.orderId);
@@ -126,17 +130,8 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
         return;
       }
       if (order.status === 'AWAITING_PAYMENT') {
-        await changeStatus(tx, order, 'PAID', { reason: `Payment ${data.paymentId} captured.`, data: { paidAt, paymentId: data.paymentId, paymentFailureReason: null } });
-        await outbox.add(tx, {
-          definition: OrderPaid,
-          key: order.id,
-          data: {
-            orderId: order.id,
-            buyerId: order.buyerId,
-            paidAt: paidAt.toISOString(),
-            lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
-          },
-        });
+        // Captured already (before authorise-then-capture): OrderPaid must not ask for another capture.
+        await markPaid(tx, order, { paymentId: data.paymentId, paidAt, reason: `Payment ${data.paymentId} captured.`, capture: false });
         return;
       }
       // The payment that made this order paid, seen again under another event id: nothing to do.
