@@ -12,6 +12,17 @@ type StockReason = z.infer<typeof ListingStockChanged.data>['reason'];
 
 const money = (listing: Listing) => ({ amount: listing.priceAmount, currency: listing.currency });
 
+/** The ListingCreated payload, the same whether a seller lists a copy or the demo catalog is seeded. */
+export const listingCreatedData = (listing: Pick<Listing, 'id' | 'bookId' | 'sellerId' | 'condition' | 'priceAmount' | 'currency' | 'quantity' | 'status'>) => ({
+  listingId: listing.id,
+  bookId: listing.bookId,
+  sellerId: listing.sellerId,
+  condition: listing.condition,
+  price: { amount: listing.priceAmount, currency: listing.currency },
+  quantity: listing.quantity,
+  status: listing.status,
+});
+
 /** Sellers' offers: creation, changes by their seller (or an admin), and the pages that list them. */
 export class Listings {
   constructor(
@@ -42,15 +53,7 @@ export class Listings {
       await this.outbox.add(tx, {
         definition: ListingCreated,
         key: listing.id,
-        data: {
-          listingId: listing.id,
-          bookId: listing.bookId,
-          sellerId: listing.sellerId,
-          condition: listing.condition,
-          price: money(listing),
-          quantity: listing.quantity,
-          status: listing.status,
-        },
+        data: listingCreatedData(listing),
       });
       return listing;
     });

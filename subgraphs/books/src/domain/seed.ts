@@ -3,6 +3,7 @@ import { Faker, en } from '@faker-js/faker';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { DEMO_SELLER_IDS } from './demo-sellers';
 import { isbn13From } from './isbn';
+import { listingCreatedData } from './listings';
 import { refreshAllOffers } from './offers';
 import { authorKey, CONDITIONS } from './rules';
 
@@ -162,18 +163,7 @@ async function announceCatalog(tx: Prisma.TransactionClient, outbox: Outbox, cat
     await outbox.addMany(
       tx,
       ListingCreated,
-      chunk.map((listing) => ({
-        key: listing.id,
-        data: {
-          listingId: listing.id,
-          bookId: listing.bookId,
-          sellerId: listing.sellerId,
-          condition: listing.condition,
-          price: { amount: listing.priceAmount, currency: listing.currency },
-          quantity: listing.quantity,
-          status: listing.status,
-        },
-      })),
+      chunk.map((listing) => ({ key: listing.id, data: listingCreatedData(listing) })),
     );
   }
 }
