@@ -23,10 +23,12 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
 # Every workspace's package.json must be listed here (test/compose.test.ts checks it).
 COPY package.json package-lock.json ./
 COPY packages/database/package.json packages/database/
+COPY packages/demo/package.json packages/demo/
 COPY packages/devstack/package.json packages/devstack/
 COPY packages/events/package.json packages/events/
 COPY packages/service/package.json packages/service/
 COPY packages/testing/package.json packages/testing/
+COPY packages/topology/package.json packages/topology/
 COPY examples/client/package.json examples/client/
 COPY examples/web-shop/package.json examples/web-shop/
 COPY router/package.json router/
@@ -61,7 +63,8 @@ ENV NODE_ENV=production \
     CHECKPOINT_DISABLE=1
 
 # Owned by root and read-only for the service user; only the keys volume is writable.
-COPY --from=deps /app/package.json /app/package-lock.json /app/tsconfig.base.json ./
+# supergraph.config.yaml: the topology every service reads at start (packages/topology).
+COPY --from=deps /app/package.json /app/package-lock.json /app/tsconfig.base.json /app/supergraph.config.yaml ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/packages ./packages
 COPY --from=deps /app/subgraphs ./subgraphs

@@ -1,16 +1,27 @@
 /*
  * Static checks of the container deployment (docker-compose.yml, Dockerfile, deploy/): no Docker
- * needed. The expected services are derived from SUBGRAPHS, so adding a subgraph without its
- * compose service, database, role, migration URL or router URL fails here.
+ * needed. Compose cannot read the topology (supergraph.config.yaml), so the expected services,
+ * ports, paths and variables are derived from it here: adding a subgraph to the topology without its
+ * compose service, database, role, migration URL or router URL fails here, and so does a port or
+ * entry point that differs between the two files.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SUBGRAPHS, subgraphPortVariable, subgraphUrlVariable, type SubgraphDefinition } from '@bazaar/router';
-import { databaseName, databaseRole, databaseUrlVariable } from '../packages/devstack/src/environment';
-import { ALL_TOPICS } from '../packages/events/src/topics';
+import { ALL_TOPICS } from '@bazaar/events';
+import {
+  databaseName,
+  databaseRole,
+  databaseUrlVariable,
+  ROUTER,
+  SUBGRAPHS,
+  subgraphPortVariable,
+  subgraphUrlVariable,
+  TOPOLOGY_PATH,
+  type SubgraphDefinition,
+} from '@bazaar/topology';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const repoPath = (relative: string) => path.join(REPO, relative);
@@ -204,7 +215,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs no subgraph that SUBGRAPHS does not list', () => {
+  it(`runs no subgraph that ${relative(TOPOLOGY_PATH)} does not list`, () => {
     const known = new Set(SUBGRAPHS.map(({ mainPath }) => relative(mainPath)));
     for (const [name, definition] of appServices) {
       const entry = tsxEntry(words(definition.command));
@@ -212,14 +223,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('exposes the router on 4000 with its own settings', () => {
+  it('exposes the router on the topology\'s port with its own settings', () => {
     const router = service('router');
-    expect(tsxEntry(words(router.command))).toBe('router/src/main.ts');
+    const port = String(ROUTER.defaultPort);
+    expect(tsxEntry(words(router.command))).toBe(relative(ROUTER.mainPath));
     const env = environmentOf(router);
     expect(env.HOST).toBe('0.0.0.0');
-    expect(env.ROUTER_PORT).toBe('4000');
-    expect((router.ports ?? []).map((port) => interpolate(String(port)))).toContain('4000:4000');
-    expect(healthcheckText(router)).toContain(':4000/ready');
+    expect(env[ROUTER.portVariable]).toBe(port);
+    expect((router.ports ?? []).map((published) => interpolate(String(published)))).toContain(`${port}:${port}`);
+    expect(healthcheckText(router)).toContain(`:${port}/ready`);
   });
 
   it('runs the migrations once, with npm run db:migrate, after Postgres is healthy', () => {
@@ -303,7 +315,7 @@ describe('docker-compose.yml', () => {
       }),
     );
     expect(new Set(published).size).toBe(published.length);
-    const ports = [4000, ...SUBGRAPHS.map(({ defaultPort }) => defaultPort)];
+    const ports = [ROUTER.defaultPort, ...SUBGRAPHS.map(({ defaultPort }) => defaultPort)];
     expect(new Set(ports).size).toBe(ports.length);
   });
 

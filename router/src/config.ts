@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { ConfigError, environment, loadConfig, logLevel, port, queryLimitsConfig, signingConfig } from '@bazaar/service';
 import { corsOriginsSetting } from './cors';
+import { ROUTER } from '@bazaar/topology';
 import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphUrlVariable } from './subgraphs';
 
 export const routerConfigSchema = z.object({
   NODE_ENV: environment,
   LOG_LEVEL: logLevel,
   HOST: z.string().default('127.0.0.1'),
-  ROUTER_PORT: port(4000),
+  ROUTER_PORT: port(ROUTER.defaultPort),
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   /** Origins whose pages may call the router (docs/for-client-developers.md); default: any local port outside production. */
   CORS_ORIGINS: corsOriginsSetting,

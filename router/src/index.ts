@@ -17,8 +17,9 @@ import {
   sendJson,
   type Logger,
   type RunningService,
+  type ServiceModule,
 } from '@bazaar/service';
-import type { RouterConfig } from './config';
+import { loadRouterConfig, type RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
 import { retryableSubgraphError } from './subgraph-errors';
@@ -59,6 +60,12 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
 const warnUnsigned = (logger: Logger) =>
   logger.warn('SUBGRAPH_SIGNING_SECRET is not set: subgraph calls go unsigned (development only)');
+
+/** What the test harness starts in-process, found through the topology like every subgraph's. */
+export const service: ServiceModule<RouterConfig> = {
+  loadConfig: (env) => loadRouterConfig(env),
+  start: (config) => startRouter(config),
+};
 
 /** The router: @apollo/gateway over the committed supergraph, with subgraph URLs from configuration. */
 export async function startRouter(config: RouterConfig): Promise<RunningService> {

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { diffMigrationsToSchema, findFreePort, startEmbeddedPostgres, writeMigration } from '@bazaar/database';
-import { SUBGRAPHS } from '@bazaar/router';
-import { migrationsDir, prismaSchemaPath } from './paths';
+import { subgraphNamed } from '@bazaar/topology';
 import { prepareDatabases } from './stack';
 
 const usage = `Usage:
@@ -22,23 +21,21 @@ async function migrate() {
 
 /** Diffs against a throwaway Postgres, so it works whether or not the dev stack is running. */
 async function createMigration(service: string, name: string) {
-  if (!SUBGRAPHS.some((definition) => definition.name === service)) {
-    throw new Error(`Unknown service "${service}"; one of: ${SUBGRAPHS.map(({ name }) => name).join(', ')}`);
-  }
+  const { prismaSchemaPath, migrationsDir } = subgraphNamed(service);
   const scratch = await mkdtemp(path.join(tmpdir(), 'bazaar-shadow-'));
   await chmod(scratch, 0o755); // the postgres OS user must be able to enter it when we run as root
   const shadow = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort() });
   try {
     const sql = await diffMigrationsToSchema({
-      schemaPath: prismaSchemaPath(service),
-      migrationsDir: migrationsDir(service),
+      schemaPath: prismaSchemaPath,
+      migrationsDir,
       shadowAdminUrl: shadow.adminUrl,
     });
     if (!sql) {
       log(`${service}: the schema matches its migrations; nothing to write.`);
       return;
     }
-    const folder = await writeMigration({ migrationsDir: migrationsDir(service), name, sql });
+    const folder = await writeMigration({ migrationsDir, name, sql });
     log(`wrote ${path.relative(process.cwd(), folder)}/migration.sql`);
   } finally {
     await shadow.stop();

@@ -1,6 +1,4 @@
-import { DEMO_ACCOUNTS } from '@bazaar/users/demo';
-
-const BUYER = DEMO_ACCOUNTS.find(({ email }) => email.startsWith('buyer@'))!;
+import { DEMO_BUYER as BUYER } from '@bazaar/demo';
 
 interface Shelf {
   me: { cart: { itemCount: number } | null; wishlist: { items: { totalCount: number } } | null } | null;

@@ -3,9 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { discardDeadLetters, listDeadLetters, replayDeadLetters, type DeadLetterSelection } from '@bazaar/events';
-import { SUBGRAPHS } from '@bazaar/router';
-import { databaseName, databaseRole, databaseUrlVariable } from './environment';
-import { REPO_ROOT } from './paths';
+import { databaseName, databaseRole, databaseUrlVariable, REPO_ROOT, SUBGRAPHS } from '@bazaar/topology';
 
 const usage = `Usage (operator commands for parked events; see docs/events.md):
   npm run events -- dead-letters [--service S]          list parked events (all services, or one)

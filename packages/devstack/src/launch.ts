@@ -5,8 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { SUBGRAPHS, subgraphPortVariable } from '@bazaar/router';
-import { REPO_ROOT } from './paths';
+import { REPO_ROOT, SUBGRAPHS, subgraphPortVariable } from '@bazaar/topology';
 
 export interface LaunchedStack {
   child: ReturnType<typeof spawn>;

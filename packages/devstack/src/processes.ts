@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from './paths';
-import type { Env } from './environment';
+import { REPO_ROOT, type Env } from '@bazaar/topology';
 
 export class PortInUseError extends Error {}
 

@@ -4,7 +4,7 @@
  * service dies, saying which.
  */
 import { ConfigError } from '@bazaar/service';
-import { DEMO_ACCOUNTS } from '@bazaar/users/demo';
+import { DEMO_ACCOUNTS } from '@bazaar/demo';
 import { PortInUseError } from './processes';
 import { startDevStack, type DevStack } from './stack';
 

@@ -9,19 +9,21 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '@bazaar/database';
-import { SUBGRAPHS, subgraphPortVariable } from '@bazaar/router';
 import { environment, loadConfig, logLevel, port } from '@bazaar/service';
 import {
   databaseName,
   databaseRole,
   databaseUrlVariable,
+  REPO_ROOT,
+  ROUTER,
   routerEnvironment,
+  SUBGRAPHS,
   subgraphEnvironment,
+  subgraphPortVariable,
   type Env,
   type ServiceWiring,
-} from './environment';
+} from '@bazaar/topology';
 import { loadOrCreateRolePasswords, loadOrCreateSigningKey, loadOrCreateSubgraphSecret } from './keys';
-import { migrationsDir, REPO_ROOT } from './paths';
 import { waitForCatchUp } from './catch-up';
 import { waitForDemoShopper } from './demo-check';
 import { assertPortsFree, spawnService, stopProcess, waitUntilReady, type ServiceProcess } from './processes';
@@ -33,7 +35,7 @@ const stackConfigSchema = z.object({
   LOG_LEVEL: logLevel,
   BAZAAR_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
   POSTGRES_PORT: port(54320),
-  ROUTER_PORT: port(4000),
+  ROUTER_PORT: port(ROUTER.defaultPort),
   SEED_DEMO_DATA: z.enum(['true', 'false']).optional(),
   EVENT_TRANSPORT: z.enum(['postgres', 'kafka']).default('postgres'),
   EVENTS_DATABASE_URL: z.string().optional(),
@@ -117,7 +119,8 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
     // All at once: nothing needs another at start (tokens are checked against users' keys on first use).
     const launchedAt = new Date();
     for (const definition of SUBGRAPHS) started.push(spawnService(definition.name, definition.mainPath, subgraphEnvironment(definition, wiring)));
-    started.push(spawnService('router', path.join(REPO_ROOT, 'router/src/main.ts'), routerEnvironment(SUBGRAPHS, config.ROUTER_PORT, wiring)));
+    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, `http://${HOST}:${ports[name]}/graphql`]));
+    started.push(spawnService('router', ROUTER.mainPath, routerEnvironment(subgraphUrls, config.ROUTER_PORT, wiring.base)));
     const readyUrl = (name: string) => `http://${HOST}:${name === 'router' ? config.ROUTER_PORT : ports[name]}/ready`;
     await Promise.all(started.map((service) => waitUntilReady(service, readyUrl(service.name), signal)));
     log('every service answers; waiting for the projections to catch up with the events already published');
@@ -199,8 +202,8 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
       );
     }
     await Promise.all(
-      SUBGRAPHS.map(async ({ name }) => {
-        const { applied } = await applyMigrations({ url: databaseUrls[name]!, migrationsDir: migrationsDir(name) });
+      SUBGRAPHS.map(async ({ name, migrationsDir }) => {
+        const { applied } = await applyMigrations({ url: databaseUrls[name]!, migrationsDir });
         if (applied.length > 0) log(`${name}: applied ${applied.join(', ')}`);
         if (name === 'books' && applied.length > 0) freshCatalog = (await countBooks(databaseUrls[name]!)) === 0;
       }),

@@ -7,12 +7,10 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
-import { SUBGRAPHS } from '@bazaar/router';
-import { databaseUrlVariable } from '../src/environment';
+import { databaseUrlVariable, REPO_ROOT, SUBGRAPHS } from '@bazaar/topology';
 import { findFreePort } from '@bazaar/database';
 import { createEmptyDatabase, GraphQLClient } from '@bazaar/testing';
 import { freePort, freeSubgraphPorts, isAlive, LAUNCHER_PATH, launchStack } from '../src/launch';
-import { REPO_ROOT } from '../src/paths';
 
 const launch = (env: Record<string, string>) => launchStack(env);
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, OrderAwaitingPayment } from '@bazaar/events';
 import { eventually, startTestStack, type TestStack } from '@bazaar/testing';
-import { REPO_ROOT } from '../src/paths';
+import { REPO_ROOT } from '@bazaar/topology';
 
 /** `npm run events -- dead-letters | replay | discard` against a running payments service's database. */
 let stack: TestStack;

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations, createDatabase, databaseUrl, findFreePort, startEmbeddedPostgres } from '@bazaar/database';
-import { migrationsDir } from '@bazaar/devstack';
-import { SUBGRAPHS } from '@bazaar/router';
+import { SUBGRAPHS } from '@bazaar/topology';
 import { templateDatabase } from './databases';
 import './provided';
 
@@ -18,9 +17,9 @@ export default async function setup(project: TestProject) {
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort() });
   try {
     await Promise.all(
-      SUBGRAPHS.map(async ({ name }) => {
+      SUBGRAPHS.map(async ({ name, migrationsDir }) => {
         await createDatabase(postgres.adminUrl, templateDatabase(name));
-        await applyMigrations({ url: databaseUrl(postgres.adminUrl, templateDatabase(name)), migrationsDir: migrationsDir(name) });
+        await applyMigrations({ url: databaseUrl(postgres.adminUrl, templateDatabase(name)), migrationsDir });
       }),
     );
   } catch (error) {

@@ -1,7 +1,6 @@
 import type { JWK } from 'jose';
 import { inject } from 'vitest';
-import { subgraphEnvironment, type ServiceWiring } from '@bazaar/devstack';
-import { loadRouterConfig, startRouter, SUBGRAPHS, subgraphUrlVariable, type SubgraphDefinition } from '@bazaar/router';
+import { ROUTER, routerEnvironment, SUBGRAPHS, subgraphEnvironment, type ServiceWiring, type SubgraphDefinition } from '@bazaar/topology';
 import {
   createTokenIssuer,
   generateSigningKey,
@@ -87,13 +86,8 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
         services[definition.name] = await startSubgraph(definition, wiring);
       }),
     );
-    router = await startRouter(
-      loadRouterConfig({
-        ...wiring.base,
-        ROUTER_PORT: '0',
-        ...Object.fromEntries(Object.entries(services).map(([name, service]) => [subgraphUrlVariable(name), service.url])),
-      }),
-    );
+    const subgraphUrls = Object.fromEntries(Object.entries(services).map(([name, service]) => [name, service.url]));
+    router = await startModule(ROUTER.modulePath, routerEnvironment(subgraphUrls, 0, wiring.base));
     return {
       client: new GraphQLClient(router.url),
       routerUrl: router.url,
@@ -110,7 +104,13 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
   }
 }
 
-async function startSubgraph(definition: SubgraphDefinition, wiring: ServiceWiring): Promise<RunningService> {
-  const { service } = (await import(definition.modulePath)) as { service: ServiceModule };
-  return service.start(service.loadConfig(subgraphEnvironment(definition, wiring)));
+const startSubgraph = (definition: SubgraphDefinition, wiring: ServiceWiring) => startModule(definition.modulePath, subgraphEnvironment(definition, wiring));
+
+/**
+ * Starts a composition root in this process through its `service` export, found by the path the
+ * topology gives: the harness runs the real services without importing any of them.
+ */
+async function startModule(modulePath: string, env: Record<string, string | undefined>): Promise<RunningService> {
+  const { service } = (await import(modulePath)) as { service: ServiceModule };
+  return service.start(service.loadConfig(env));
 }

@@ -2,9 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@bazaar/testing';
-import { DEMO_ACCOUNTS } from '../../users/src/demo';
+import { DEMO_SELLER_IDS } from '@bazaar/demo';
 import { createBooksDb } from '../src/index';
-import { DEMO_SELLER_IDS } from '../src/domain/demo-sellers';
 import { seedDemoCatalog } from '../src/domain/seed';
 import { createOutbox } from '@bazaar/events';
 
@@ -55,10 +54,5 @@ describe('the demo catalog', () => {
     expect(new Set(listings.map(({ price_amount }) => price_amount)).size).toBeGreaterThan(50);
     expect(listings.some(({ quantity }) => quantity === 0) && listings.some(({ quantity }) => quantity > 5)).toBe(true);
     expect((first.data.books as { in_stock: boolean }[]).filter(({ in_stock }) => in_stock).length).toBeGreaterThan(100);
-  });
-
-  it('sells as the users service\'s demo sellers', () => {
-    const sellers = DEMO_ACCOUNTS.filter(({ roles }) => roles.includes('SELLER')).map(({ id }) => id);
-    expect([...DEMO_SELLER_IDS].sort()).toEqual(sellers.sort());
   });
 });

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DEMO_ACCOUNTS } from '@bazaar/users/demo';
+import { DEMO_USER_IDS } from '@bazaar/demo';
 import { createTestDatabase, type TestDatabase } from '@bazaar/testing';
 import { createCartDb } from '../src/index';
-import { DEMO_SHOPPER_IDS, seedDemoCarts } from '../src/domain/seed';
+import { seedDemoCarts } from '../src/domain/seed';
 import type { PrismaClient } from '../src/generated/prisma/client';
 
 let database: TestDatabase;
@@ -19,13 +19,9 @@ afterAll(async () => {
 });
 
 describe('demo carts', () => {
-  it('names the users service\'s demo accounts', () => {
-    expect([...DEMO_SHOPPER_IDS].sort()).toEqual(DEMO_ACCOUNTS.map(({ id }) => id).sort());
-  });
-
   it('waits for the projection, then fills each demo user\'s cart once, never with their own listings', async () => {
     expect(await seedDemoCarts(db)).toEqual({ carts: 0, lines: 0 });
-    const sam = DEMO_SHOPPER_IDS[1]!;
+    const sam = DEMO_USER_IDS[1]!;
     await db.listingProjection.createMany({
       data: Array.from({ length: 20 }, (_, index) => ({
         id: randomUUID(),

@@ -1,7 +1,7 @@
 import { BookCreated, ListingCreated, type Outbox } from '@bazaar/events';
 import { Faker, en } from '@faker-js/faker';
+import { DEMO_SELLER_IDS } from '@bazaar/demo';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
-import { DEMO_SELLER_IDS } from './demo-sellers';
 import { isbn13From } from './isbn';
 import { listingCreatedData } from './listings';
 import { refreshAllOffers } from './offers';

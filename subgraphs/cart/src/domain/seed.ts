@@ -1,16 +1,6 @@
+import { DEMO_USER_IDS } from '@bazaar/demo';
 import type { PrismaClient } from '../generated/prisma/client';
 
-/**
- * The users service's demo accounts (subgraphs/users/src/demo.ts fixes their ids for this);
- * test/seed.test.ts checks the two lists agree.
- */
-export const DEMO_SHOPPER_IDS: readonly string[] = [
-  '0193a000-0000-7000-8000-00000000b001', // Bea Buyer
-  '0193a000-0000-7000-8000-000000005e01', // Sam Seller
-  '0193a000-0000-7000-8000-00000000ad01', // Ada Admin
-  '0193a000-0000-7000-8000-000000005e02', // Corner Bookshop
-  '0193a000-0000-7000-8000-000000005e03', // Rare Finds Rita
-];
 
 const LINES_PER_CART = 3;
 
@@ -19,7 +9,7 @@ const LINES_PER_CART = 3;
  * own, taken from the cart's projection (development only). The projection is filled by the
  * catalog's events, so this finds nothing until it has some; returns how many lines it wrote.
  */
-export async function seedDemoCarts(db: PrismaClient, userIds: readonly string[] = DEMO_SHOPPER_IDS): Promise<{ carts: number; lines: number }> {
+export async function seedDemoCarts(db: PrismaClient, userIds: readonly string[] = DEMO_USER_IDS): Promise<{ carts: number; lines: number }> {
   let carts = 0;
   let lines = 0;
   for (const [index, ownerId] of userIds.entries()) {

@@ -1,21 +1,10 @@
 import { Faker, en } from '@faker-js/faker';
+import { DEMO_USER_IDS } from '@bazaar/demo';
 // The demo catalog's deterministic generator: how the demo reviews can refer to the demo books
 // at once, before the catalog's BookCreated events have reached the known-books projection.
 import { generateDemoCatalog } from '@bazaar/books/demo';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 
-/**
- * The users service's demo accounts (subgraphs/users/src/demo.ts fixes their ids for this): they
- * write the demo reviews, so `author { displayName }` resolves in development. test/seed.test.ts
- * checks the lists agree.
- */
-export const DEMO_REVIEWER_IDS: readonly string[] = [
-  '0193a000-0000-7000-8000-00000000b001', // Bea Buyer
-  '0193a000-0000-7000-8000-000000005e01', // Sam Seller
-  '0193a000-0000-7000-8000-00000000ad01', // Ada Admin
-  '0193a000-0000-7000-8000-000000005e02', // Corner Bookshop
-  '0193a000-0000-7000-8000-000000005e03', // Rare Finds Rita
-];
 
 export interface DemoBook {
   id: string;
@@ -59,7 +48,7 @@ export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: 
   const votes: Prisma.HelpfulVoteCreateManyInput[] = [];
   for (const book of books) {
     if (!faker.datatype.boolean(0.35)) continue;
-    const authors = faker.helpers.arrayElements(DEMO_REVIEWER_IDS, { min: 1, max: DEMO_REVIEWER_IDS.length });
+    const authors = faker.helpers.arrayElements(DEMO_USER_IDS, { min: 1, max: DEMO_USER_IDS.length });
     for (const authorId of authors) {
       const rating = faker.helpers.weightedArrayElement([
         { weight: 1, value: 1 },
@@ -72,7 +61,7 @@ export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: 
       const id = faker.string.uuid();
       const createdAt = faker.date.past({ years: 1, refDate: REFERENCE_DATE });
       const voters = faker.helpers.arrayElements(
-        DEMO_REVIEWER_IDS.filter((voter) => voter !== authorId),
+        DEMO_USER_IDS.filter((voter) => voter !== authorId),
         faker.helpers.weightedArrayElement([
           { weight: 6, value: 0 },
           { weight: 3, value: 1 },

@@ -1,4 +1,4 @@
-import { DEMO_ACCOUNTS } from '../demo';
+import { DEMO_ACCOUNTS } from '@bazaar/demo';
 import type { PrismaClient } from '../generated/prisma/client';
 import { hashPassword } from './passwords';
 
@@ -12,7 +12,7 @@ export async function seedDemoAccounts(db: PrismaClient): Promise<number> {
   const missing = DEMO_ACCOUNTS.filter(({ email }) => !existing.has(email));
   if (missing.length === 0) return 0;
   const data = await Promise.all(
-    missing.map(async ({ id, email, displayName, roles, password }) => ({ id, email, displayName, roles, passwordHash: await hashPassword(password) })),
+    missing.map(async ({ id, email, displayName, roles, password }) => ({ id, email, displayName, roles: [...roles], passwordHash: await hashPassword(password) })),
   );
   const { count } = await db.user.createMany({ data, skipDuplicates: true });
   return count;

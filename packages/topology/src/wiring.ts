@@ -1,23 +1,23 @@
-import type { JWK } from 'jose';
-import { subgraphPortVariable, subgraphUrlVariable, type SubgraphDefinition } from '@bazaar/router';
+import { databaseUrlVariable, ROUTER, subgraphPortVariable, subgraphUrlVariable, type SubgraphDefinition } from './topology';
 
 export type Env = Record<string, string | undefined>;
 
-export const databaseUrlVariable = (service: string) => `${service.toUpperCase()}_DATABASE_URL`;
+/** A service's database is named after it and reached as its own role (docs/architecture.md). */
 export const databaseName = (service: string) => service;
 export const databaseRole = (service: string) => `${service}_service`;
 
 export interface ServiceWiring {
   /** The environment every process of the stack inherits (NODE_ENV, LOG_LEVEL, HOST…). */
   base: Env;
-  signingKey: JWK;
+  /** The users service's signing key (a JWK), handed to it alone. */
+  signingKey: object;
   /** Where the users service serves its public keys, for every other subgraph. */
   jwksUrl: string;
   databaseUrls: Record<string, string>;
   ports: Record<string, number>;
 }
 
-/** The environment one subgraph is started with, in the dev stack and in tests alike. */
+/** The environment one subgraph is started with, by `npm start` and by the test harness alike. */
 export function subgraphEnvironment(definition: SubgraphDefinition, wiring: ServiceWiring): Env {
   const { name } = definition;
   return {
@@ -28,12 +28,11 @@ export function subgraphEnvironment(definition: SubgraphDefinition, wiring: Serv
   };
 }
 
-export function routerEnvironment(subgraphs: readonly SubgraphDefinition[], routerPort: number, wiring: ServiceWiring): Env {
+/** The router's environment: its port, and where each running subgraph answers. */
+export function routerEnvironment(subgraphUrls: Record<string, string>, routerPort: number, base: Env): Env {
   return {
-    ...wiring.base,
-    ROUTER_PORT: String(routerPort),
-    ...Object.fromEntries(
-      subgraphs.map(({ name }) => [subgraphUrlVariable(name), `http://127.0.0.1:${wiring.ports[name]}/graphql`]),
-    ),
+    ...base,
+    [ROUTER.portVariable]: String(routerPort),
+    ...Object.fromEntries(Object.entries(subgraphUrls).map(([name, url]) => [subgraphUrlVariable(name), url])),
   };
 }
