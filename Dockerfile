@@ -22,6 +22,7 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
 # Manifests first, so the install layer is reused until a dependency changes.
 # Every workspace's package.json must be listed here (test/compose.test.ts checks it).
 COPY package.json package-lock.json ./
+COPY packages/contracts/package.json packages/contracts/
 COPY packages/database/package.json packages/database/
 COPY packages/demo/package.json packages/demo/
 COPY packages/devstack/package.json packages/devstack/

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ALL_TOPICS } from '@bazaar/events';
+import { ALL_TOPICS } from '@bazaar/contracts';
 import {
   databaseName,
   databaseRole,
@@ -275,7 +275,7 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(service('kafka'))).not.toBe('');
   });
 
-  it('creates every topic of packages/events with several partitions before the services start', () => {
+  it('creates every topic of packages/contracts with several partitions before the services start', () => {
     const kafkaInit = service('kafka-init');
     const env = environmentOf(kafkaInit);
     expect(env.BAZAAR_TOPICS?.split(/\s+/).sort()).toEqual([...ALL_TOPICS].sort());

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, OrderAwaitingPayment } from '@bazaar/events';
+import { createEnvelope } from '@bazaar/events';
+import { OrderAwaitingPayment } from '@bazaar/contracts/orders';
 import { eventually, startTestStack, type TestStack } from '@bazaar/testing';
 import { REPO_ROOT } from '@bazaar/topology';
 

@@ -3,7 +3,7 @@ import { startOutboxRelay, type OutboxRelay, type RelayLogger } from './relay';
 import { createTransport, type TransportConfig } from './transports';
 import type { EventTransport } from './transport';
 import type { PostgresEventTransport } from './transports/postgres';
-import { CONSUMER_GROUPS } from './subscriptions';
+import { CONSUMER_GROUPS } from '@bazaar/topology';
 
 export interface EventBackboneConfig extends TransportConfig {
   OUTBOX_POLL_INTERVAL_MS: number;
@@ -26,6 +26,10 @@ export async function startEventBackbone(options: {
   logger: RelayLogger;
 }): Promise<EventBackbone> {
   const transport = createTransport(options.config, options.service);
+  // Every consuming service's group, before this service's relay first publishes: the Postgres
+  // transport keeps a group's messages only from the moment the group exists (Kafka keeps them for
+  // groups that come later), so an event published before its consumer's first start would be lost.
+  // The groups are the topology's (each consumer declares its topics there, see EventConsumer.start).
   if (transport.kind === 'postgres') {
     try {
       for (const [group, topics] of Object.entries(CONSUMER_GROUPS)) await (transport as PostgresEventTransport).registerGroup(group, topics);

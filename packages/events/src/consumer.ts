@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { isTransientError } from '@bazaar/service';
+import { CONSUMER_GROUPS, TOPOLOGY_PATH } from '@bazaar/topology';
 import { envelopeSchema, type Envelope, type EventDefinition } from './envelope';
-import { findEventDefinition } from './catalog';
 import type { SqlRunner } from './sql';
 import type { EventTransport, Subscription, TransportMessage } from './transport';
+import { eventKey } from './registry';
 import type { RelayLogger } from './relay';
 
 export type EventHandler<Data, Tx> = (event: Envelope<Data>, tx: Tx) => Promise<void>;
@@ -83,14 +84,23 @@ export class EventConsumer<Tx extends SqlRunner> {
     this.policy = { ...DEFAULT_FAILURE_POLICY, ...options.failurePolicy };
   }
 
-  /** Registers the effect of one event type. It runs in the transaction that records the event as processed. */
+  /**
+   * Registers the effect of one version of one event type (each version a consumer reads is registered
+   * with its own handler). It runs in the transaction that records the event as processed.
+   */
   on<Data>(definition: EventDefinition<string, Data>, handler: EventHandler<Data, Tx>): this {
-    this.registrations.set(definition.type, { definition, handler: handler as EventHandler<unknown, Tx> });
+    this.registrations.set(eventKey(definition.type, definition.version), { definition, handler: handler as EventHandler<unknown, Tx> });
     return this;
   }
 
   async start(): Promise<void> {
     const topics = [...new Set([...this.registrations.values()].map(({ definition }) => definition.topic))];
+    const declared = CONSUMER_GROUPS[this.options.consumer];
+    const undeclared = declared ? topics.filter((topic) => !declared.includes(topic)) : [];
+    if (undeclared.length > 0) {
+      // Its group would not exist before producers publish (see CONSUMER_GROUPS): events would be lost.
+      throw new Error(`${this.options.consumer} consumes ${undeclared.join(', ')} but does not declare it in ${TOPOLOGY_PATH} (consumes)`);
+    }
     this.subscription = await this.options.transport.subscribe({
       group: this.options.consumer,
       topics,
@@ -118,10 +128,13 @@ export class EventConsumer<Tx extends SqlRunner> {
     const parsed = envelopeSchema.safeParse(raw);
     if (!parsed.success) return this.park(message, undefined, `invalid envelope: ${parsed.error.message}`);
     const envelope = parsed.data;
-    const registration = this.registrations.get(envelope.type);
-    if (!registration) return; // another consumer's event on a shared topic
-    const definition = findEventDefinition(envelope.type, envelope.version);
-    if (!definition) return this.park(message, envelope, `unknown version ${envelope.version} of ${envelope.type}`);
+    const registration = this.registrations.get(eventKey(envelope.type, envelope.version));
+    if (!registration) {
+      const handlesType = [...this.registrations.values()].some(({ definition }) => definition.type === envelope.type);
+      if (!handlesType) return; // another consumer's event on a shared topic
+      return this.park(message, envelope, `unknown version ${envelope.version} of ${envelope.type}`);
+    }
+    const { definition } = registration;
     const data = definition.data.safeParse(envelope.data);
     if (!data.success) return this.park(message, envelope, `invalid ${envelope.type} payload: ${data.error.message}`);
 

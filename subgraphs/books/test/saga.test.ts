@@ -1,16 +1,8 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEnvelope,
-  createOutbox,
-  OrderCancelled,
-  OrderPaid,
-  OrderPlaced,
-  type EventConsumer,
-  type EventDefinition,
-  type EventTransport,
-} from '@bazaar/events';
+import { createEnvelope, createOutbox, type EventConsumer, type EventDefinition, type EventTransport } from '@bazaar/events';
+import { OrderCancelled, OrderPaid, OrderPlaced } from '@bazaar/contracts/orders';
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { createBooksDb, createSagaConsumer } from '../src/index';

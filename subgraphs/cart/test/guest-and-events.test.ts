@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, ListingPriceChanged, OrderPaid, type EventDefinition, type EventTransport } from '@bazaar/events';
+import { createEnvelope, type EventDefinition, type EventTransport } from '@bazaar/events';
+import { ListingPriceChanged } from '@bazaar/contracts/books';
+import { OrderPaid } from '@bazaar/contracts/orders';
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { ADD, CART_FIELDS, myCart, projectedListing, waitForListing, type CartShape } from './helpers';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaymentFailed, PaymentRefunded, PaymentSucceeded, StockRejected } from '@bazaar/events';
+import { StockRejected } from '@bazaar/contracts/books';
+import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import { eventually, postToSubgraph, signUpAs, TEST_SUBGRAPH_SECRET, type Actor } from '@bazaar/testing';
 import {
   ADDRESS,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createEnvelope, PaymentSucceeded, StockReserved, type EventDefinition, type EventTransport } from '@bazaar/events';
+import { createEnvelope, type EventDefinition, type EventTransport } from '@bazaar/events';
+import { StockReserved } from '@bazaar/contracts/books';
+import { PaymentSucceeded } from '@bazaar/contracts/payments';
 import { createTransport } from '@bazaar/events/transports';
 import { settled, startTestStack, type Actor, type GraphQLClient, type TestStack } from '@bazaar/testing';
 

@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import {
-  createEnvelope,
-  envelopeSchema,
-  OrderAwaitingPayment,
-  OrderCancelled,
-  OrderPaid,
-  OrderPaymentRejected,
-  PaymentAuthorized,
-  type Envelope,
-  type EventDefinition,
-  type EventTransport,
-  type Subscription,
-} from '@bazaar/events';
+import { createEnvelope, envelopeSchema, type Envelope, type EventDefinition, type EventTransport, type Subscription } from '@bazaar/events';
+import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
+import { PaymentAuthorized } from '@bazaar/contracts/payments';
 import { createTransport } from '@bazaar/events/transports';
 import { expect } from 'vitest';
 import type { RunningService } from '@bazaar/service';

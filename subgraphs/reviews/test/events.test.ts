@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, OrderDelivered, type EventTransport } from '@bazaar/events';
+import { createEnvelope, type EventTransport } from '@bazaar/events';
+import { OrderDelivered } from '@bazaar/contracts/orders';
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, eventually, mintedUser, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { waitUntilKnown, writeReview } from './helpers';

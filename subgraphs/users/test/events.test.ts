@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventConsumer, UserRegistered, UserRoleChanged, type Envelope, type EventTransport } from '@bazaar/events';
+import { EventConsumer, type Envelope, type EventTransport } from '@bazaar/events';
+import { UserRegistered, UserRoleChanged } from '@bazaar/contracts/users';
 import { createTransport } from '@bazaar/events/transports';
 import { createEmptyDatabase, eventually, pgTransaction, startTestStack, type PgSqlRunner, type TestDatabase, type TestStack } from '@bazaar/testing';
 import { inject } from 'vitest';

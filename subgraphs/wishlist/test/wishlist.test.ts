@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, ListingPriceChanged, type EventTransport } from '@bazaar/events';
+import { createEnvelope, type EventTransport } from '@bazaar/events';
+import { ListingPriceChanged } from '@bazaar/contracts/books';
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { ADD, MY_WISHLIST, REMOVE, UPDATE, type ItemShape } from './helpers';

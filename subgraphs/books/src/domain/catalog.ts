@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { conflict, forbidden, hasRole, notFound, parseInput, type Viewer } from '@bazaar/service';
-import { BookCreated, BookUpdated, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
 import { Prisma, type Author, type Book, type PrismaClient } from '../generated/prisma/client';
 import { authorKey, bookFilter, createBookInput, isbn, isUuid, pageSize, updateBookInput } from './rules';
 import { countMatches, facets, searchPage, type BookSort } from './search';

@@ -9,7 +9,8 @@
  * (quantity >= 0) backs this up in the database.
  */
 import { DomainError, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
-import { ListingStockChanged, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { ListingStockChanged } from '@bazaar/contracts/books';
 import type { Prisma } from '../generated/prisma/client';
 import { refreshOffers } from './offers';
 

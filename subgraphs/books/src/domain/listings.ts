@@ -1,5 +1,6 @@
 import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireRole, type AuthState, type Viewer } from '@bazaar/service';
-import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
 import { z } from 'zod';
 import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
 import { decodeCursor, encodeCursor } from './cursor';

@@ -14,7 +14,9 @@
  * (several books instances) handle different orders at the same time.
  */
 import { conflict } from '@bazaar/service';
-import { OrderCancelled, OrderPaid, OrderPlaced, StockRejected, StockReserved, type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/events';
+import { type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/events';
+import { StockRejected, StockReserved } from '@bazaar/contracts/books';
+import { OrderCancelled, OrderPaid, OrderPlaced } from '@bazaar/contracts/orders';
 import type { Prisma } from '../generated/prisma/client';
 import { commitReservation, findReservationForUpdate, reserveStock, restockReservation, StockUnavailableError, type Reservation } from './inventory';
 

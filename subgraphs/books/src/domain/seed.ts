@@ -1,4 +1,5 @@
-import { BookCreated, ListingCreated, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { BookCreated, ListingCreated } from '@bazaar/contracts/books';
 import { Faker, en } from '@faker-js/faker';
 import { DEMO_SELLER_IDS } from '@bazaar/demo';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';

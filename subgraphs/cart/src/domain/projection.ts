@@ -1,11 +1,6 @@
-import {
-  ListingCreated,
-  ListingPriceChanged,
-  ListingRemoved,
-  ListingStockChanged,
-  OrderPaid,
-  type EventConsumer,
-} from '@bazaar/events';
+import { type EventConsumer } from '@bazaar/events';
+import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
+import { OrderPaid } from '@bazaar/contracts/orders';
 import type { Prisma } from '../generated/prisma/client';
 
 type Tx = Prisma.TransactionClient;

@@ -1,4 +1,5 @@
-import { OrderCancelled, OrderDelivered, OrderPlaced, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { OrderCancelled, OrderDelivered, OrderPlaced } from '@bazaar/contracts/orders';
 import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireViewer, type AuthState, type Viewer } from '@bazaar/service';
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';

@@ -1,18 +1,7 @@
-import {
-  OrderAwaitingPayment,
-  OrderCancelled,
-  OrderPaid,
-  OrderPaymentRejected,
-  PaymentAuthorized,
-  PaymentFailed,
-  PaymentRefunded,
-  PaymentSucceeded,
-  StockRejected,
-  StockReserved,
-  type EventConsumer,
-  type Outbox,
-  type RelayLogger,
-} from '@bazaar/events';
+import { type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/events';
+import { StockRejected, StockReserved } from '@bazaar/contracts/books';
+import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
+import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import { addNote, cancelledLines, changeStatus, lockOrder, type Tx } from './orders';
 import type { OrderRecord } from './types';
 

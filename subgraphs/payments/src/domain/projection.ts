@@ -1,4 +1,5 @@
-import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected, type EventConsumer } from '@bazaar/events';
+import { type EventConsumer } from '@bazaar/events';
+import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
 import type { Payment, Prisma } from '../generated/prisma/client';
 import { HOLDING_MONEY, lockPayment, type Settlement } from './settlement';
 

@@ -1,4 +1,5 @@
-import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import type { Payment, Prisma, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
 

@@ -1,4 +1,6 @@
-import { BookCreated, BookUpdated, EventConsumer, OrderDelivered, type EventTransport } from '@bazaar/events';
+import { EventConsumer, type EventTransport } from '@bazaar/events';
+import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
+import { OrderDelivered } from '@bazaar/contracts/orders';
 import type { RelayLogger } from '@bazaar/events';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { lockPurchase } from './reviews';

@@ -1,5 +1,6 @@
 import { conflict, forbidden, hasRole, notFound, parseInput, type Viewer } from '@bazaar/service';
-import { ReviewDeleted, ReviewEdited, ReviewWritten, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { ReviewDeleted, ReviewEdited, ReviewWritten } from '@bazaar/contracts/reviews';
 import { Prisma, type PrismaClient, type Review } from '../generated/prisma/client';
 import { after, decodeCursor, encodeCursor, orderBy, type ReviewSort } from './cursor';
 import { editReviewInput, isUuid, pageArgs, writeReviewInput } from './rules';

@@ -10,7 +10,8 @@ import {
   type Role,
   type Viewer,
 } from '@bazaar/service';
-import { UserRegistered, UserRoleChanged, type Outbox } from '@bazaar/events';
+import { type Outbox } from '@bazaar/events';
+import { UserRegistered, UserRoleChanged } from '@bazaar/contracts/users';
 import { Prisma, type PrismaClient, type User } from '../generated/prisma/client';
 import { passwordProblem } from './password-policy';
 import { hashPassword, verifyPassword } from './passwords';

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BookCreated,
-  BookUpdated,
-  ListingCreated,
-  ListingPriceChanged,
-  ListingRemoved,
-  ListingStockChanged,
-  WishlistPriceAlert,
-  type EventConsumer,
-  type Outbox,
-} from '@bazaar/events';
+import { type EventConsumer, type Outbox } from '@bazaar/events';
+import { BookCreated, BookUpdated, ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
+import { WishlistPriceAlert } from '@bazaar/contracts/wishlist';
 import type { Prisma } from '../generated/prisma/client';
 import { formatMoney } from './rules';
 

@@ -1,0 +1,51 @@
+/**
+ * The events the reviews subgraph publishes: owned by reviews (subgraphs/reviews), which alone
+ * changes them; nothing consumes them yet. A change a consumer cannot read is a new version, never an edit
+ * (docs/events.md).
+ */
+import { z } from 'zod';
+import { defineEvent } from '@bazaar/events';
+import { id, instant } from './primitives';
+
+/** Reviews; keyed by book id. */
+export const REVIEWS_TOPIC = 'bazaar.reviews';
+
+const rating = z.number().int().min(1).max(5);
+
+/** A user reviewed a book. */
+export const ReviewWritten = defineEvent({
+  type: 'ReviewWritten',
+  version: 1,
+  topic: REVIEWS_TOPIC,
+  data: z.object({
+    reviewId: id,
+    bookId: id,
+    authorId: id,
+    rating,
+    verifiedPurchase: z.boolean(),
+    createdAt: instant,
+  }),
+});
+
+/** A review's rating, title or body changed; `changedFields` names what changed. */
+export const ReviewEdited = defineEvent({
+  type: 'ReviewEdited',
+  version: 1,
+  topic: REVIEWS_TOPIC,
+  data: z.object({
+    reviewId: id,
+    bookId: id,
+    authorId: id,
+    rating,
+    previousRating: rating,
+    changedFields: z.array(z.string()),
+  }),
+});
+
+/** A review was deleted by its author or an admin. */
+export const ReviewDeleted = defineEvent({
+  type: 'ReviewDeleted',
+  version: 1,
+  topic: REVIEWS_TOPIC,
+  data: z.object({ reviewId: id, bookId: id, authorId: id, rating, deletedBy: id }),
+});
