@@ -34,6 +34,18 @@ export default tseslint.config(
     },
   },
   {
+    // Typed rules: a promise nobody awaits or handles loses its error (an unhandled rejection stops
+    // a service); one passed where a callback's result is ignored (an event listener, a forEach)
+    // too. They need the TypeScript program, so they run on TypeScript files only.
+    files: ['**/*.{ts,mts,cts,tsx}'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.eslint.json', './examples/web-shop/tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // The web shop's components: hooks called in the same order on every render, effects with their dependencies.
     files: ['examples/web-shop/src/**/*.tsx', 'examples/web-shop/src/**/*.ts'],
     plugins: { 'react-hooks': reactHooks },

@@ -63,7 +63,7 @@ describe('a consumer whose rows are held locked', () => {
     const awaiting = await orderReaches(buyer.client, order.id, 'AWAITING_PAYMENT', 120_000);
     const applied = Math.round((Date.now() - heldSince) / 1000);
 
-    const history = await new pg.Pool({ connectionString: stack.databases.orders!.url, max: 1 });
+    const history = new pg.Pool({ connectionString: stack.databases.orders!.url, max: 1 });
     const entries = Number((await history.query(`SELECT count(*) AS n FROM order_status_changes WHERE order_id = $1::uuid AND status = 'AWAITING_PAYMENT'`, [order.id])).rows[0].n);
     await history.end();
     const parked = await deadLetters();

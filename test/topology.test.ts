@@ -35,7 +35,7 @@ describe('supergraph.config.yaml', () => {
 describe('a consumer', () => {
   it('refuses to start on a topic its service does not declare in the topology', async () => {
     // Refused before it touches the transport, so none is needed.
-    const consumer = new EventConsumer({ consumer: 'cart', transport: {} as EventTransport, logger: silent, transaction: () => Promise.reject(new Error('unused')) });
+    const consumer = new EventConsumer({ consumer: 'cart', transport: {} as EventTransport, logger: silent, transaction: async () => { throw new Error('unused'); } });
     consumer.on(UserRegistered, async () => {});
     await expect(consumer.start()).rejects.toThrow(/cart consumes bazaar.users but does not declare it in .*supergraph.config.yaml/);
   });

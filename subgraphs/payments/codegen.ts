@@ -1,4 +1,4 @@
-import { subgraphCodegenConfig } from '../../packages/service/codegen';
+import { subgraphCodegenConfig } from '@bazaar/service/codegen';
 
 export default subgraphCodegenConfig({
   contextType: '../context#PaymentsContext',

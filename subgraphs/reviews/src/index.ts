@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { startEventBackbone } from '@bazaar/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, tokenVerifierFromConfig, parseInput, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
+import { createLogger, tokenVerifierFromConfig, parseInput, retryForAWhile, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadReviewsConfig, type ReviewsConfig } from './config';
 import { decodeCursor } from './domain/cursor';
 import { createReviewsConsumer } from './domain/projections';
@@ -64,7 +64,10 @@ export async function startReviewsService(config: ReviewsConfig, internals: Revi
   const reviews = new Reviews(db, events.outbox);
   const verifier = tokenVerifierFromConfig(config);
 
+  // The demo reviews wait for the known-books projection to fill from the catalog's events.
+  const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
   const stopAll = async () => {
+    demo.stop();
     await consumer.stop();
     await events.stop();
     await db.$disconnect();
@@ -72,8 +75,10 @@ export async function startReviewsService(config: ReviewsConfig, internals: Revi
   try {
     await consumer.start();
     if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
-      const seeded = await seedDemoReviews(db, { catalogSize: config.DEMO_CATALOG_SIZE });
-      if (seeded.reviews > 0) logger.info(seeded, 'demo reviews seeded');
+      demo.start(async () => {
+        const seeded = await seedDemoReviews(db, { catalogSize: config.DEMO_CATALOG_SIZE });
+        if (seeded.reviews > 0) logger.info(seeded, 'demo reviews seeded');
+      }, (error) => logger.warn({ err: error }, 'demo reviews not seeded'));
     }
     return await startSubgraph<ReviewsContext>({
       name: 'reviews',

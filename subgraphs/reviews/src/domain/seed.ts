@@ -1,20 +1,6 @@
 import { Faker, en } from '@faker-js/faker';
 import { DEMO_USER_IDS } from '@bazaar/demo';
-// The demo catalog's deterministic generator: how the demo reviews can refer to the demo books
-// at once, before the catalog's BookCreated events have reached the known-books projection.
-import { generateDemoCatalog } from '@bazaar/books/demo';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
-
-
-export interface DemoBook {
-  id: string;
-  title: string;
-}
-
-/** The demo catalog's books as the books service seeds them for `catalogSize` books. */
-export function demoCatalogBooks(catalogSize: number): DemoBook[] {
-  return generateDemoCatalog({ size: catalogSize }).books.map(({ id, title }) => ({ id, title }));
-}
 
 const REFERENCE_DATE = new Date('2026-11-15T00:00:00Z');
 
@@ -27,19 +13,22 @@ const TITLES: Record<number, string[]> = {
 };
 
 export interface DemoReviewsResult {
+  /** Books of the known-books projection when it was looked at. */
   knownBooks: number;
   reviews: number;
 }
 
 /**
- * Demo data for development, into an empty reviews database only: the demo catalog's books in
- * the known-books projection (so they can be reviewed at once), and reviews of about a third of
- * them by the demo accounts, ratings leaning positive as real ones do, some from verified
- * purchases, some marked helpful; the aggregates are computed from them once.
+ * Demo data for development, into an empty reviews database only: once the known-books projection
+ * holds the whole demo catalog (`catalogSize` books, learnt from the catalog's BookCreated events),
+ * reviews of about a third of them by the demo accounts, ratings leaning positive as real ones do,
+ * some from verified purchases, some marked helpful; the aggregates are computed from them once.
+ * Until then it writes nothing (and says so with `reviews: 0`), so the caller tries again later.
  */
 export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: number; seed?: number }): Promise<DemoReviewsResult> {
   if ((await db.review.count()) > 0) return { knownBooks: 0, reviews: 0 };
-  const books = demoCatalogBooks(options.catalogSize);
+  const books = await db.knownBook.findMany({ select: { bookId: true }, orderBy: { bookId: 'asc' } });
+  if (books.length < options.catalogSize) return { knownBooks: books.length, reviews: 0 };
   const faker = new Faker({ locale: [en] });
   faker.seed(options.seed ?? 20261126);
 
@@ -70,7 +59,7 @@ export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: 
       );
       reviews.push({
         id,
-        bookId: book.id,
+        bookId: book.bookId,
         authorId,
         rating,
         title: faker.helpers.arrayElement(TITLES[rating]!),
@@ -80,14 +69,13 @@ export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: 
         createdAt,
         updatedAt: createdAt,
       });
-      if (verifiedPurchase) purchases.push({ buyerId: authorId, bookId: book.id, orderCount: 1, lastDeliveredAt: createdAt });
+      if (verifiedPurchase) purchases.push({ buyerId: authorId, bookId: book.bookId, orderCount: 1, lastDeliveredAt: createdAt });
       votes.push(...voters.map((userId) => ({ reviewId: id, userId, createdAt })));
     }
   }
 
   await db.$transaction(
     async (tx) => {
-      const known = await tx.knownBook.createMany({ data: books.map(({ id, title }) => ({ bookId: id, title })), skipDuplicates: true });
       await tx.review.createMany({ data: reviews });
       await tx.verifiedPurchase.createMany({ data: purchases, skipDuplicates: true });
       await tx.helpfulVote.createMany({ data: votes });
@@ -98,7 +86,6 @@ export async function seedDemoReviews(db: PrismaClient, options: { catalogSize: 
                count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)
           FROM reviews GROUP BY book_id
         ON CONFLICT (book_id) DO NOTHING`;
-      return known;
     },
     { timeout: 60_000, maxWait: 15_000 },
   );
