@@ -134,7 +134,7 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
     const routerUrl = `http://${HOST}:${config.ROUTER_PORT}/graphql`;
     if (wiring.base.SEED_DEMO_DATA === 'true' && databases.freshCatalog) {
       const filled = await waitForDemoShopper(routerUrl, signal);
-      if (!filled) log('the demo carts and wishlists are still filling');
+      if (!filled) log('the demo carts, wishlists and reviews are still filling');
     }
 
     return {
