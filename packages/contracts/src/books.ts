@@ -12,6 +12,14 @@ export const CATALOG_TOPIC = 'bazaar.catalog';
 /** Stock: listing quantities and the checkout saga's reservations; keyed by listing or order id. */
 export const INVENTORY_TOPIC = 'bazaar.inventory';
 
+/** A book as BookCreated and BookUpdated carry it. */
+const book = {
+  bookId: id,
+  isbn13: z.string().length(13),
+  title: z.string(),
+  authors: z.array(z.string()),
+  genres: z.array(z.string()),
+};
 const condition = z.enum(['NEW', 'LIKE_NEW', 'VERY_GOOD', 'GOOD', 'ACCEPTABLE']);
 const listingStatus = z.enum(['ACTIVE', 'PAUSED', 'SOLD_OUT', 'REMOVED']);
 const pricedLine = z.object({
@@ -28,14 +36,7 @@ export const BookCreated = defineEvent({
   type: 'BookCreated',
   version: 1,
   topic: CATALOG_TOPIC,
-  data: z.object({
-    bookId: id,
-    isbn13: z.string().length(13),
-    title: z.string(),
-    authors: z.array(z.string()),
-    genres: z.array(z.string()),
-    createdBy: id,
-  }),
+  data: z.object({ ...book, createdBy: id }),
 });
 
 /** A book's details changed; `changedFields` names what changed, the rest is the book as it is now. */
@@ -43,15 +44,7 @@ export const BookUpdated = defineEvent({
   type: 'BookUpdated',
   version: 1,
   topic: CATALOG_TOPIC,
-  data: z.object({
-    bookId: id,
-    isbn13: z.string().length(13),
-    title: z.string(),
-    authors: z.array(z.string()),
-    genres: z.array(z.string()),
-    changedFields: z.array(z.string()),
-    changedBy: id,
-  }),
+  data: z.object({ ...book, changedFields: z.array(z.string()), changedBy: id }),
 });
 
 /** A seller offers copies of a book. */

@@ -11,20 +11,15 @@ import { id, instant } from './primitives';
 export const REVIEWS_TOPIC = 'bazaar.reviews';
 
 const rating = z.number().int().min(1).max(5);
+/** What every review event says of its review. */
+const review = { reviewId: id, bookId: id, authorId: id, rating };
 
 /** A user reviewed a book. */
 export const ReviewWritten = defineEvent({
   type: 'ReviewWritten',
   version: 1,
   topic: REVIEWS_TOPIC,
-  data: z.object({
-    reviewId: id,
-    bookId: id,
-    authorId: id,
-    rating,
-    verifiedPurchase: z.boolean(),
-    createdAt: instant,
-  }),
+  data: z.object({ ...review, verifiedPurchase: z.boolean(), createdAt: instant }),
 });
 
 /** A review's rating, title or body changed; `changedFields` names what changed. */
@@ -32,14 +27,7 @@ export const ReviewEdited = defineEvent({
   type: 'ReviewEdited',
   version: 1,
   topic: REVIEWS_TOPIC,
-  data: z.object({
-    reviewId: id,
-    bookId: id,
-    authorId: id,
-    rating,
-    previousRating: rating,
-    changedFields: z.array(z.string()),
-  }),
+  data: z.object({ ...review, previousRating: rating, changedFields: z.array(z.string()) }),
 });
 
 /** A review was deleted by its author or an admin. */
@@ -47,5 +35,5 @@ export const ReviewDeleted = defineEvent({
   type: 'ReviewDeleted',
   version: 1,
   topic: REVIEWS_TOPIC,
-  data: z.object({ reviewId: id, bookId: id, authorId: id, rating, deletedBy: id }),
+  data: z.object({ ...review, deletedBy: id }),
 });
