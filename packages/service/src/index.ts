@@ -15,3 +15,4 @@ export * from './money';
 export * from './input';
 export * from './throttle';
 export * from './loaders';
+export * from './pagination';

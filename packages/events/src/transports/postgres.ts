@@ -35,9 +35,9 @@
  *   pg_stat_activity rows), which is how a member tells a vanished member from a live one.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { v7 as uuidv7 } from 'uuid';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 import { keyOrderIndexSql, QueueConsumer, sleep, type ConsumerSettings, type JobData } from './postgres-consumer';
 import { BrokerMember, jobsChannel } from './postgres-member';
@@ -171,7 +171,9 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
     for (const message of messages) {
       const data: JobData = { topic: message.topic, key: message.key, id: message.id, value: message.value };
       for (const queue of queuesByTopic.get(message.topic) ?? []) {
-        jobs.push({ id: timeOrderedUuid(), name: queue, data, singletonKey: message.key });
+        // UUIDv7, monotonic within the process: ids of one INSERT share `created_on`, so pg-boss falls
+        // back to ordering them by id, which must then follow publication order.
+        jobs.push({ id: uuidv7(), name: queue, data, singletonKey: message.key });
       }
     }
     // No subscribed group: like Kafka with no consumer group yet, except nothing is retained.
@@ -314,27 +316,3 @@ function isTransient(error: unknown): boolean {
   return /^(08|53|57)/.test(code) || code === '55000' || code === '40001' || code === '40P01';
 }
 
-let lastMs = 0;
-let sequence = 0;
-
-/**
- * UUIDv7 with a per-process counter: ids of one INSERT share `created_on`, so pg-boss falls back to
- * ordering them by id, which must then follow publication order.
- */
-function timeOrderedUuid(): string {
-  const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    sequence = 0;
-  } else if (++sequence > 0xfff) {
-    lastMs++;
-    sequence = 0;
-  }
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(lastMs, 0, 6);
-  bytes[6] = 0x70 | (sequence >> 8);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}

@@ -8,7 +8,7 @@
  * last copy queue on the row lock; the second sees quantity 0 and is refused. A CHECK constraint
  * (quantity >= 0) backs this up in the database.
  */
-import { DomainError, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
+import { DomainError, isUuid, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
 import { ListingStockChanged, type Outbox } from '@bazaar/events';
 import type { Prisma } from '../generated/prisma/client';
 import { refreshOffers } from './offers';
@@ -54,7 +54,6 @@ export class StockUnavailableError extends DomainError {
 }
 
 const DEFAULT_TTL_SECONDS = 15 * 60;
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ReservationRow {
   id: string;
@@ -97,7 +96,7 @@ export async function reserveStock(
   }
   if (wanted.size === 0) throw new RangeError('A reservation needs at least one line');
   const ids = [...wanted.keys()].sort();
-  const validIds = ids.filter((id) => uuid.test(id));
+  const validIds = ids.filter(isUuid);
 
   const rows = await tx.$queryRaw<
     { id: string; book_id: string; seller_id: string; quantity: number; status: string; price_amount: number; currency: string }[]
