@@ -4,7 +4,7 @@ import { loadBooksConfig, type BooksConfig } from './config';
 import type { BooksContext } from './context';
 import { Catalog } from './domain/catalog';
 import { Listings } from './domain/listings';
-import { registerSagaHandlers } from './domain/saga';
+import { registerSagaHandlers } from './domain/event-handlers';
 import { seedDemoCatalog } from './domain/seed';
 import { PrismaClient, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';

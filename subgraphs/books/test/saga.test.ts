@@ -14,7 +14,7 @@ import {
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 import { createPrismaClient, createServiceConsumer } from '@bazaar/bootstrap';
-import { registerSagaHandlers } from '../src/domain/saga';
+import { registerSagaHandlers } from '../src/domain/event-handlers';
 import { PrismaClient, type Prisma } from '../src/generated/prisma/client';
 
 /**

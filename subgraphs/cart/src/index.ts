@@ -4,7 +4,7 @@ import { loaderById, retryForAWhile, Throttle, type RunningService, type Service
 import { loadCartConfig, type CartConfig } from './config';
 import type { CartContext } from './context';
 import { Carts } from './domain/carts';
-import { registerCartHandlers } from './domain/projection';
+import { registerCartHandlers } from './domain/event-handlers';
 import { seedDemoCarts } from './domain/seed';
 import { PrismaClient, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';

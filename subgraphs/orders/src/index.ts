@@ -4,7 +4,7 @@ import { loadOrdersConfig, type OrdersConfig } from './config';
 import type { OrdersContext } from './context';
 import { startExpirySweep } from './domain/expiry';
 import { Orders } from './domain/orders';
-import { registerSagaHandlers } from './domain/saga';
+import { registerSagaHandlers } from './domain/event-handlers';
 import { PrismaClient, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';
 

@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { loadPaymentsConfig, type PaymentsConfig } from './config';
 import type { PaymentsContext } from './context';
 import { Payments, type PaymentHooks } from './domain/payments';
-import { registerPaymentHandlers } from './domain/projection';
+import { registerPaymentHandlers } from './domain/event-handlers';
 import { TestModeProvider } from './domain/provider';
 import { Reconciler, startReconciler } from './domain/reconciler';
 import { Settlement } from './domain/settlement';

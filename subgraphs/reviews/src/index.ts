@@ -3,7 +3,7 @@ import { loaderById, loaderByKey, viewerOrNull, type RunningService, type Servic
 import DataLoader from 'dataloader';
 import { loadReviewsConfig, type ReviewsConfig } from './config';
 import type { ReviewsContext } from './context';
-import { registerReviewHandlers } from './domain/projections';
+import { registerReviewHandlers } from './domain/event-handlers';
 import { Reviews } from './domain/reviews';
 import { seedDemoReviews } from './domain/seed';
 import { NO_RATINGS } from './domain/types';

@@ -3,7 +3,7 @@ import { loaderByKey, retryForAWhile, viewerOrNull, type RunningService, type Se
 import DataLoader from 'dataloader';
 import { loadWishlistConfig, type WishlistConfig } from './config';
 import type { WishlistContext } from './context';
-import { registerWishlistHandlers } from './domain/projection';
+import { registerWishlistHandlers } from './domain/event-handlers';
 import { seedDemoWishlists } from './domain/seed';
 import { Wishlists } from './domain/wishlists';
 import { PrismaClient, type Prisma } from './generated/prisma/client';

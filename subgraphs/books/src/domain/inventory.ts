@@ -248,17 +248,6 @@ export async function commitReservation(tx: Prisma.TransactionClient, reservatio
   return { ...reservation, status: 'COMMITTED' };
 }
 
-/** Reservations still RESERVED after their expiry, oldest first (for a sweeper to release). */
-export async function expiredReservationIds(tx: Prisma.TransactionClient, now = new Date(), limit = 100): Promise<string[]> {
-  const rows = await tx.stockReservation.findMany({
-    where: { status: 'RESERVED', expiresAt: { lte: now } },
-    orderBy: { expiresAt: 'asc' },
-    take: limit,
-    select: { id: true },
-  });
-  return rows.map(({ id }) => id);
-}
-
 /** The reservation with this id, locked for the rest of the transaction; null when there is none. */
 export async function findReservationForUpdate(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation | null> {
   const [row] = await tx.$queryRaw<ReservationRow[]>`
