@@ -39,7 +39,8 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
-import { keyOrderIndexSql, QueueConsumer, sleep, type ConsumerSettings, type JobData } from './postgres-consumer';
+import { retrying } from '@bazaar/service';
+import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings, type JobData } from './postgres-consumer';
 import { BrokerMember, jobsChannel } from './postgres-member';
 import { subscriptionRegistry } from './subscriptions';
 
@@ -184,17 +185,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
     await pool.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [jobsChannel(schema), queues]).catch(() => {});
   }
 
-  async function publishWithRetry(messages: readonly TransportMessage[]): Promise<void> {
-    const deadline = Date.now() + publishRetryMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await insert(messages);
-        return;
-      } catch (error) {
-        if (closed || !isTransient(error) || Date.now() >= deadline) throw error;
-        await sleep(Math.min(100 * 2 ** attempt, 2_000, Math.max(0, deadline - Date.now())));
-      }
-    }
+  function publishWithRetry(messages: readonly TransportMessage[]): Promise<void> {
+    return retrying(() => insert(messages), { retryIf: (error) => !closed && isTransient(error), deadline: Date.now() + publishRetryMs });
   }
 
   return {
@@ -293,15 +285,13 @@ let queueCreation: Promise<unknown> = Promise.resolve();
 
 function createQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {
   const run = queueCreation.then(async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await boss.createQueue(queue.name, queue); // a no-op when the queue exists
-        return;
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== '40P01' || attempt >= 5) throw error;
-        await sleep(50 + Math.random() * 200);
-      }
-    }
+    await retrying(() => boss.createQueue(queue.name, queue), {
+      // A no-op when the queue exists.
+      retryIf: (error) => (error as { code?: unknown }).code === '40P01',
+      maxAttempts: 5,
+      initialDelayMs: 50,
+      maxDelayMs: 250,
+    });
   });
   queueCreation = run.catch(() => undefined);
   return run;
