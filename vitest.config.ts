@@ -18,8 +18,9 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'router/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['packages/testing/src/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: a test waits on conditions, never on the clock, so a busy machine only makes it slower.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     // Each file gets its own databases and ports, so files run in parallel safely.
     fileParallelism: true,
   },

@@ -215,7 +215,7 @@ describe('the storefront flow through Apollo Client', () => {
       if (result.dataState === 'complete') pages.push(result.data);
     });
     try {
-      const page1 = await eventually(async () => pages[0], (page) => page !== undefined, 10_000);
+      const page1 = await eventually(async () => pages[0], (page) => page !== undefined);
       expect(page1?.books).toMatchObject({ totalCount: 5, pageInfo: { hasNextPage: true } });
       expect(page1?.books.edges.map(({ node }) => node.title)).toEqual(['Wombat Chronicles I', 'Wombat Chronicles II']);
       expect(page1?.books.edges[0]?.node).toMatchObject({ id: first!.id, lowestPrice: { amount: 1100, currency: 'EUR' }, inStock: true, inMyWishlist: false, ratingCount: 0 });
@@ -237,7 +237,7 @@ describe('the storefront flow through Apollo Client', () => {
       expect(cached.pageInfo).toMatchObject({ hasNextPage: false, endCursor: cached.edges[4]!.cursor });
       expect(cached.totalCount).toBe(5);
       // The watching screen re-renders with the merged list.
-      expect(await eventually(async () => pages.at(-1)?.books.edges.length, (length) => length === 5, 5_000)).toBe(5);
+      expect(await eventually(async () => pages.at(-1)?.books.edges.length, (length) => length === 5)).toBe(5);
     } finally {
       subscription.unsubscribe();
     }

@@ -1,5 +1,6 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, fetch } from 'undici';
+import { retrying } from '@bazaar/service';
 
 /**
  * How long the router keeps an idle connection to a subgraph. Below the subgraphs' own idle timeout
@@ -32,14 +33,13 @@ export function createSubgraphFetcher(options: { idleTimeoutMs?: number; retries
   const idleTimeoutMs = options.idleTimeoutMs ?? SUBGRAPH_IDLE_TIMEOUT_MS;
   const retries = options.retries ?? 2;
   const agent = new Agent({ keepAliveTimeout: idleTimeoutMs, keepAliveMaxTimeout: idleTimeoutMs });
-  const fetcher = (async (url: string, init?: Parameters<Fetcher>[1]) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fetch(url, { ...(init as object), dispatcher: agent });
-      } catch (error) {
-        if (attempt >= retries || !wasResetBeforeResponse(error)) throw error;
-      }
-    }
-  }) as unknown as Fetcher;
+  const fetcher = ((url: string, init?: Parameters<Fetcher>[1]) =>
+    // At once: the connection was reset before the subgraph read the request, nothing to wait for.
+    retrying(() => fetch(url, { ...(init as object), dispatcher: agent }), {
+      retryIf: wasResetBeforeResponse,
+      maxAttempts: retries + 1,
+      initialDelayMs: 0,
+      maxDelayMs: 0,
+    })) as unknown as Fetcher;
   return { fetcher, close: () => agent.close() };
 }

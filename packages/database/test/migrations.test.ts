@@ -58,7 +58,6 @@ describe('applyMigrations', () => {
 
   it('lets the process exit as soon as it is done (no pools or engine timers left)', async () => {
     await createDatabase(adminUrl, 'exit_check');
-    const started = Date.now();
     const { stdout } = await run(process.execPath, [
       '--import',
       'tsx',
@@ -66,9 +65,9 @@ describe('applyMigrations', () => {
       databaseUrl(adminUrl, 'exit_check'),
       fixtureMigrations,
     ]);
-    expect(JSON.parse(stdout)).toEqual(['20250101000000_init', '20250102000000_add_books']);
-    // The engine arms a 10 s timer per applyMigrations; a referenced one would hold the child that long.
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // The engine arms a 10 s timer per applyMigrations; a referenced one would hold the child that
+    // long: the child reports its armed timers instead of the test timing it.
+    expect(JSON.parse(stdout)).toEqual({ applied: ['20250101000000_init', '20250102000000_add_books'], holding: [] });
   });
 
   it('refuses a database that has tables but no migration history (P3005)', async () => {

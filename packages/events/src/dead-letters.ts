@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isUuid } from '@bazaar/service';
 
 /** A parked event as an operator sees it. */
 export interface DeadLetter {
@@ -83,12 +84,10 @@ export async function discardDeadLetters(db: pg.Pool, selection: DeadLetterSelec
   return rowCount ?? 0;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function parseEnvelope(payload: string): { id: string; type: string } | null {
   try {
     const value = JSON.parse(payload) as { id?: unknown; type?: unknown };
-    return typeof value.id === 'string' && UUID.test(value.id) && typeof value.type === 'string' ? { id: value.id, type: value.type } : null;
+    return typeof value.id === 'string' && isUuid(value.id) && typeof value.type === 'string' ? { id: value.id, type: value.type } : null;
   } catch {
     return null;
   }

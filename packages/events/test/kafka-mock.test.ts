@@ -6,7 +6,7 @@
  * first group join takes ~3 s, so sharing it keeps the whole file at ~6 s.
  */
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kafkaMockAvailable, startKafkaMock, type KafkaMock } from '../kafka-mock/index';
 
 const ORDER_TOPIC = 'bazaar.test.order';
@@ -99,13 +99,9 @@ describe.skipIf(skip)('kafkajs 2.2.4 against the librdkafka mock cluster', () =>
     return producer.send({ topic, messages: keys.map((key) => ({ key, value: JSON.stringify({ key, seq }) })) });
   }
 
-  async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const waitFor = (condition: () => boolean, timeoutMs: number, what: string) =>
+    // At least a minute whatever the caller says: only a failing wait ever reaches it, and a busy machine is slow.
+    vi.waitFor(() => expect(condition(), what).toBe(true), { timeout: Math.max(timeoutMs, 60_000), interval: 20 });
 
   const distinct = (rs: Received[]): number => new Set(rs.map((r) => `${r.key}/${r.seq}`)).size;
 

@@ -311,10 +311,13 @@ it('keeps the unpublished rows when the transport refuses them, and publishes th
       );
       ids.push(envelope.id);
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const pending = await pool.query('SELECT attempts, last_error FROM outbox_events WHERE published_at IS NULL');
-    expect(pending.rows).toHaveLength(5);
-    expect(pending.rows[0]).toMatchObject({ last_error: 'broker unavailable' });
+    // The relay has tried (and failed) once every row carries the broker's error.
+    const pending = await eventually(
+      async () => (await pool.query<{ last_error: string | null }>('SELECT attempts, last_error FROM outbox_events WHERE published_at IS NULL')).rows,
+      (rows) => rows.length === 5 && rows.every((row) => row.last_error !== null),
+    );
+    expect(pending).toHaveLength(5);
+    expect(pending[0]).toMatchObject({ last_error: 'broker unavailable' });
     available = true;
     expect(await eventually(async () => published.length, (count) => count === 5)).toBe(5);
     expect(published).toEqual(ids);

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { logLevel } from 'kafkajs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { kafkaMockAvailable, startKafkaMock } from '../kafka-mock/index';
 import type { EventTransport, Subscription, TransportMessage } from '../src/transport';
 import { createKafkaTransport } from '../src/transports/kafka';
@@ -534,13 +534,9 @@ if (!availability.ok && !process.env.CI) {
   });
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(2);
-  }
-}
+const waitFor = (condition: () => boolean, timeoutMs: number, what: string) =>
+  // At least a minute whatever the caller says: only a failing wait ever reaches it, and a busy machine is slow.
+  vi.waitFor(() => expect(condition(), what).toBe(true), { timeout: Math.max(timeoutMs, 60_000), interval: 2 });
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -138,3 +138,7 @@ function rootCause(error: unknown): unknown {
   }
   return current;
 }
+
+/** Whether a Prisma write failed on a unique constraint (P2002), e.g. a second account with one email. */
+export const isUniqueViolation = (error: unknown) =>
+  error instanceof Error && (error as { code?: unknown }).code === 'P2002' && error.name === 'PrismaClientKnownRequestError';

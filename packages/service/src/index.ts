@@ -14,3 +14,5 @@ export * from './transient';
 export * from './money';
 export * from './input';
 export * from './throttle';
+export * from './loaders';
+export * from './pagination';

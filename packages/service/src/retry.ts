@@ -1,3 +1,5 @@
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+
 /**
  * Runs `attempt` now and then every `intervalMs` until `forMs` have passed or `stop()` is called.
  * For idempotent start-up work that depends on something arriving later (e.g. demo data waiting for
@@ -56,4 +58,34 @@ export function startPeriodic(work: () => Promise<void>, options: { intervalMs: 
       await running;
     },
   };
+}
+
+export interface RetryOptions {
+  /** Whether a failure is worth another attempt (checked after each one, e.g. "transient, and not closing"). */
+  retryIf(error: unknown): boolean;
+  /** Attempts in all, the first included (default: no limit, see `deadline`). */
+  maxAttempts?: number;
+  /** No further attempt starts after this time (epoch ms). */
+  deadline?: number;
+  /** First pause; later ones grow exponentially, with decorrelated jitter, up to `maxDelayMs`. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called before each pause with the failure, e.g. to log it. */
+  onRetry?(error: unknown, attempt: number): void;
+}
+
+/**
+ * Runs `work` until it succeeds, retrying the failures `retryIf` accepts with exponential backoff
+ * (cockatiel) while attempts and time remain; the last failure is thrown as is.
+ */
+export async function retrying<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const handler = handleWhen((error) => options.retryIf(error) && (options.deadline === undefined || Date.now() < options.deadline));
+  const policy = retry(handler, {
+    maxAttempts: options.maxAttempts === undefined ? Number.POSITIVE_INFINITY : options.maxAttempts - 1,
+    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: options.maxDelayMs ?? 2_000 }),
+  });
+  policy.onRetry((event) => {
+    if ('error' in event) options.onRetry?.(event.error, event.attempt);
+  });
+  return policy.execute(() => work());
 }

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type pg from 'pg';
 
 /** Prisma's tagged-template `$executeRaw` over a plain pg client, for tests that play a service. */
@@ -29,13 +30,24 @@ export async function pgTransaction<T>(pool: pg.Pool, work: (tx: PgSqlRunner) =>
   }
 }
 
-/** Polls `read` until `done` holds or the time is up; returns the last value either way. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
+/**
+ * Polls `read` (vitest's `vi.waitFor`) until `done` holds or the time is up; returns the last value
+ * either way, so the caller's assertion shows what was there. The default deadline is generous: on a
+ * busy machine events take seconds, and a passing test never waits for it.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
+  let last: { value: T } | undefined;
+  try {
+    return await vi.waitFor(
+      async () => {
+        last = { value: await read() };
+        if (!done(last.value)) throw new Error('not yet');
+        return last.value;
+      },
+      { timeout: timeoutMs, interval: 50 },
+    );
+  } catch (error) {
+    if (last) return last.value;
+    throw error;
   }
-  return value;
 }

@@ -2,9 +2,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutbox } from '@bazaar/events';
 import { createBook, createListing, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { createBooksDb } from '../src/index';
+import { createPrismaClient } from '@bazaar/bootstrap';
 import { commitReservation, releaseReservation, reserveStock, StockUnavailableError } from '../src/domain/inventory';
-import type { PrismaClient } from '../src/generated/prisma/client';
+import { PrismaClient } from '../src/generated/prisma/client';
 
 /** The inventory rules the checkout saga will call, each in a transaction of its own, on the real database. */
 let stack: TestStack;
@@ -15,7 +15,7 @@ const outbox = createOutbox('books');
 
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books'] });
-  db = createBooksDb(stack.databases.books!.url);
+  db = createPrismaClient((options) => new PrismaClient(options), stack.databases.books!.url);
   pool = new pg.Pool({ connectionString: stack.databases.books!.url });
   seller = (await signUpAs(stack, ['BUYER', 'SELLER'])).client;
 });

@@ -5,8 +5,9 @@ import { createEnvelope, createOutbox, type EventConsumer, type EventDefinition,
 import { OrderCancelled, OrderPaid, OrderPlaced } from '@bazaar/contracts/orders';
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { createBooksDb, createSagaConsumer } from '../src/index';
-import type { Prisma, PrismaClient } from '../src/generated/prisma/client';
+import { createPrismaClient, createServiceConsumer } from '@bazaar/bootstrap';
+import { registerSagaHandlers } from '../src/domain/event-handlers';
+import { PrismaClient, type Prisma } from '../src/generated/prisma/client';
 
 /**
  * Books' side of the checkout saga, end to end: orders' events are published on the real Postgres
@@ -195,23 +196,28 @@ describe('concurrency', () => {
     let maxInFlight = 0;
     const silent = { info() {}, warn() {}, error() {} };
     for (let i = 0; i < 3; i++) {
-      const db = createBooksDb(stack.databases.books!.url);
+      const db = createPrismaClient((options) => new PrismaClient(options), stack.databases.books!.url);
       const memberTransport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, `test-member-${i}`);
-      const consumer = createSagaConsumer(
-        new Proxy(db, {
-          get(target, property, receiver) {
-            if (property !== '$transaction') return Reflect.get(target, property, receiver) as unknown;
-            return async (...args: Parameters<PrismaClient['$transaction']>) => {
-              maxInFlight = Math.max(maxInFlight, ++inFlight);
-              try {
-                return await (target.$transaction as (...a: unknown[]) => Promise<unknown>)(...args);
-              } finally {
-                inFlight--;
-              }
-            };
-          },
+      const consumer = registerSagaHandlers(
+        createServiceConsumer<Prisma.TransactionClient>({
+          name: 'books',
+          transport: memberTransport,
+          logger: silent,
+          db: new Proxy(db, {
+            get(target, property, receiver) {
+              if (property !== '$transaction') return Reflect.get(target, property, receiver) as unknown;
+              return async (...args: Parameters<PrismaClient['$transaction']>) => {
+                maxInFlight = Math.max(maxInFlight, ++inFlight);
+                try {
+                  return await (target.$transaction as (...a: unknown[]) => Promise<unknown>)(...args);
+                } finally {
+                  inFlight--;
+                }
+              };
+            },
+          }),
         }),
-        { transport: memberTransport, outbox: createOutbox('books') },
+        createOutbox('books'),
         silent,
       );
       await consumer.start();

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@bazaar/testing';
 import { DEMO_SELLER_IDS } from '@bazaar/demo';
-import { createBooksDb } from '../src/index';
+import { createPrismaClient } from '@bazaar/bootstrap';
+import { PrismaClient } from '../src/generated/prisma/client';
 import { seedDemoCatalog } from '../src/domain/seed';
 import { createOutbox } from '@bazaar/events';
 
@@ -33,7 +34,7 @@ describe('the demo catalog', () => {
   it('is deterministic, varied, and only seeded into an empty catalog', async () => {
     const runs = await Promise.all(
       databases.map(async (database) => {
-        const db = createBooksDb(database.url);
+        const db = createPrismaClient((options) => new PrismaClient(options), database.url);
         try {
           const result = await seedDemoCatalog(db, { size: 300, outbox });
           expect(await seedDemoCatalog(db, { size: 300, outbox })).toEqual({ books: 0, authors: 0, listings: 0 });

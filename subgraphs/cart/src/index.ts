@@ -1,24 +1,13 @@
-import DataLoader from 'dataloader';
-import { EventConsumer, startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import {
-  createLogger,
-  TRANSACTION_LIMITS,
-  retryForAWhile,
-  Throttle,
-  tokenVerifierFromConfig,
-  startSubgraph,
-  type RunningService,
-  type ServiceModule,
-} from '@bazaar/service';
+import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
+import { loaderById, retryForAWhile, Throttle, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
-import { Carts } from './domain/carts';
-import { registerCartHandlers } from './domain/projection';
-import { seedDemoCarts } from './domain/seed';
-import { PrismaClient, type ListingProjection, type Prisma } from './generated/prisma/client';
-import { resolvers } from './resolvers';
 import type { CartContext } from './context';
+import { Carts } from './domain/carts';
+import { registerCartHandlers } from './domain/event-handlers';
+import { seedDemoCarts } from './domain/seed';
+import { PrismaClient, type Prisma } from './generated/prisma/client';
+import { resolvers } from './resolvers';
 
 export { loadCartConfig, type CartConfig } from './config';
 
@@ -27,84 +16,37 @@ export const service: ServiceModule<CartConfig> = {
   start: (config) => startCartService(config),
 };
 
-/** Hooks for tests only; production code never passes them. */
-export interface CartServiceInternals {
-  /** Called with every SQL statement Prisma sends (the batching test counts them). */
-  onQuery?: (sql: string) => void;
-  /** false: do not consume events (a second instance that only answers queries). */
-  consume?: boolean;
-}
-
-/** Builds a Prisma client for the cart database (query events on when someone listens). */
-export function createCartDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS, log: [{ emit: 'event', level: 'query' }] });
-  db.$on('query', (event) => onQuery(event.query));
-  return db;
-}
-
 /** The cart subgraph's composition root: config in, running service out. */
-export async function startCartService(config: CartConfig, internals: CartServiceInternals = {}): Promise<RunningService> {
-  const logger = createLogger({ service: 'cart', level: config.LOG_LEVEL });
-  const db = createCartDb(config.CART_DATABASE_URL, internals.onQuery);
-  const events = await startEventBackbone({ service: 'cart', databaseUrl: config.CART_DATABASE_URL, config, logger });
-  const consumer = registerCartHandlers(
-    new EventConsumer<Prisma.TransactionClient>({
-      consumer: 'cart',
-      transport: events.transport,
-      logger,
-      transaction: (work) => db.$transaction(work),
-    }),
-  );
-  // Throttling counters live in this service's database, seen by every replica.
-  const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
-  const guestCarts = new Throttle(throttlePool).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
-  const carts = new Carts(db, guestCarts);
-  const verifier = tokenVerifierFromConfig(config);
-  // Every second: `npm start` waits for the demo shelves before it says ready.
-  const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
-  const release = async () => {
-    demo.stop();
-    await consumer.stop();
-    await events.stop();
-    await throttlePool.end();
-    await db.$disconnect();
-  };
-
-  try {
-    if (internals.consume !== false) await consumer.start();
-    if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
-      // The projection fills from the catalog's events, possibly after start: try again for a while.
-      demo.start(async () => {
-        const seeded = await seedDemoCarts(db);
-        if (seeded.lines > 0) logger.info(seeded, 'demo carts filled');
-      }, (error) => logger.warn({ err: error }, 'demo carts not filled'));
-    }
-    return await startSubgraph<CartContext>({
-      name: 'cart',
-      schemaPath: new URL('./schema.graphql', import.meta.url),
-      resolvers,
-      host: config.HOST,
-      port: config.CART_PORT,
-      environment: config.NODE_ENV,
-      edge: config,
-      logger,
-      verifier,
-      createContext: (base) => ({
-        ...base,
-        carts,
-        listingsById: new DataLoader<string, ListingProjection | null>(async (ids) => {
-          const found = new Map((await carts.listings(ids)).map((listing) => [listing.id, listing]));
-          return ids.map((id) => found.get(id) ?? null);
-        }),
-      }),
-      checkReadiness: async () => {
-        await db.$queryRaw`SELECT 1`;
-      },
-      onShutdown: release,
-    });
-  } catch (error) {
-    await release();
-    throw error;
-  }
+export function startCartService(config: CartConfig, testHooks: TestHooks = {}): Promise<RunningService> {
+  return runSubgraph<CartConfig, PrismaClient, Prisma.TransactionClient, CartContext>({
+    name: 'cart',
+    schemaPath: new URL('./schema.graphql', import.meta.url),
+    resolvers,
+    config,
+    port: config.CART_PORT,
+    databaseUrl: config.CART_DATABASE_URL,
+    prisma: (options) => new PrismaClient(options),
+    testHooks,
+    compose: ({ db, logger, seedsDemoData, own }) => {
+      // Throttling counters live in this service's database, seen by every replica.
+      const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
+      own({ stop: () => throttlePool.end() });
+      const guestCarts = new Throttle(throttlePool).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
+      const carts = new Carts(db, guestCarts);
+      // Every second: `npm start` waits for the demo shelves before it says ready.
+      const demo = own(retryForAWhile({ intervalMs: 1_000, forMs: 600_000 }));
+      return {
+        handlers: (consumer) => registerCartHandlers(consumer),
+        prepare: async () => {
+          if (!seedsDemoData) return;
+          // The projection fills from the catalog's events, possibly after start: try again for a while.
+          demo.start(async () => {
+            const seeded = await seedDemoCarts(db);
+            if (seeded.lines > 0) logger.info(seeded, 'demo carts filled');
+          }, (error) => logger.warn({ err: error }, 'demo carts not filled'));
+        },
+        context: (base) => ({ ...base, carts, listingsById: loaderById((ids) => carts.listings(ids)) }),
+      };
+    },
+  });
 }

@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DEMO_USER_IDS } from '@bazaar/demo';
 import { createTestDatabase, type TestDatabase } from '@bazaar/testing';
-import { createCartDb } from '../src/index';
+import { createPrismaClient } from '@bazaar/bootstrap';
 import { seedDemoCarts } from '../src/domain/seed';
-import type { PrismaClient } from '../src/generated/prisma/client';
+import { PrismaClient } from '../src/generated/prisma/client';
 
 let database: TestDatabase;
 let db: PrismaClient;
 
 beforeAll(async () => {
   database = await createTestDatabase(inject('postgresAdminUrl'), 'cart');
-  db = createCartDb(database.url);
+  db = createPrismaClient((options) => new PrismaClient(options), database.url);
 });
 afterAll(async () => {
   await db?.$disconnect();

@@ -1,17 +1,15 @@
+import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
+import { loaderById, loaderByKey, retryForAWhile, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
 import DataLoader from 'dataloader';
-import { startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, tokenVerifierFromConfig, parseInput, retryForAWhile, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadReviewsConfig, type ReviewsConfig } from './config';
-import { decodeCursor } from './domain/cursor';
-import { createReviewsConsumer } from './domain/projections';
-import { Reviews, type PageRequest } from './domain/reviews';
-import { pageArgs } from './domain/rules';
-import { seedDemoReviews } from './domain/seed';
-import { NO_RATINGS, type RatingSummary, type ReviewPage } from './domain/types';
-import { PrismaClient, type Review } from './generated/prisma/client';
-import { resolvers } from './resolvers';
 import type { ReviewsContext } from './context';
+import { registerReviewHandlers } from './domain/event-handlers';
+import { Reviews } from './domain/reviews';
+import { seedDemoReviews } from './domain/seed';
+import { NO_RATINGS } from './domain/types';
+import { PrismaClient, type Prisma, type Review } from './generated/prisma/client';
+import { pageLoaders } from './page-loaders';
+import { resolvers } from './resolvers';
 
 export { loadReviewsConfig, type ReviewsConfig } from './config';
 
@@ -20,109 +18,48 @@ export const service: ServiceModule<ReviewsConfig> = {
   start: (config) => startReviewsService(config),
 };
 
-/** Hooks for tests only; production code never passes them. */
-export interface ReviewsServiceInternals {
-  /** Called with every SQL statement Prisma sends (the batching test counts them). */
-  onQuery?: (sql: string) => void;
-}
-
-function createReviewsDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
-  db.$on('query', (event) => onQuery(event.query));
-  return db;
-}
-
-/**
- * Loaders of one page (first, after, sort) of many books' or authors' reviews, one loader per
- * distinct page asked for in the request. Arguments are checked here, before anything is loaded.
- */
-function pageLoaders(load: (keys: readonly string[], request: PageRequest) => Promise<Map<string, ReviewPage>>) {
-  const loaders = new Map<string, DataLoader<string, ReviewPage>>();
-  return (request: PageRequest) => {
-    parseInput(pageArgs, { first: request.first, after: request.after });
-    decodeCursor(request.after, request.sort);
-    const cacheKey = JSON.stringify([request.first, request.after ?? null, request.sort]);
-    let loader = loaders.get(cacheKey);
-    if (!loader) {
-      loader = new DataLoader<string, ReviewPage>(async (keys) => {
-        const pages = await load(keys, request);
-        return keys.map((key) => pages.get(key) ?? { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } });
-      });
-      loaders.set(cacheKey, loader);
-    }
-    return loader;
-  };
-}
-
 /** The reviews subgraph's composition root: config in, running service out. */
-export async function startReviewsService(config: ReviewsConfig, internals: ReviewsServiceInternals = {}): Promise<RunningService> {
-  const logger = createLogger({ service: 'reviews', level: config.LOG_LEVEL });
-  const db = createReviewsDb(config.REVIEWS_DATABASE_URL, internals.onQuery);
-  const events = await startEventBackbone({ service: 'reviews', databaseUrl: config.REVIEWS_DATABASE_URL, config, logger });
-  const consumer = createReviewsConsumer(db, events.transport, logger);
-  const reviews = new Reviews(db, events.outbox);
-  const verifier = tokenVerifierFromConfig(config);
-
-  // The demo reviews wait for the known-books projection to fill from the catalog's events.
-  const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
-  const stopAll = async () => {
-    demo.stop();
-    await consumer.stop();
-    await events.stop();
-    await db.$disconnect();
-  };
-  try {
-    await consumer.start();
-    if (config.SEED_DEMO_DATA && config.NODE_ENV !== 'production') {
-      demo.start(async () => {
-        const seeded = await seedDemoReviews(db, { catalogSize: config.DEMO_CATALOG_SIZE });
-        if (seeded.reviews > 0) logger.info(seeded, 'demo reviews seeded');
-      }, (error) => logger.warn({ err: error }, 'demo reviews not seeded'));
-    }
-    return await startSubgraph<ReviewsContext>({
-      name: 'reviews',
-      schemaPath: new URL('./schema.graphql', import.meta.url),
-      resolvers,
-      host: config.HOST,
-      port: config.REVIEWS_PORT,
-      environment: config.NODE_ENV,
-      edge: config,
-      logger,
-      verifier,
-      createContext: (base) => {
-        const viewer = viewerOrNull(base.auth);
-        return {
-          ...base,
-          reviews,
-          reviewsById: new DataLoader<string, Review | null>(async (ids) => {
-            const found = new Map((await reviews.findMany(ids)).map((review) => [review.id, review]));
-            return ids.map((id) => found.get(id) ?? null);
-          }),
-          ratingsByBookId: new DataLoader<string, RatingSummary>(async (ids) => {
-            const ratings = await reviews.ratingsOf(ids);
-            return ids.map((id) => ratings.get(id) ?? NO_RATINGS);
-          }),
-          myReviewByBookId: new DataLoader<string, Review | null>(async (ids) => {
-            if (!viewer) return ids.map(() => null);
-            const mine = await reviews.byAuthorOf(viewer.id, ids);
-            return ids.map((id) => mine.get(id) ?? null);
-          }),
-          reviewCountByAuthorId: new DataLoader<string, number>(async (ids) => {
-            const counts = await reviews.countByAuthors(ids);
-            return ids.map((id) => counts.get(id) ?? 0);
-          }),
-          bookReviewPages: pageLoaders((keys, request) => reviews.pages('book_id', keys, request)),
-          authorReviewPages: pageLoaders((keys, request) => reviews.pages('author_id', keys, request)),
-        };
-      },
-      checkReadiness: async () => {
-        await db.$queryRaw`SELECT 1`;
-      },
-      onShutdown: stopAll,
-    });
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+export function startReviewsService(config: ReviewsConfig, testHooks: TestHooks = {}): Promise<RunningService> {
+  return runSubgraph<ReviewsConfig, PrismaClient, Prisma.TransactionClient, ReviewsContext>({
+    name: 'reviews',
+    schemaPath: new URL('./schema.graphql', import.meta.url),
+    resolvers,
+    config,
+    port: config.REVIEWS_PORT,
+    databaseUrl: config.REVIEWS_DATABASE_URL,
+    prisma: (options) => new PrismaClient(options),
+    testHooks,
+    compose: ({ db, events, logger, seedsDemoData, own }) => {
+      const reviews = new Reviews(db, events.outbox);
+      // The demo reviews wait for the known-books projection to fill from the catalog's events.
+      const demo = own(retryForAWhile({ intervalMs: 1_000, forMs: 600_000 }));
+      return {
+        handlers: (consumer) => registerReviewHandlers(consumer),
+        prepare: async () => {
+          if (!seedsDemoData) return;
+          demo.start(async () => {
+            const seeded = await seedDemoReviews(db, { catalogSize: config.DEMO_CATALOG_SIZE });
+            if (seeded.reviews > 0) logger.info(seeded, 'demo reviews seeded');
+          }, (error) => logger.warn({ err: error }, 'demo reviews not seeded'));
+        },
+        context: (base) => {
+          const viewer = viewerOrNull(base.auth);
+          return {
+            ...base,
+            reviews,
+            reviewsById: loaderById((ids) => reviews.findMany(ids)),
+            ratingsByBookId: loaderByKey((ids) => reviews.ratingsOf(ids), NO_RATINGS),
+            myReviewByBookId: new DataLoader<string, Review | null>(async (ids) => {
+              if (!viewer) return ids.map(() => null);
+              const mine = await reviews.byAuthorOf(viewer.id, ids);
+              return ids.map((id) => mine.get(id) ?? null);
+            }),
+            reviewCountByAuthorId: loaderByKey((ids) => reviews.countByAuthors(ids), 0),
+            bookReviewPages: pageLoaders((keys, request) => reviews.pages('book_id', keys, request)),
+            authorReviewPages: pageLoaders((keys, request) => reviews.pages('author_id', keys, request)),
+          };
+        },
+      };
+    },
+  });
 }

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@bazaar/testing';
-import { createWishlistDb } from '../src/index';
+import { createPrismaClient } from '@bazaar/bootstrap';
 import { seedDemoWishlists } from '../src/domain/seed';
-import type { PrismaClient } from '../src/generated/prisma/client';
+import { PrismaClient } from '../src/generated/prisma/client';
 
 let database: TestDatabase;
 let db: PrismaClient;
 
 beforeAll(async () => {
   database = await createTestDatabase(inject('postgresAdminUrl'), 'wishlist');
-  db = createWishlistDb(database.url);
+  db = createPrismaClient((options) => new PrismaClient(options), database.url);
 });
 afterAll(async () => {
   await db?.$disconnect();

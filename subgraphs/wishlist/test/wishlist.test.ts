@@ -193,7 +193,15 @@ describe('price alerts', () => {
       await transport.publish([message]);
       await transport.publish([message]);
       await eventually(() => notifications(wisher.client), (value) => value.totalCount >= 1);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A later price rise of the same listing (same key, so delivered after both copies) alerts
+      // nobody; once it is applied, the duplicate has had its chance to (wrongly) alert again.
+      const rise = createEnvelope(ListingPriceChanged, {
+        source: 'test',
+        key: listing,
+        data: { ...envelope.data, price: { amount: 900, currency: 'EUR' }, previousPrice: { amount: 750, currency: 'EUR' } },
+      });
+      await transport.publish([{ ...message, id: rise.id, value: JSON.stringify(rise) }]);
+      await eventually(async () => (await pool.query('SELECT 1 FROM processed_events WHERE event_id = $1', [rise.id])).rowCount, (count) => count === 1);
       expect((await notifications(wisher.client)).totalCount).toBe(1);
       expect(await alertEvents(wisher.id)).toHaveLength(1);
     } finally {

@@ -18,6 +18,7 @@
  * - A new group starts from the earliest retained offset, so messages published before a group's
  *   first subscription are delivered to it.
  */
+import { retrying } from '@bazaar/service';
 import { subscriptionRegistry } from './subscriptions';
 import { Kafka, Partitioners, logLevel as LogLevel, type Consumer, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
@@ -230,18 +231,14 @@ async function subscribeConsumer(
     }
   };
 
-  const startWithRetries = async (): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await startConsumer();
-        return;
-      } catch (error) {
-        if (stopped || attempt >= 3) throw error;
-        logger.error(`kafka consumer of group ${group} failed to start (attempt ${attempt}); retrying`, error);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
-    }
-  };
+  const startWithRetries = (): Promise<void> =>
+    retrying(startConsumer, {
+      retryIf: () => !stopped,
+      maxAttempts: 3,
+      initialDelayMs: 1_000,
+      maxDelayMs: 1_000,
+      onRetry: (error, attempt) => logger.error(`kafka consumer of group ${group} failed to start (attempt ${attempt}); retrying`, error),
+    });
 
   function scheduleRestart(): void {
     if (stopped) return;

@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import type { SubscribeOptions, TransportMessage } from '../transport';
+import { retrying } from '@bazaar/service';
 import { jobsChannel, type BrokerMember } from './postgres-member';
 
 export interface JobData {
@@ -259,25 +260,14 @@ export class QueueConsumer {
 
   /** Records an outcome, riding out a broker outage until the job would expire anyway. */
   private async settle(deadline: number, record: () => Promise<unknown>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await record();
-        return;
-      } catch (error) {
-        if (this.abandonedNow || Date.now() >= deadline) {
-          this.settings.logger.warn(`events (postgres): could not record a job outcome on ${this.queue}, it will be redelivered: ${errorMessage(error)}`);
-          return;
-        }
-        await sleep(Math.min(100 * 2 ** attempt, 2_000));
-      }
+    try {
+      await retrying(record, { retryIf: () => !this.abandonedNow, deadline });
+    } catch (error) {
+      this.settings.logger.warn(`events (postgres): could not record a job outcome on ${this.queue}, it will be redelivered: ${errorMessage(error)}`);
     }
   }
 }
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

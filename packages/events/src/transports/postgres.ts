@@ -35,11 +35,12 @@
  *   pg_stat_activity rows), which is how a member tells a vanished member from a live one.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { v7 as uuidv7 } from 'uuid';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
-import { keyOrderIndexSql, QueueConsumer, sleep, type ConsumerSettings, type JobData } from './postgres-consumer';
+import { retrying } from '@bazaar/service';
+import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings, type JobData } from './postgres-consumer';
 import { BrokerMember, jobsChannel } from './postgres-member';
 import { subscriptionRegistry } from './subscriptions';
 
@@ -171,7 +172,9 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
     for (const message of messages) {
       const data: JobData = { topic: message.topic, key: message.key, id: message.id, value: message.value };
       for (const queue of queuesByTopic.get(message.topic) ?? []) {
-        jobs.push({ id: timeOrderedUuid(), name: queue, data, singletonKey: message.key });
+        // UUIDv7, monotonic within the process: ids of one INSERT share `created_on`, so pg-boss falls
+        // back to ordering them by id, which must then follow publication order.
+        jobs.push({ id: uuidv7(), name: queue, data, singletonKey: message.key });
       }
     }
     // No subscribed group: like Kafka with no consumer group yet, except nothing is retained.
@@ -182,17 +185,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
     await pool.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [jobsChannel(schema), queues]).catch(() => {});
   }
 
-  async function publishWithRetry(messages: readonly TransportMessage[]): Promise<void> {
-    const deadline = Date.now() + publishRetryMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await insert(messages);
-        return;
-      } catch (error) {
-        if (closed || !isTransient(error) || Date.now() >= deadline) throw error;
-        await sleep(Math.min(100 * 2 ** attempt, 2_000, Math.max(0, deadline - Date.now())));
-      }
-    }
+  function publishWithRetry(messages: readonly TransportMessage[]): Promise<void> {
+    return retrying(() => insert(messages), { retryIf: (error) => !closed && isTransient(error), deadline: Date.now() + publishRetryMs });
   }
 
   return {
@@ -291,15 +285,13 @@ let queueCreation: Promise<unknown> = Promise.resolve();
 
 function createQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {
   const run = queueCreation.then(async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await boss.createQueue(queue.name, queue); // a no-op when the queue exists
-        return;
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== '40P01' || attempt >= 5) throw error;
-        await sleep(50 + Math.random() * 200);
-      }
-    }
+    await retrying(() => boss.createQueue(queue.name, queue), {
+      // A no-op when the queue exists.
+      retryIf: (error) => (error as { code?: unknown }).code === '40P01',
+      maxAttempts: 5,
+      initialDelayMs: 50,
+      maxDelayMs: 250,
+    });
   });
   queueCreation = run.catch(() => undefined);
   return run;
@@ -314,27 +306,3 @@ function isTransient(error: unknown): boolean {
   return /^(08|53|57)/.test(code) || code === '55000' || code === '40001' || code === '40P01';
 }
 
-let lastMs = 0;
-let sequence = 0;
-
-/**
- * UUIDv7 with a per-process counter: ids of one INSERT share `created_on`, so pg-boss falls back to
- * ordering them by id, which must then follow publication order.
- */
-function timeOrderedUuid(): string {
-  const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    sequence = 0;
-  } else if (++sequence > 0xfff) {
-    lastMs++;
-    sequence = 0;
-  }
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(lastMs, 0, 6);
-  bytes[6] = 0x70 | (sequence >> 8);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}

@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { conflict, forbidden, hasRole, notFound, parseInput, type Viewer } from '@bazaar/service';
+import { conflict, connectionOf, forbidden, hasRole, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, type Viewer } from '@bazaar/service';
+import { type Prisma, type Author, type Book, type PrismaClient } from '../generated/prisma/client';
+import { authorKey, bookFilter, createBookInput, isbn, updateBookInput } from './rules';
 import { type Outbox } from '@bazaar/events';
 import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
-import { Prisma, type Author, type Book, type PrismaClient } from '../generated/prisma/client';
-import { authorKey, bookFilter, createBookInput, isbn, isUuid, pageSize, updateBookInput } from './rules';
 import { countMatches, facets, searchPage, type BookSort } from './search';
 import type { BookConnectionModel } from './types';
 
 /** The client itself or an open transaction: both can run a statement. */
 export type Database = PrismaClient | Prisma.TransactionClient;
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 /** Books and their authors: creation, correction, lookup and search. */
 export class Catalog {
@@ -136,20 +134,17 @@ export class Catalog {
     load: (ids: string[]) => Promise<(Book | null)[]>,
   ): Promise<BookConnectionModel> {
     const filter = parseInput(bookFilter, args.filter ?? {});
-    const first = parseInput(pageSize.transform((value) => value), args.first ?? 20);
-    const page = await searchPage(this.db, { filter, sort: args.sort ?? 'RELEVANCE', first, after: args.after ?? null });
-    const books = await load(page.items.map(({ id }) => id));
-    const edges = page.items.flatMap((item, index) => (books[index] ? [{ cursor: item.cursor, node: books[index] }] : []));
+    const page = pageArgs(args);
+    const rows = await searchPage(this.db, { filter, sort: args.sort ?? 'RELEVANCE', ...page });
+    const books = await load(rows.slice(0, page.first).map(({ id }) => id));
+    const found = new Map(books.flatMap((book) => (book ? [[book.id, book] as const] : [])));
+    const connection = connectionOf(rows, page, (row) => row.cursor, (row) => found.get(row.id));
     let count: Promise<number> | undefined;
     let facetCounts: ReturnType<typeof facets> | undefined;
     return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.hasPreviousPage,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
+      // A book deleted between the search and the load is left out.
+      edges: connection.edges.flatMap(({ cursor, node }) => (node ? [{ cursor, node }] : [])),
+      pageInfo: connection.pageInfo,
       totalCount: () => (count ??= countMatches(this.db, filter)),
       facets: () => (facetCounts ??= facets(this.db, filter)),
     };

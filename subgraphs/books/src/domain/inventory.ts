@@ -8,7 +8,7 @@
  * last copy queue on the row lock; the second sees quantity 0 and is refused. A CHECK constraint
  * (quantity >= 0) backs this up in the database.
  */
-import { DomainError, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
+import { DomainError, isUuid, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { ListingStockChanged } from '@bazaar/contracts/books';
 import type { Prisma } from '../generated/prisma/client';
@@ -55,7 +55,6 @@ export class StockUnavailableError extends DomainError {
 }
 
 const DEFAULT_TTL_SECONDS = 15 * 60;
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ReservationRow {
   id: string;
@@ -98,7 +97,7 @@ export async function reserveStock(
   }
   if (wanted.size === 0) throw new RangeError('A reservation needs at least one line');
   const ids = [...wanted.keys()].sort();
-  const validIds = ids.filter((id) => uuid.test(id));
+  const validIds = ids.filter(isUuid);
 
   const rows = await tx.$queryRaw<
     { id: string; book_id: string; seller_id: string; quantity: number; status: string; price_amount: number; currency: string }[]
@@ -248,17 +247,6 @@ export async function commitReservation(tx: Prisma.TransactionClient, reservatio
     FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS sold(id, quantity) WHERE l.id = sold.id`;
   await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'COMMITTED' } });
   return { ...reservation, status: 'COMMITTED' };
-}
-
-/** Reservations still RESERVED after their expiry, oldest first (for a sweeper to release). */
-export async function expiredReservationIds(tx: Prisma.TransactionClient, now = new Date(), limit = 100): Promise<string[]> {
-  const rows = await tx.stockReservation.findMany({
-    where: { status: 'RESERVED', expiresAt: { lte: now } },
-    orderBy: { expiresAt: 'asc' },
-    take: limit,
-    select: { id: true },
-  });
-  return rows.map(({ id }) => id);
 }
 
 /** The reservation with this id, locked for the rest of the transaction; null when there is none. */

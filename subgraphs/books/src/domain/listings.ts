@@ -1,11 +1,26 @@
-import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireRole, type AuthState, type Viewer } from '@bazaar/service';
+import {
+  badUserInput,
+  conflict,
+  connectionOf,
+  cursorValue,
+  decodeCursor,
+  encodeCursor,
+  forbidden,
+  hasRole,
+  isUuid,
+  notFound,
+  pageArgs,
+  parseInput,
+  requireRole,
+  type AuthState,
+  type Viewer,
+} from '@bazaar/service';
+import { type z } from 'zod';
 import { type Outbox } from '@bazaar/events';
 import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
-import { z } from 'zod';
 import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
-import { decodeCursor, encodeCursor } from './cursor';
 import { refreshOffers, statusFor } from './offers';
-import { createListingInput, isUuid, pageSize, restockListingInput, updateListingInput } from './rules';
+import { createListingInput, restockListingInput, updateListingInput } from './rules';
 import type { ListingConnectionModel } from './types';
 
 export type ListingSort = 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST';
@@ -159,42 +174,29 @@ export class Listings {
     rawFirst: number | null | undefined,
     after: string | null | undefined,
   ): Promise<ListingConnectionModel> {
-    const first = parseInput(z.object({ first: pageSize }), { first: rawFirst ?? 20 }).first;
-    const position = decodeCursor(after, `listing:${sort}`);
+    const page = pageArgs({ first: rawFirst, after });
+    const list = `listing:${sort}`;
+    const position = decodeCursor(page.after, list, [sort === 'NEWEST' ? cursorValue.timestamp : cursorValue.integer, cursorValue.uuid]);
     let keyset: Prisma.ListingWhereInput = {};
     if (position) {
+      const [key, id] = [position[0], String(position[1])];
       if (sort === 'NEWEST') {
-        const at = new Date(String(position.key));
-        keyset = { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: position.id } }] };
+        const at = new Date(String(key));
+        keyset = { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };
       } else {
-        const amount = Number(position.key);
-        keyset = {
-          OR: [
-            { priceAmount: sort === 'PRICE_ASC' ? { gt: amount } : { lt: amount } },
-            { priceAmount: amount, id: { gt: position.id } },
-          ],
-        };
+        const amount = Number(key);
+        keyset = { OR: [{ priceAmount: sort === 'PRICE_ASC' ? { gt: amount } : { lt: amount } }, { priceAmount: amount, id: { gt: id } }] };
       }
     }
     const orderBy: Prisma.ListingOrderByWithRelationInput[] =
       sort === 'NEWEST'
         ? [{ createdAt: 'desc' }, { id: 'desc' }]
         : [{ priceAmount: sort === 'PRICE_ASC' ? 'asc' : 'desc' }, { id: 'asc' }];
-    const rows = await this.db.listing.findMany({ where: { AND: [where, keyset] }, orderBy, take: first + 1 });
-    const nodes = rows.slice(0, first);
-    const edges = nodes.map((node) => ({
-      cursor: encodeCursor(`listing:${sort}`, sort === 'NEWEST' ? node.createdAt.toISOString() : node.priceAmount, node.id),
-      node,
-    }));
+    const rows = await this.db.listing.findMany({ where: { AND: [where, keyset] }, orderBy, take: page.first + 1 });
+    const cursorOf = (node: Listing) => encodeCursor(list, [sort === 'NEWEST' ? node.createdAt.toISOString() : node.priceAmount, node.id]);
     let count: Promise<number> | undefined;
     return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        hasPreviousPage: position !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
+      ...connectionOf(rows, page, cursorOf),
       totalCount: () => (count ??= this.db.listing.count({ where })),
     };
   }

@@ -120,8 +120,6 @@ export const restockListingInput = z.object({
   quantity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'is too large'),
 });
 
-export const pageSize = z.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100');
-
 export const bookFilter = z.object({
   query: z
     .string()
@@ -152,7 +150,3 @@ export const bookFilter = z.object({
 
 export type BookFilter = z.infer<typeof bookFilter>;
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are opaque to clients; one that cannot be ours simply matches nothing. */
-export const isUuid = (id: string) => uuidPattern.test(id);

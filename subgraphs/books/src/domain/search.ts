@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { decodeCursor, encodeCursor, type SortKey } from './cursor';
-import { CATALOG_CURRENCY, isUuid, type BookFilter } from './rules';
+import { cursorValue, decodeCursor, encodeCursor, isUuid } from '@bazaar/service';
+import { CATALOG_CURRENCY, type BookFilter } from './rules';
 import type { BookFacetsModel } from './types';
 
 export type BookSort = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
@@ -57,6 +57,9 @@ export function filterPredicate(filter: BookFilter): Prisma.Sql {
   return predicates.length > 0 ? join(predicates, ' AND ') : sql`TRUE`;
 }
 
+/** The value of a sort key in a cursor: a number, a title, a timestamp, or null (a book without a price). */
+type SortKey = string | number | null;
+
 interface SortPlan {
   /** The sort key as a column of the inner query (`key`), or null for sorts on id alone. */
   key: Prisma.Sql;
@@ -64,6 +67,8 @@ interface SortPlan {
   after(key: SortKey, id: string): Prisma.Sql;
   /** Turns the raw key read back from Postgres into what the cursor carries. */
   cursorKey(raw: unknown): SortKey;
+  /** Whether a cursor's key is one this sort wrote. */
+  validKey(value: unknown): boolean;
 }
 
 function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
@@ -76,6 +81,7 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
         order: sql`key DESC, id ASC`,
         after: (key, id) => sql`(key < ${Number(key)}::float8 OR (key = ${Number(key)}::float8 AND id > ${id}::uuid))`,
         cursorKey: (raw) => Number(raw),
+        validKey: cursorValue.number,
       };
     case 'TITLE':
       return {
@@ -83,6 +89,7 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
         order: sql`key ASC, id ASC`,
         after: (key, id) => sql`(key, id) > (${String(key)}, ${id}::uuid)`,
         cursorKey: (raw) => String(raw),
+        validKey: cursorValue.string,
       };
     case 'NEWEST':
       return {
@@ -90,6 +97,7 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
         order: sql`key DESC, id DESC`,
         after: (key, id) => sql`(key, id) < (${String(key)}::timestamptz, ${id}::uuid)`,
         cursorKey: (raw) => (raw as Date).toISOString(),
+        validKey: cursorValue.timestamp,
       };
     case 'PRICE_ASC':
     case 'PRICE_DESC': {
@@ -104,39 +112,32 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
               ? sql`(key > ${Number(key)} OR (key = ${Number(key)} AND id > ${id}::uuid) OR key IS NULL)`
               : sql`(key < ${Number(key)} OR (key = ${Number(key)} AND id > ${id}::uuid) OR key IS NULL)`,
         cursorKey: (raw) => (raw === null ? null : Number(raw)),
+        validKey: cursorValue.nullable(cursorValue.integer),
       };
     }
   }
 }
 
-export interface SearchPage {
-  /** Book ids of the page, in order, with their cursors. */
-  items: { id: string; cursor: string }[];
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
-
-/** One page of matching book ids: a keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`). */
+/**
+ * One page of matching book ids with their cursors, and one more when there is a next page: a
+ * keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`).
+ */
 export async function searchPage(
   db: PrismaClient,
-  options: { filter: BookFilter; sort: BookSort; first: number; after?: string | null },
-): Promise<SearchPage> {
+  options: { filter: BookFilter; sort: BookSort; first: number; after: string | null },
+): Promise<{ id: string; cursor: string }[]> {
   const effectiveSort = options.sort === 'RELEVANCE' && !options.filter.query ? 'TITLE' : options.sort;
   const plan = sortPlan(effectiveSort, options.filter.query);
-  const position = decodeCursor(options.after, effectiveSort);
+  const list = `books:${effectiveSort}`;
+  const position = decodeCursor(options.after, list, [plan.validKey, cursorValue.uuid]);
   const rows = await db.$queryRaw<{ id: string; key: unknown }[]>`
     SELECT id, key FROM (
       SELECT b.id, ${plan.key} AS key FROM books b WHERE ${filterPredicate(options.filter)}
     ) matched
-    WHERE ${position ? plan.after(position.key, position.id) : sql`TRUE`}
+    WHERE ${position ? plan.after(position[0]!, String(position[1])) : sql`TRUE`}
     ORDER BY ${plan.order}
     LIMIT ${options.first + 1}`;
-  const page = rows.slice(0, options.first);
-  return {
-    items: page.map((row) => ({ id: row.id, cursor: encodeCursor(effectiveSort, plan.cursorKey(row.key), row.id) })),
-    hasNextPage: rows.length > options.first,
-    hasPreviousPage: position !== null,
-  };
+  return rows.map((row) => ({ id: row.id, cursor: encodeCursor(list, [plan.cursorKey(row.key), row.id]) }));
 }
 
 export async function countMatches(db: PrismaClient, filter: BookFilter): Promise<number> {

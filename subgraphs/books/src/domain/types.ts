@@ -1,16 +1,10 @@
+import type { Connection } from '@bazaar/service';
 import type { Book, Listing } from '../generated/prisma/client';
 
 /** A user as this subgraph knows one: by id only (the users subgraph resolves the rest). */
 export interface UserReference {
   __typename?: 'User';
   id: string;
-}
-
-export interface PageInfoModel {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
 }
 
 export interface FacetCountModel {
@@ -31,15 +25,11 @@ export interface MoneyModel {
 }
 
 /** A page of search results; the count and facets are computed only when asked for. */
-export interface BookConnectionModel {
-  edges: { cursor: string; node: Book }[];
-  pageInfo: PageInfoModel;
+export interface BookConnectionModel extends Connection<Book> {
   totalCount(): Promise<number>;
   facets(): Promise<BookFacetsModel>;
 }
 
-export interface ListingConnectionModel {
-  edges: { cursor: string; node: Listing }[];
-  pageInfo: PageInfoModel;
+export interface ListingConnectionModel extends Connection<Listing> {
   totalCount(): Promise<number>;
 }

@@ -32,8 +32,6 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
   REFUNDED: [],
 };
 
-/** Statuses in which the buyer may still pay. */
-export const PAYABLE: readonly OrderStatus[] = ['AWAITING_PAYMENT'];
 /** Statuses in which an order is not paid yet and can expire or be cancelled without a refund. */
 export const UNPAID: readonly OrderStatus[] = ['PENDING', 'AWAITING_PAYMENT'];
 

@@ -1,10 +1,25 @@
+import {
+  badUserInput,
+  conflict,
+  connectionOf,
+  cursorValue,
+  decodeCursor,
+  encodeCursor,
+  forbidden,
+  hasRole,
+  notFound,
+  pageArgs,
+  parseInput,
+  requireViewer,
+  type AuthState,
+  type Viewer,
+} from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { OrderCancelled, OrderDelivered, OrderPlaced } from '@bazaar/contracts/orders';
-import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireViewer, type AuthState, type Viewer } from '@bazaar/service';
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { note, ORDER_STATUSES, shippingStatus, transition, UNPAID, type OrderStatus, type StatusChange } from './order-state';
-import { cancelOrderInput, idempotencyKey, isOrderId, pageInput, placeOrderInput, requestHash, shipFulfilmentInput, encodeCursor } from './rules';
+import { cancelOrderInput, idempotencyKey, isOrderId, placeOrderInput, requestHash, shipFulfilmentInput } from './rules';
 import type { OrderModel, OrderRecord } from './types';
 
 export type Tx = Prisma.TransactionClient;
@@ -16,7 +31,10 @@ const WITH_EVERYTHING = {
 } as const satisfies Prisma.OrderInclude;
 
 const NO_ORDER = 'No order with this id.';
-const listArgs = pageInput.extend({ status: z.enum(ORDER_STATUSES).nullish() });
+const listArgs = z.object({ first: z.number().nullish(), after: z.string().nullish(), status: z.enum(ORDER_STATUSES).nullish() });
+
+/** Orders are listed newest first: by id descending, ids being UUIDv7. */
+const ORDER_LIST = 'orders:NEWEST';
 
 /**
  * Moves a locked order to `to` through the state machine, appending the history entry in the same
@@ -243,28 +261,20 @@ export class Orders {
     return null;
   }
 
-  private async page(where: Prisma.OrderWhereInput, args: { first: number; after: string | null }, sellerId: string | null) {
+  private async page(where: Prisma.OrderWhereInput, args: { first?: number | null; after?: string | null }, sellerId: string | null) {
+    const page = pageArgs(args);
+    const position = decodeCursor(page.after, ORDER_LIST, [cursorValue.uuid]);
     const [rows, totalCount] = await Promise.all([
       this.db.order.findMany({
-        where: { ...where, ...(args.after ? { id: { lt: args.after } } : {}) },
+        where: { ...where, ...(position ? { id: { lt: String(position[0]) } } : {}) },
         orderBy: { id: 'desc' },
-        take: args.first + 1,
+        take: page.first + 1,
         include: WITH_EVERYTHING,
       }),
       this.db.order.count({ where }),
     ]);
-    const shown = rows.slice(0, args.first);
-    const edges = shown.map((record) => ({ cursor: encodeCursor(record.id), node: { record, sellerId } satisfies OrderModel }));
-    return {
-      edges,
-      totalCount,
-      pageInfo: {
-        hasNextPage: rows.length > args.first,
-        hasPreviousPage: args.after !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    const connection = connectionOf(rows, page, (record) => encodeCursor(ORDER_LIST, [record.id]), (record): OrderModel => ({ record, sellerId }));
+    return { ...connection, totalCount };
   }
 
   /** NOT_FOUND for anyone who may not see the order (its existence is not disclosed), FORBIDDEN for those who see it but may not act. */

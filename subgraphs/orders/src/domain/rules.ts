@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { countryCode } from '@bazaar/service';
+import { countryCode, isUuid } from '@bazaar/service';
 
 export const MAX_ORDER_LINES = 50;
 export const MAX_LINE_QUANTITY = 99;
@@ -45,25 +45,6 @@ export function requestHash(input: PlaceOrderInput): string {
 export const cancelOrderInput = z.object({ orderId: z.string(), reason: z.string().trim().max(500).nullish() });
 export const shipFulfilmentInput = z.object({ orderId: z.string(), carrier: text(50), trackingNumber: text(100) });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Order ids are UUIDs; anything else names no order. */
-export const isOrderId = (value: string) => UUID.test(value);
+export const isOrderId = isUuid;
 
-/** Page arguments of a list of orders: the cursor is the last order's id (UUIDv7, so newest first = id descending). */
-export const pageInput = z.object({
-  first: z.number().int().min(1).max(100).nullish().transform((value) => value ?? 20),
-  after: z
-    .string()
-    .nullish()
-    .transform((value, context) => {
-      if (value === null || value === undefined) return null;
-      const id = Buffer.from(value, 'base64url').toString('utf8');
-      if (!isOrderId(id)) {
-        context.addIssue({ code: 'custom', message: 'is not a cursor of this list' });
-        return z.NEVER;
-      }
-      return id;
-    }),
-});
-
-export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');

@@ -1,10 +1,10 @@
-import { conflict, forbidden, hasRole, notFound, parseInput, type Viewer } from '@bazaar/service';
+import { conflict, connectionOf, forbidden, hasRole, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, type Viewer } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { ReviewDeleted, ReviewEdited, ReviewWritten } from '@bazaar/contracts/reviews';
 import { Prisma, type PrismaClient, type Review } from '../generated/prisma/client';
 import { after, decodeCursor, encodeCursor, orderBy, type ReviewSort } from './cursor';
-import { editReviewInput, isUuid, pageArgs, writeReviewInput } from './rules';
-import { NO_RATINGS, type RatingSummary, type ReviewPage } from './types';
+import { editReviewInput, writeReviewInput } from './rules';
+import type { RatingSummary, ReviewPage } from './types';
 
 type Tx = Prisma.TransactionClient;
 
@@ -13,9 +13,6 @@ const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 } as const;
 
 const NO_REVIEW = 'No review with this id.';
 const NO_BOOK = 'No book with this id in the catalog.';
-
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 /**
  * Serialises the review of one (user, book) with the delivery of that book to that user, so a
@@ -215,8 +212,6 @@ export class Reviews {
     );
   }
 
-  ratingOf = (ratings: Map<string, RatingSummary>, bookId: string) => ratings.get(bookId) ?? NO_RATINGS;
-
   /** One user's reviews of many books (their `myReview`), in one statement. */
   async byAuthorOf(authorId: string, bookIds: readonly string[]): Promise<Map<string, Review>> {
     const reviews = await this.db.review.findMany({ where: { authorId, bookId: { in: bookIds.filter(isUuid) } } });
@@ -234,7 +229,7 @@ export class Reviews {
    * statement: ROW_NUMBER() over each book's (author's) reviews in the page's order.
    */
   async pages(partition: 'book_id' | 'author_id', keys: readonly string[], request: PageRequest): Promise<Map<string, ReviewPage>> {
-    const { first } = parseInput(pageArgs, { first: request.first, after: request.after });
+    const page = pageArgs(request);
     const position = decodeCursor(request.after, request.sort);
     const ids = [...new Set(keys.filter(isUuid))];
     const pages = new Map<string, ReviewPage>();
@@ -246,7 +241,7 @@ export class Reviews {
           FROM reviews r
          WHERE ${column} = ANY(${ids}::uuid[]) AND ${after(request.sort, position)}
       ) r
-      WHERE r.rn <= ${first + 1}
+      WHERE r.rn <= ${page.first + 1}
       ORDER BY r.partition_key, r.rn`;
     const grouped = new Map<string, Review[]>();
     for (const row of rows) {
@@ -255,24 +250,8 @@ export class Reviews {
       grouped.set(row.partition_key, list);
     }
     for (const id of ids) {
-      const reviews = grouped.get(id) ?? [];
-      const shown = reviews.slice(0, first);
-      const edges = shown.map((node) => ({ cursor: encodeCursor(request.sort, node), node }));
-      pages.set(id, {
-        edges,
-        pageInfo: {
-          hasNextPage: reviews.length > first,
-          hasPreviousPage: position !== null,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges.at(-1)?.cursor ?? null,
-        },
-      });
+      pages.set(id, connectionOf(grouped.get(id) ?? [], page, (review) => encodeCursor(request.sort, review)));
     }
     return pages;
   }
 }
-
-export const emptyPage = (): ReviewPage => ({
-  edges: [],
-  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-});

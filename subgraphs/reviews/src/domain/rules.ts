@@ -3,7 +3,6 @@ import { z } from 'zod';
 export const RATING = { min: 1, max: 5 } as const;
 export const TITLE_MAX = 120;
 export const BODY_MAX = 5000;
-export const PAGE_MAX = 100;
 
 const rating = z.number().int().min(RATING.min, 'must be 1 to 5 stars').max(RATING.max, 'must be 1 to 5 stars');
 const title = z.string().trim().min(1, 'must not be empty').max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`);
@@ -18,13 +17,3 @@ export const editReviewInput = z.object({
   title: title.nullish(),
   body: body.nullish(),
 });
-
-export const pageArgs = z.object({
-  first: z.number().int().min(1, 'must be 1 to 100').max(PAGE_MAX, 'must be 1 to 100'),
-  after: z.string().nullish(),
-});
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are opaque to clients; one that cannot be ours simply matches nothing. */
-export const isUuid = (id: string) => uuidPattern.test(id);

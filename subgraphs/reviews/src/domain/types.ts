@@ -1,3 +1,4 @@
+import type { Connection } from '@bazaar/service';
 import type { Review } from '../generated/prisma/client';
 
 /** A book as reviews knows it: just its id; the books subgraph resolves the rest. */
@@ -12,10 +13,7 @@ export interface UserReference {
   id: string;
 }
 
-export interface ReviewPage {
-  edges: { cursor: string; node: Review }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-}
+export type ReviewPage = Connection<Review>;
 
 /** A connection resolves its page and its total lazily, so a query asking for one does not pay for the other. */
 export interface ReviewConnectionModel {

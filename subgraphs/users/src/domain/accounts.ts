@@ -3,6 +3,8 @@ import {
   badUserInput,
   conflict,
   forbidden,
+  isUniqueViolation,
+  isUuid,
   notFound,
   parseInput,
   unauthenticated,
@@ -51,9 +53,6 @@ const INVALID_CREDENTIALS = 'The email or password is incorrect.';
 const INVALID_REFRESH = 'The session is no longer valid; log in again.';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 /** Sign-up, log-in, sessions and roles: the rules of the users domain. */
 export class Accounts {
@@ -231,8 +230,3 @@ export class Accounts {
     return { accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
   }
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are opaque to clients; one that cannot be ours simply matches nothing. */
-export const isUuid = (id: string) => uuidPattern.test(id);

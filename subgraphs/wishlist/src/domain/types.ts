@@ -1,3 +1,4 @@
+import type { Connection } from '@bazaar/service';
 import type { Notification, WishlistItem } from '../generated/prisma/client';
 
 /** Entities other subgraphs resolve: the wishlist only knows their ids. */
@@ -20,18 +21,5 @@ export interface WishlistModel {
   userId: string;
 }
 
-export interface PageInfoModel {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
-}
-
-export interface Connection<Node> {
-  edges: { cursor: string; node: Node }[];
-  pageInfo: PageInfoModel;
-  totalCount: number;
-}
-
-export type WishlistItemConnectionModel = Connection<WishlistItem>;
-export type NotificationConnectionModel = Connection<Notification> & { unreadCount: number };
+export type WishlistItemConnectionModel = Connection<WishlistItem> & { totalCount: number };
+export type NotificationConnectionModel = Connection<Notification> & { totalCount: number; unreadCount: number };

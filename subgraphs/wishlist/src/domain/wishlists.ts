@@ -1,9 +1,25 @@
-import { notFound, parseInput, type Viewer } from '@bazaar/service';
+import { connectionOf, cursorValue, decodeCursor, encodeCursor, isUuid, notFound, pageArgs, parseInput, type Viewer } from '@bazaar/service';
 import { Prisma, type Notification, type PrismaClient, type WishlistItem } from '../generated/prisma/client';
-import { addToWishlistInput, connectionOf, decodeCursor, pageArgs, updateWishlistItemInput } from './rules';
+import { addToWishlistInput, updateWishlistItemInput } from './rules';
 import type { NotificationConnectionModel, WishlistItemConnectionModel } from './types';
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Keyset pages over rows ordered by id, newest first (ids are UUIDv7, so id order is creation
+ * order): the cursor holds the last id seen.
+ */
+function newestFirst(list: string, args: { first?: number | null; after?: string | null }) {
+  const page = pageArgs(args);
+  const position = decodeCursor(page.after, list, [cursorValue.uuid]);
+  return {
+    page,
+    /** The Prisma filter for the rows after the cursor. */
+    after: position ? { id: { lt: String(position[0]) } } : {},
+    connection: <Row extends { id: string }>(rows: Row[], totalCount: number) => ({
+      ...connectionOf(rows, page, (row) => encodeCursor(list, [row.id])),
+      totalCount,
+    }),
+  };
+}
 
 /** Wishlists and their notifications: the rules, with data access through Prisma. */
 export class Wishlists {
@@ -59,18 +75,12 @@ export class Wishlists {
 
   /** A page of the user's wishlist, most recently added first. */
   async items(userId: string, args: { first?: number | null; after?: string | null }): Promise<WishlistItemConnectionModel> {
-    const { first, after } = parseInput(pageArgs, args);
-    const size = first ?? 20;
-    const cursor = decodeCursor(after);
+    const list = newestFirst('wishlist:NEWEST', args);
     const [rows, totalCount] = await Promise.all([
-      this.db.wishlistItem.findMany({
-        where: { userId, ...(cursor && { id: { lt: cursor } }) },
-        orderBy: { id: 'desc' },
-        take: size + 1,
-      }),
+      this.db.wishlistItem.findMany({ where: { userId, ...list.after }, orderBy: { id: 'desc' }, take: list.page.first + 1 }),
       this.db.wishlistItem.count({ where: { userId } }),
     ]);
-    return connectionOf(rows, size, cursor, totalCount);
+    return list.connection(rows, totalCount);
   }
 
   /** How many wishlists hold each of these books, in one query. */
@@ -86,26 +96,24 @@ export class Wishlists {
   }
 
   async notifications(userId: string, args: { first?: number | null; after?: string | null; unreadOnly?: boolean | null }): Promise<NotificationConnectionModel> {
-    const { first, after } = parseInput(pageArgs, args);
-    const size = first ?? 20;
-    const cursor = decodeCursor(after);
+    const list = newestFirst('notifications:NEWEST', args);
     const where = { userId, ...(args.unreadOnly && { readAt: null }) };
     // One snapshot, so the page and both counts agree even while an alert is being written.
     const [rows, totalCount, unreadCount] = await this.db.$transaction(
       [
-        this.db.notification.findMany({ where: { ...where, ...(cursor && { id: { lt: cursor } }) }, orderBy: { id: 'desc' }, take: size + 1 }),
+        this.db.notification.findMany({ where: { ...where, ...list.after }, orderBy: { id: 'desc' }, take: list.page.first + 1 }),
         this.db.notification.count({ where }),
         this.db.notification.count({ where: { userId, readAt: null } }),
       ],
       { isolationLevel: 'RepeatableRead' },
     );
-    return { ...connectionOf(rows, size, cursor, totalCount), unreadCount };
+    return { ...list.connection(rows, totalCount), unreadCount };
   }
 
   /** Marks the viewer's notification read (once; marking again keeps the first time). Others' are NOT_FOUND. */
   async markRead(viewer: Viewer, id: string): Promise<Notification> {
     const missing = () => notFound('No notification with this id.', { id });
-    if (!uuidPattern.test(id)) throw missing();
+    if (!isUuid(id)) throw missing();
     await this.db.notification.updateMany({ where: { id, userId: viewer.id, readAt: null }, data: { readAt: new Date() } });
     const notification = await this.db.notification.findFirst({ where: { id, userId: viewer.id } });
     if (!notification) throw missing();

@@ -1,8 +1,7 @@
-import { EventConsumer, type EventTransport } from '@bazaar/events';
+import { type EventConsumer } from '@bazaar/events';
 import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
 import { OrderDelivered } from '@bazaar/contracts/orders';
-import type { RelayLogger } from '@bazaar/events';
-import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import type { Prisma } from '../generated/prisma/client';
 import { lockPurchase } from './reviews';
 
 type Tx = Prisma.TransactionClient;
@@ -35,14 +34,9 @@ async function recordDelivery(tx: Tx, data: { buyerId: string; deliveredAt: stri
      WHERE author_id = ${data.buyerId}::uuid AND book_id = ANY(${bookIds}::uuid[]) AND NOT verified_purchase`;
 }
 
-/** The reviews service's consumer (group `reviews`): the catalog's books and delivered orders. */
-export function createReviewsConsumer(db: PrismaClient, transport: EventTransport, logger: RelayLogger): EventConsumer<Tx> {
-  return new EventConsumer<Tx>({
-    consumer: 'reviews',
-    transport,
-    logger,
-    transaction: (work) => db.$transaction(work),
-  })
+/** The reviews service's event handlers (group `reviews`): the catalog's books and delivered orders. */
+export function registerReviewHandlers(consumer: EventConsumer<Tx>): EventConsumer<Tx> {
+  return consumer
     .on(BookCreated, (event, tx) => knowBook(tx, event.data.bookId, event.data.title))
     .on(BookUpdated, (event, tx) => knowBook(tx, event.data.bookId, event.data.title))
     .on(OrderDelivered, (event, tx) => recordDelivery(tx, event.data));

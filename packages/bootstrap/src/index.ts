@@ -1,0 +1,182 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { EventConsumer, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
+import {
+  createLogger,
+  startSubgraph,
+  tokenVerifierFromConfig,
+  TRANSACTION_LIMITS,
+  type BaseServiceConfig,
+  type Logger,
+  type RequestContext,
+  type RouteHandler,
+  type RunningService,
+  type TokenVerifier,
+} from '@bazaar/service';
+
+/**
+ * Limits of one event handler's transaction, the same for every consumer. Waiting a while is normal
+ * (reservations of one listing queue on its row lock; payments calls its provider inside the
+ * handler, PAYMENTS_PROVIDER_TIMEOUT_MS, 5 s by default), and both limits stay below the transports'
+ * redelivery (30 s), so a handler gives up before its message is handed to another member.
+ */
+export const CONSUMER_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
+
+/** What a generated Prisma client's constructor is given. */
+export interface PrismaClientOptions {
+  adapter: PrismaPg;
+  transactionOptions: typeof TRANSACTION_LIMITS;
+  log?: { emit: 'event'; level: 'query' }[];
+}
+
+/** The part of a generated Prisma client the bootstrap uses. */
+export interface PrismaClientLike<Tx> {
+  $transaction<T>(work: (tx: Tx) => Promise<T>, options?: { maxWait?: number; timeout?: number }): Promise<T>;
+  $executeRawUnsafe(query: string): Promise<number>;
+  $disconnect(): Promise<void>;
+}
+
+/**
+ * Builds a service's Prisma client with the shared transaction limits. With `onQuery` (tests only)
+ * every SQL statement is reported, e.g. for the batching tests that count them.
+ */
+export function createPrismaClient<Db>(
+  construct: (options: PrismaClientOptions) => Db,
+  databaseUrl: string,
+  onQuery?: (sql: string) => void,
+): Db {
+  const options: PrismaClientOptions = { adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS };
+  if (!onQuery) return construct(options);
+  const db = construct({ ...options, log: [{ emit: 'event', level: 'query' }] });
+  (db as unknown as { $on(event: 'query', listener: (event: { query: string }) => void): void }).$on('query', (event) => onQuery(event.query));
+  return db;
+}
+
+/** A service's event consumer (group: the service's name), each event applied in one transaction with the shared limits. */
+export function createServiceConsumer<Tx extends SqlRunner>(options: { name: string; db: PrismaClientLike<Tx>; transport: EventTransport; logger: RelayLogger }): EventConsumer<Tx> {
+  const { db } = options;
+  return new EventConsumer<Tx>({
+    consumer: options.name,
+    transport: options.transport,
+    logger: options.logger,
+    transaction: (work) => db.$transaction(work, CONSUMER_TRANSACTION),
+  });
+}
+
+/** Hooks for tests only; production code never passes them. */
+export interface TestHooks {
+  /** Called with every SQL statement Prisma sends (the batching tests count them). */
+  onQuery?: (sql: string) => void;
+  /** false: do not consume events (a second instance that only answers queries). */
+  consume?: boolean;
+}
+
+export interface Stoppable {
+  stop(): void | Promise<void>;
+}
+
+/** What the bootstrap has built when it asks the service to compose its own parts. */
+export interface SubgraphKit<Config, Db> {
+  config: Config;
+  db: Db;
+  events: EventBackbone;
+  logger: Logger;
+  /** Whether demo data is wanted (SEED_DEMO_DATA outside production). */
+  seedsDemoData: boolean;
+  /** Something to stop on shutdown (a sweeper, a pool), before the consumer; last owned, first stopped. */
+  own<Resource extends Stoppable>(resource: Resource): Resource;
+}
+
+/** The service's own parts, built from the kit. */
+export interface SubgraphParts<Context, Tx extends SqlRunner> {
+  /** Builds one request's context (domain services, data loaders) on top of the shared one. */
+  context(base: RequestContext): Context;
+  /** Registers the service's event handlers on its consumer (group: the service's name). */
+  handlers?(consumer: EventConsumer<Tx>): EventConsumer<Tx>;
+  /** Start-up work once events flow, before the server listens (e.g. demo data). */
+  prepare?(): Promise<void>;
+  /** Default: the keys from AUTH_JWKS_URL / AUTH_JWKS (the users service trusts its own keys directly). */
+  verifier?: TokenVerifier;
+  /** Extra GET routes, e.g. the users service's JWKS. */
+  routes?: Record<string, RouteHandler>;
+}
+
+export type SubgraphConfig = BaseServiceConfig & { SEED_DEMO_DATA?: boolean };
+
+export interface SubgraphRecipe<Config extends SubgraphConfig, Db extends PrismaClientLike<Tx>, Tx extends SqlRunner, Context extends RequestContext> {
+  name: string;
+  /** The subgraph SDL (Federation 2). */
+  schemaPath: URL;
+  /** Generated resolver types are stricter than Apollo's map; any resolver object is accepted here. */
+  resolvers: object;
+  config: Config;
+  port: number;
+  /** The service's own database: its tables, outbox and processed events. */
+  databaseUrl: string;
+  /** `(options) => new PrismaClient(options)` with the service's generated client. */
+  prisma(options: PrismaClientOptions): Db;
+  compose(kit: SubgraphKit<Config, Db>): SubgraphParts<Context, Tx> | Promise<SubgraphParts<Context, Tx>>;
+  testHooks?: TestHooks;
+}
+
+/**
+ * Starts a subgraph the way every service starts: logger, Prisma client, event backbone (outbox
+ * relay and transport), the service's parts, its consumer, start-up work, then the HTTP server.
+ * Readiness is a query on the service's database. Shutdown (and a failed start) releases in
+ * reverse: HTTP server, owned resources, consumer, event backbone, database.
+ */
+export async function runSubgraph<Config extends SubgraphConfig, Db extends PrismaClientLike<Tx>, Tx extends SqlRunner, Context extends RequestContext>(
+  recipe: SubgraphRecipe<Config, Db, Tx, Context>,
+): Promise<RunningService> {
+  const { name, config, testHooks = {} } = recipe;
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  const db = createPrismaClient(recipe.prisma, recipe.databaseUrl, testHooks.onQuery);
+  const owned: Stoppable[] = [];
+  let consumer: EventConsumer<Tx> | undefined;
+  let events: EventBackbone | undefined;
+  const release = async () => {
+    for (const resource of owned.reverse()) await resource.stop();
+    await consumer?.stop();
+    await events?.stop();
+    await db.$disconnect();
+  };
+
+  try {
+    events = await startEventBackbone({ service: name, databaseUrl: recipe.databaseUrl, config, logger });
+    const parts = await recipe.compose({
+      config,
+      db,
+      events,
+      logger,
+      seedsDemoData: config.SEED_DEMO_DATA === true && config.NODE_ENV !== 'production',
+      own: (resource) => {
+        owned.push(resource);
+        return resource;
+      },
+    });
+    if (parts.handlers && testHooks.consume !== false) {
+      consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger }));
+      await consumer.start();
+    }
+    await parts.prepare?.();
+    return await startSubgraph<Context>({
+      name,
+      schemaPath: recipe.schemaPath,
+      resolvers: recipe.resolvers,
+      host: config.HOST,
+      port: recipe.port,
+      environment: config.NODE_ENV,
+      edge: config,
+      logger,
+      verifier: parts.verifier ?? tokenVerifierFromConfig(config),
+      createContext: (base) => parts.context(base),
+      checkReadiness: async () => {
+        await db.$executeRawUnsafe('SELECT 1');
+      },
+      ...(parts.routes ? { routes: parts.routes } : {}),
+      onShutdown: release,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
