@@ -3,7 +3,7 @@ import { spawnService, stopProcess, subgraphEnvironment, waitUntilReady, type Se
 import { freePort } from '@bazaar/devstack/launch';
 import { loadRouterConfig, startRouter, SUBGRAPHS, subgraphUrlVariable, type SubgraphDefinition } from '@bazaar/router';
 import { createTokenIssuer, generateSigningKey, type RunningService } from '@bazaar/service';
-import { createEmptyDatabase, createTestDatabase, GraphQLClient, TEST_ISSUER, TEST_SUBGRAPH_SECRET, type TestDatabase, type TestStack } from '@bazaar/testing';
+import { createEmptyDatabase, createTestDatabase, GraphQLClient, TEST_ISSUER, testEnvironment, type TestDatabase, type TestStack } from '@bazaar/testing';
 
 /**
  * A test stack whose subgraphs run as processes of their own (each subgraph's real `main.ts`, as
@@ -38,19 +38,7 @@ export async function startProcessStack(options: { subgraphs: string[]; env?: Re
     await Promise.all(selected.map(async ({ name }) => (databases[name] = await createTestDatabase(adminUrl, name))));
     const ports = Object.fromEntries(await Promise.all(selected.map(async ({ name }) => [name, Number(await freePort())] as const)));
     const wiring: ServiceWiring = {
-      base: {
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
-        HOST: '127.0.0.1',
-        EVENT_TRANSPORT: 'postgres',
-        EVENTS_DATABASE_URL: eventsDatabase.url,
-        OUTBOX_POLL_INTERVAL_MS: '200',
-        SUBGRAPH_SIGNING_SECRET: TEST_SUBGRAPH_SECRET,
-        SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
-        GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
-        REQUEST_BUDGET_MS: '120000',
-        ...options.env,
-      },
+      base: testEnvironment(eventsDatabase.url, options.env),
       signingKey,
       jwksUrl: `http://127.0.0.1:${ports.users}/.well-known/jwks.json`,
       databaseUrls: Object.fromEntries(Object.entries(databases).map(([name, database]) => [name, database.url])),
