@@ -63,6 +63,8 @@ async function send<Data>(client: GraphQLClient, query: string, variables: Recor
 
 const ADD_TO_CART = `mutation($input: AddToCartInput!) { addToCart(input: $input) { cart { id } } }`;
 const PLACE = `mutation($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key) { order { id status } } }`;
+/** How often a waiting buyer looks at the order again: as the web shop's checkout page does (pollInterval 1 s). */
+const POLL_MS = 1000;
 const READ = `query($id: ID!) { order(id: $id) { status } }`;
 const PAY = `mutation($input: PayOrderInput!) { payOrder(input: $input) { payment { status } } }`;
 
@@ -81,7 +83,7 @@ async function checkout(listingId: string): Promise<string> {
   while (status === 'PENDING' && Date.now() < deadline) {
     const read = await send<{ order: { status: string } }>(buyer.client, READ, { id: orderId });
     status = read.data?.order.status ?? status;
-    if (status === 'PENDING') await new Promise((resolve) => setTimeout(resolve, 200));
+    if (status === 'PENDING') await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   if (status !== 'AWAITING_PAYMENT') return status;
   const paid = await send<{ payOrder: { payment: { status: string } } }>(buyer.client, PAY, { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: randomUUID() } });
@@ -89,7 +91,7 @@ async function checkout(listingId: string): Promise<string> {
   for (let waited = 0; waited < 600; waited++) {
     const read = await send<{ order: { status: string } }>(buyer.client, READ, { id: orderId });
     if (read.data?.order.status !== 'AWAITING_PAYMENT') return read.data?.order.status ?? 'unknown';
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return 'AWAITING_PAYMENT';
 }
