@@ -86,5 +86,5 @@ describe('paying under races', () => {
     const refused = results.filter((status) => status.startsWith('refused'));
     console.log(`pay at once when AWAITING_PAYMENT shows, ${PAY_AT_ONCE_ORDERS} orders: refused = ${refused.length}, succeeded = ${results.filter((status) => status === 'SUCCEEDED').length}, still authorised = ${results.filter((status) => status === 'AUTHORIZED').length}`);
     expect(refused).toEqual([]);
-  }, 300_000);
+  }, Math.max(300_000, PAY_AT_ONCE_ORDERS * 5_000)); // generous: the 200-order run shares a busy machine
 });

@@ -14,3 +14,13 @@ export function totalTooLarge(what: string, total: { amount: number; currency: s
     maximum: MAX_TOTAL_AMOUNT,
   });
 }
+
+/**
+ * A 64-bit amount column (Prisma `BigInt`) as the number the services and GraphQL use. Every stored
+ * amount is within MAX_TOTAL_AMOUNT, far below 2^53, so this is exact; anything else is a bug, not input.
+ */
+export function amountFromColumn(column: bigint | number): number {
+  const amount = Number(column);
+  if (!Number.isSafeInteger(amount)) throw new Error(`The stored amount ${column} is not an exact integer number.`);
+  return amount;
+}

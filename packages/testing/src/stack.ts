@@ -53,23 +53,7 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
     eventsDatabase = await createEmptyDatabase(adminUrl, 'events');
     await Promise.all(selected.map(async ({ name }) => (databases[name] = await createTestDatabase(adminUrl, name))));
     const wiring: ServiceWiring = {
-      base: {
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        HOST: '127.0.0.1',
-        EVENT_TRANSPORT: 'postgres',
-        EVENTS_DATABASE_URL: eventsDatabase.url,
-        // Tests wait on events; keep the fallback poll short (LISTEN/NOTIFY is the fast path).
-        OUTBOX_POLL_INTERVAL_MS: '200',
-        // Every test stack runs as production does: the router signs, the subgraphs check.
-        SUBGRAPH_SIGNING_SECRET: TEST_SUBGRAPH_SECRET,
-        // Every test signs up from 127.0.0.1; the throttling tests set their own limit.
-        SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
-        GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
-        // A busy test machine must not turn slow requests into REQUEST_TIMEOUT (budget.test.ts sets its own).
-        REQUEST_BUDGET_MS: '120000',
-        ...options.env,
-      },
+      base: testEnvironment(eventsDatabase.url, options.env),
       signingKey,
       jwksUrl: '',
       databaseUrls: Object.fromEntries(Object.entries(databases).map(([name, database]) => [name, database.url])),
@@ -102,6 +86,27 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
     await stop();
     throw error;
   }
+}
+
+/** The environment every service of a test stack shares, in-process or not; `env` overrides it. */
+export function testEnvironment(eventsDatabaseUrl: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    HOST: '127.0.0.1',
+    EVENT_TRANSPORT: 'postgres',
+    EVENTS_DATABASE_URL: eventsDatabaseUrl,
+    // Tests wait on events; keep the fallback poll short (LISTEN/NOTIFY is the fast path).
+    OUTBOX_POLL_INTERVAL_MS: '200',
+    // Every test stack runs as production does: the router signs, the subgraphs check.
+    SUBGRAPH_SIGNING_SECRET: TEST_SUBGRAPH_SECRET,
+    // Every test signs up from 127.0.0.1; the throttling tests set their own limit.
+    SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
+    GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
+    // A busy test machine must not turn slow requests into REQUEST_TIMEOUT (budget.test.ts sets its own).
+    REQUEST_BUDGET_MS: '120000',
+    ...env,
+  };
 }
 
 const startSubgraph = (definition: SubgraphDefinition, wiring: ServiceWiring) => startModule(definition.modulePath, subgraphEnvironment(definition, wiring));

@@ -79,12 +79,14 @@ describe('payOrder', () => {
     expect((await pay(buyer.client, orderId, 'tok_timeout', key)).id).toBe(timedOut.id);
   });
 
-  it('refuses unknown orders, other buyers\' orders, non-buyers and anonymous callers', async () => {
+  it('answers an order it has not heard of with a retryable SERVICE_UNAVAILABLE, and refuses other buyers\' orders, non-buyers and anonymous callers', async () => {
     const orderId = await awaitingPayment(world, buyer.id);
     const other = await signUpAs(world.stack);
     const seller = await signUpAs(world.stack, ['SELLER']);
     const input = (id: string) => ({ input: { orderId: id, paymentMethodToken: 'tok_visa', idempotencyKey: randomUUID() } });
-    expect(await buyer.client.errorCodes(PAY, input(randomUUID()))).toEqual(['NOT_FOUND']);
+    // Payments cannot tell an order still on its way from one that does not exist: never NOT_FOUND.
+    const unknown = await buyer.client.request(PAY, input(randomUUID()));
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', reason: 'ORDER_NOT_KNOWN_YET', retryable: true, retryAfterSeconds: 1 });
     expect(await other.client.errorCodes(PAY, input(orderId))).toEqual(['FORBIDDEN']);
     expect(await seller.client.errorCodes(PAY, input(orderId))).toEqual(['FORBIDDEN']);
     expect(await world.stack.client.errorCodes(PAY, input(orderId))).toEqual(['UNAUTHENTICATED']);

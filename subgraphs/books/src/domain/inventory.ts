@@ -6,7 +6,9 @@
  * Concurrency: reserveStock locks the listings' rows (SELECT … FOR UPDATE, in id order so two
  * reservations never deadlock), checks every line, and only then writes. Two buyers racing for the
  * last copy queue on the row lock; the second sees quantity 0 and is refused. A CHECK constraint
- * (quantity >= 0) backs this up in the database.
+ * (quantity >= 0) backs this up in the database. Before locking, a plain read refuses what is
+ * already unavailable (a refusal of committed state is as right as one under the lock), so buyers
+ * of a sold-out listing never queue on its row behind those still buying its last copies.
  */
 import { DomainError, isUuid, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
@@ -70,6 +72,35 @@ const toReservation = (row: ReservationRow): Reservation => ({
   expiresAt: row.expires_at,
 });
 
+interface ListingRow {
+  id: string;
+  book_id: string;
+  seller_id: string;
+  quantity: number;
+  status: string;
+  price_amount: number;
+  currency: string;
+}
+
+/** The lines that cannot be reserved from these listing rows, each with its reason (docs/checkout.md). */
+function unavailableLines(request: { lines: ReservationLineInput[]; buyerId?: string }, ids: string[], wanted: Map<string, number>, rows: ListingRow[]): UnavailableLine[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  // The order's currency: that of its first line (in the caller's order) that exists.
+  const currency = request.lines.map(({ listingId }) => byId.get(listingId)?.currency.trim()).find((code) => code !== undefined);
+  const unavailable: UnavailableLine[] = [];
+  for (const id of ids) {
+    const requested = wanted.get(id)!;
+    const row = byId.get(id);
+    const fail = (reason: UnavailableLine['reason'], available: number) => unavailable.push({ listingId: id, requested, available, reason });
+    if (!row) fail('NOT_FOUND', 0);
+    else if (row.status === 'PAUSED' || row.status === 'REMOVED') fail('NOT_ACTIVE', 0);
+    else if (request.buyerId !== undefined && row.seller_id === request.buyerId) fail('OWN_LISTING', row.quantity);
+    else if (row.currency.trim() !== currency) fail('MIXED_CURRENCIES', row.quantity);
+    else if (row.quantity < requested) fail('INSUFFICIENT_STOCK', row.quantity);
+  }
+  return unavailable;
+}
+
 /**
  * Takes the quantities off the listings, all lines or none, and records the reservation under the
  * caller's id (e.g. the order id). Reserving an id that already exists returns that reservation and
@@ -99,25 +130,15 @@ export async function reserveStock(
   const ids = [...wanted.keys()].sort();
   const validIds = ids.filter(isUuid);
 
-  const rows = await tx.$queryRaw<
-    { id: string; book_id: string; seller_id: string; quantity: number; status: string; price_amount: number; currency: string }[]
-  >`SELECT id, book_id, seller_id, quantity, status::text AS status, price_amount, currency FROM listings
+  const unlocked = await tx.$queryRaw<ListingRow[]>`
+    SELECT id, book_id, seller_id, quantity, status::text AS status, price_amount, currency FROM listings WHERE id = ANY(${validIds}::uuid[])`;
+  const refused = unavailableLines(request, ids, wanted, unlocked);
+  if (refused.length > 0) throw new StockUnavailableError(refused);
+  const rows = await tx.$queryRaw<ListingRow[]>`
+    SELECT id, book_id, seller_id, quantity, status::text AS status, price_amount, currency FROM listings
      WHERE id = ANY(${validIds}::uuid[]) ORDER BY id FOR UPDATE`;
   const byId = new Map(rows.map((row) => [row.id, row]));
-
-  // The order's currency: that of its first line (in the caller's order) that exists.
-  const currency = request.lines.map(({ listingId }) => byId.get(listingId)?.currency.trim()).find((code) => code !== undefined);
-  const unavailable: UnavailableLine[] = [];
-  for (const id of ids) {
-    const requested = wanted.get(id)!;
-    const row = byId.get(id);
-    const fail = (reason: UnavailableLine['reason'], available: number) => unavailable.push({ listingId: id, requested, available, reason });
-    if (!row) fail('NOT_FOUND', 0);
-    else if (row.status === 'PAUSED' || row.status === 'REMOVED') fail('NOT_ACTIVE', 0);
-    else if (request.buyerId !== undefined && row.seller_id === request.buyerId) fail('OWN_LISTING', row.quantity);
-    else if (row.currency.trim() !== currency) fail('MIXED_CURRENCIES', row.quantity);
-    else if (row.quantity < requested) fail('INSUFFICIENT_STOCK', row.quantity);
-  }
+  const unavailable = unavailableLines(request, ids, wanted, rows);
   if (unavailable.length > 0) throw new StockUnavailableError(unavailable);
   // The order total must stay within MAX_TOTAL_AMOUNT (docs/errors.md): every line is refused then.
   const total = ids.reduce((sum, id) => sum + wanted.get(id)! * byId.get(id)!.price_amount, 0);

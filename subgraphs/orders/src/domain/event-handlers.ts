@@ -85,7 +85,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
         });
       }
       if (order.status !== 'AWAITING_PAYMENT') return reject(`The order is ${order.status.toLowerCase().replaceAll('_', ' ')}.`);
-      if (data.amount.amount !== order.totalAmount || data.amount.currency !== order.currency) {
+      if (BigInt(data.amount.amount) !== order.totalAmount || data.amount.currency !== order.currency) {
         logger.error({ orderId: order.id, paymentId: data.paymentId, amount: data.amount }, 'authorised amount does not match the order total');
         return reject(`The authorised ${data.amount.amount} ${data.amount.currency} does not match the order's total of ${order.totalAmount} ${order.currency}.`);
       }
@@ -106,7 +106,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
           data: { orderId: order.id, buyerId: order.buyerId, outcome: 'EXPIRED', reason, stockCommitted: false, lines: cancelledLines(order), cancelledAt: new Date().toISOString() },
         });
       }
-      if (order.status === 'AWAITING_PAYMENT' && (data.amount.amount !== order.totalAmount || data.amount.currency !== order.currency)) {
+      if (order.status === 'AWAITING_PAYMENT' && (BigInt(data.amount.amount) !== order.totalAmount || data.amount.currency !== order.currency)) {
         // Payments charges the total it was told, so this is a bug somewhere: never call a wrong amount paid.
         const reason = `Payment ${data.paymentId} of ${data.amount.amount} ${data.amount.currency} does not match the order's total of ${order.totalAmount} ${order.currency}; the order is cancelled and the payment refunded.`;
         logger.error({ orderId: order.id, paymentId: data.paymentId, amount: data.amount }, 'payment amount does not match the order total');

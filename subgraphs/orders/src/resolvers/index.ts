@@ -1,11 +1,11 @@
-import { DateTime, notFound, requireViewer, viewerOrNull } from '@bazaar/service';
+import { amountFromColumn, DateTime, notFound, requireViewer, viewerOrNull } from '@bazaar/service';
 import { Orders } from '../domain/orders';
 import type { OrderStatus } from '../domain/order-state';
 import type { OrderModel, StockRejectionModel } from '../domain/types';
 import type { FulfilmentStatus, Resolvers, ShippingAddress } from '../generated/graphql';
 import type { OrdersContext } from '../context';
 
-const money = (amount: number | null, currency: string | null) => (amount === null || currency === null ? null : { amount, currency });
+const money = (amount: bigint | number | null, currency: string | null) => (amount === null || currency === null ? null : { amount: amountFromColumn(amount), currency });
 
 /** An order, loaded through the request's DataLoader, as the viewer may see it (null: not at all). */
 async function visibleOrder(id: string, { auth, ordersById }: OrdersContext): Promise<OrderModel | null> {

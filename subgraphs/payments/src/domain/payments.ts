@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Outbox } from '@bazaar/events';
-import { badUserInput, conflict, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, type AuthState, type DomainError } from '@bazaar/service';
+import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
 import { completeKey, HOLDING_MONEY, recordAuthorization, type AuthorizationOutcome } from './settlement';
@@ -27,6 +27,20 @@ const payOrderInput = z.object({ orderId: text(100), paymentMethodToken: text(20
 type PayOrderRequest = z.infer<typeof payOrderInput>;
 
 const CAPTURED = ['SUCCEEDED', 'REFUNDED', 'PARTIALLY_REFUNDED'];
+
+/**
+ * Payments learns of an order only through OrderAwaitingPayment, so an order it has not heard of
+ * within PAYMENTS_ORDER_WAIT_MS may still be on its way (events held up by load or a restart):
+ * payments cannot tell that from an order that does not exist, and never answers NOT_FOUND for
+ * something that may succeed on retry. The buyer's own order (from orders) says whether it exists.
+ */
+const orderNotKnownYet = (orderId: string) =>
+  new DomainError('SERVICE_UNAVAILABLE', `Payments has not heard of this order yet; if orders shows it AWAITING_PAYMENT, retry in ${RETRY_AFTER_SECONDS} s.`, {
+    orderId,
+    reason: 'ORDER_NOT_KNOWN_YET',
+    retryable: true,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+  });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -57,7 +71,7 @@ export class Payments {
     const viewer = requireRole(auth, 'BUYER');
     const request = parseInput(payOrderInput, input);
     const order = await this.payableOrder(request.orderId);
-    if (!order) throw notFound('There is no order awaiting payment with this id.', { orderId: request.orderId });
+    if (!order) throw orderNotKnownYet(request.orderId);
     if (order.buyerId !== viewer.id) throw forbidden('Only the order\'s buyer can pay it.');
 
     const requestHash = createHash('sha256').update(JSON.stringify([request.orderId, request.paymentMethodToken])).digest('hex');
@@ -134,7 +148,7 @@ export class Payments {
   private async authorize(payment: Payment, paymentMethodToken: string): Promise<AuthorizationOutcome> {
     const idempotencyKey = providerKeys.authorize(payment.id);
     try {
-      return await this.provider.authorize({ idempotencyKey, paymentMethodToken, amount: { amount: payment.amount, currency: payment.currency } });
+      return await this.provider.authorize({ idempotencyKey, paymentMethodToken, amount: { amount: amountFromColumn(payment.amount), currency: payment.currency } });
     } catch (error) {
       if (!(error instanceof ProviderTimeoutError)) throw error;
       return (await this.provider.findAuthorization(idempotencyKey)) ?? { status: 'TIMEOUT', message: error.message };
@@ -182,7 +196,7 @@ export class Payments {
   private async start(buyerId: string, request: PayOrderRequest): Promise<Payment> {
     await this.settleAbandoned(request.orderId);
     const result = await this.db.$transaction(async (tx): Promise<Payment | DomainError> => {
-      const [order] = await tx.$queryRaw<{ status: string; amount: number; currency: string; expires_at: Date }[]>`
+      const [order] = await tx.$queryRaw<{ status: string; amount: bigint; currency: string; expires_at: Date }[]>`
         SELECT status, amount, currency, expires_at FROM payable_orders WHERE id = ${request.orderId} FOR UPDATE`;
       if (!order) return notFound('There is no order awaiting payment with this id.', { orderId: request.orderId });
       if (order.status !== 'AWAITING_PAYMENT') return badUserInput(`The order cannot be paid: it is ${order.status.toLowerCase().replaceAll('_', ' ')}.`, { orderId: request.orderId });

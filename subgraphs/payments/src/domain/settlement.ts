@@ -1,3 +1,4 @@
+import { amountFromColumn } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import type { Payment, Prisma, PrismaClient } from '../generated/prisma/client';
@@ -34,7 +35,7 @@ export async function recordAuthorization(db: PrismaClient, outbox: Outbox, pend
     const [current] = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM payments WHERE id = ${pending.id}::uuid FOR UPDATE`;
     if (current?.status !== 'PENDING') return completeKey(tx, await tx.payment.findUniqueOrThrow({ where: { id: pending.id } }));
     const now = new Date();
-    const amount = { amount: pending.amount, currency: pending.currency };
+    const amount = { amount: amountFromColumn(pending.amount), currency: pending.currency };
     let payment: Payment;
     if (outcome.status === 'AUTHORIZED') {
       await tx.paymentTransaction.create({ data: { paymentId: pending.id, kind: 'AUTHORIZATION', ...amount, providerReference: outcome.authorizationReference, createdAt: now } });
@@ -71,7 +72,7 @@ export class Settlement {
   /** Orders accepted the payment: take the held money. */
   async capture(tx: Tx, payment: Payment): Promise<void> {
     if (payment.status !== 'AUTHORIZED' || !payment.chargeReference) return;
-    const amount = { amount: payment.amount, currency: payment.currency };
+    const amount = { amount: amountFromColumn(payment.amount), currency: payment.currency };
     const capture = await this.provider.capture({ idempotencyKey: providerKeys.capture(payment.id), authorizationReference: payment.chargeReference, amount });
     const now = new Date();
     await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'CAPTURE', ...amount, providerReference: capture.reference, createdAt: now } });
@@ -106,7 +107,7 @@ export class Settlement {
 
   /** Gives back what is left of a captured payment, and publishes PaymentRefunded. */
   async refund(tx: Tx, payment: Payment, cause: string, reason: string): Promise<void> {
-    const amount = { amount: payment.amount - payment.refundedAmount, currency: payment.currency };
+    const amount = { amount: amountFromColumn(payment.amount - payment.refundedAmount), currency: payment.currency };
     const refund = await this.provider.refund({ idempotencyKey: refundKey(cause, payment.id), authorizationReference: payment.chargeReference!, amount });
     const now = new Date();
     await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'REFUND', ...amount, providerReference: refund.reference, createdAt: now } });

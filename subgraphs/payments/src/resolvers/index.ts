@@ -1,7 +1,7 @@
-import { DateTime, hasRole, viewerOrNull } from '@bazaar/service';
+import { amountFromColumn, DateTime, hasRole, viewerOrNull } from '@bazaar/service';
 import type { Resolvers } from '../generated/graphql';
 
-const money = (amount: number, currency: string) => ({ amount, currency });
+const money = (amount: bigint, currency: string) => ({ amount: amountFromColumn(amount), currency });
 
 export const resolvers: Resolvers = {
   DateTime,
