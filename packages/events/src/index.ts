@@ -9,3 +9,4 @@ export * from './transport';
 export * from './backbone';
 export * from './subscriptions';
 export * from './dead-letters';
+export * from './retention';

@@ -14,3 +14,4 @@ export * from './transient';
 export * from './money';
 export * from './input';
 export * from './throttle';
+export * from './pg-connections';
