@@ -89,13 +89,23 @@ export class EventConsumer<Tx extends SqlRunner> {
     return this;
   }
 
+  /**
+   * Subscribes the consumer group. Resolves once the subscription is registered; joining the group
+   * goes on in the background (see `joined`), so the service can serve queries meanwhile.
+   */
   async start(): Promise<void> {
     const topics = [...new Set([...this.registrations.values()].map(({ definition }) => definition.topic))];
     this.subscription = await this.options.transport.subscribe({
       group: this.options.consumer,
       topics,
       handle: (message) => this.handle(message),
+      joinInBackground: true,
     });
+  }
+
+  /** Whether this process currently receives the group's events (for readiness reports). */
+  get joined(): boolean {
+    return this.subscription?.joined?.() ?? this.subscription !== undefined;
   }
 
   async stop(): Promise<void> {
