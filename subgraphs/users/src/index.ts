@@ -8,6 +8,7 @@ import {
   sendJson,
   startSubgraph,
   Throttle,
+  TRANSACTION_LIMITS,
   type RunningService,
   type ServiceModule,
 } from '@bazaar/service';
@@ -33,7 +34,9 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 /** The users subgraph's composition root: config in, running service out. */
 export async function startUsersService(config: UsersConfig): Promise<RunningService> {
   const logger = createLogger({ service: 'users', level: config.LOG_LEVEL });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.USERS_DATABASE_URL }) });
+  // A burst of sign-ups hashes passwords while transactions queue for connections: Prisma's 2 s
+  // default wait turned that into failed sign-ups (issue #20).
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.USERS_DATABASE_URL }), transactionOptions: TRANSACTION_LIMITS });
   const tokenSettings = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
   const issuer = await createTokenIssuer({
     ...tokenSettings,
