@@ -15,9 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFileTrace } from '@vercel/nft';
 import { build, type Plugin } from 'esbuild';
+import { SUBGRAPHS } from '../router/src/subgraphs';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUBGRAPH_NAMES = ['users', 'books', 'reviews', 'cart', 'wishlist', 'orders', 'payments'] as const;
+const SUBGRAPH_NAMES = SUBGRAPHS.map(({ name }) => name);
 
 /** Entry points, as paths inside the repository; each bundle keeps its path with a .js extension. */
 export const RUNTIME_ENTRIES = [
