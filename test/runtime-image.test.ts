@@ -88,6 +88,8 @@ describe('production runtime folder (what the image runs)', () => {
         },
         { timeout: 120_000, interval: 250 },
       );
+      // Ready as soon as the database answers; the consumer group is reported, not waited for.
+      expect(await (await fetch(`http://127.0.0.1:${port}/ready`)).json()).toMatchObject({ status: 'ready', consumerGroups: { books: expect.stringMatching(/^(joined|joining)$/) } });
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(await health.json()).toMatchObject({ status: 'ok', service: 'books' });
       console.log(`compiled books subgraph from the runtime folder on node ${process.version}: /health and /ready answered 200`);

@@ -103,6 +103,11 @@ export class EventConsumer<Tx extends SqlRunner> {
     });
   }
 
+  /** The consumer group's name. */
+  get name(): string {
+    return this.options.consumer;
+  }
+
   /** Whether this process currently receives the group's events (for readiness reports). */
   get joined(): boolean {
     return this.subscription?.joined?.() ?? this.subscription !== undefined;
@@ -196,3 +201,12 @@ export class EventConsumer<Tx extends SqlRunner> {
 }
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * What /ready says about a service's consumers: a service is ready once its database answers (it
+ * serves queries), while its consumer groups may still be joining in the background. Return this
+ * from `checkReadiness` so operators see it, e.g. `{"consumerGroups":{"books":"joining"}}`.
+ */
+export function eventReadiness(consumers: ReadonlyArray<{ name: string; joined: boolean }>): { consumerGroups: Record<string, 'joined' | 'joining'> } {
+  return { consumerGroups: Object.fromEntries(consumers.map(({ name, joined }) => [name, joined ? 'joined' : 'joining'])) };
+}

@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 
 /**
  * Makes a lost Postgres connection (server restart, failover, pg_terminate_backend) an error of the
@@ -12,4 +13,14 @@ export function surviveConnectionLoss<Pool extends pg.Pool>(pool: Pool, onLost: 
   // The rejected query tells its owner; this listener only keeps the event from being fatal.
   pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
+}
+
+/**
+ * Prisma's Postgres adapter on a pool that survives lost connections. The adapter listens for
+ * errors of idle connections and of transactions in progress, but not of a connection between
+ * its transaction's end and its return to the pool; a terminated connection there ended the
+ * process (test/connection-loss.test.ts).
+ */
+export function postgresAdapter(connectionString: string): PrismaPg {
+  return new PrismaPg(surviveConnectionLoss(new pg.Pool({ connectionString })), { disposeExternalPool: true });
 }

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { EventConsumer, startEventBackbone, type EventBackbone, type RelayLogger } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { EventConsumer, startEventBackbone, type EventBackbone, type RelayLogger, eventReadiness } from '@bazaar/events';
+import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule, postgresAdapter } from '@bazaar/service';
 import { loadBooksConfig, type BooksConfig } from './config';
 import { Catalog } from './domain/catalog';
 import { Listings } from './domain/listings';
@@ -52,8 +51,8 @@ export function createSagaConsumer(
 
 /** Builds a Prisma client for the books database (query events on when someone listens). */
 export function createBooksDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS, log: [{ emit: 'event', level: 'query' }] });
+  if (!onQuery) return new PrismaClient({ adapter: postgresAdapter(databaseUrl), transactionOptions: TRANSACTION_LIMITS });
+  const db = new PrismaClient({ adapter: postgresAdapter(databaseUrl), transactionOptions: TRANSACTION_LIMITS, log: [{ emit: 'event', level: 'query' }] });
   db.$on('query', (event) => onQuery(event.query));
   return db;
 }
@@ -108,6 +107,7 @@ export async function startBooksService(config: BooksConfig, internals: BooksSer
       }),
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
+        return eventReadiness([saga]);
       },
       onShutdown: release,
     });

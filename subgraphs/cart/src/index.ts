@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
-import { EventConsumer, startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
+import { EventConsumer, startEventBackbone, eventReadiness } from '@bazaar/events';
 import pg from 'pg';
 import {
   createLogger,
@@ -11,6 +10,7 @@ import {
   startSubgraph,
   type RunningService,
   type ServiceModule,
+  postgresAdapter,
 } from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
 import { Carts } from './domain/carts';
@@ -37,8 +37,8 @@ export interface CartServiceInternals {
 
 /** Builds a Prisma client for the cart database (query events on when someone listens). */
 export function createCartDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS, log: [{ emit: 'event', level: 'query' }] });
+  if (!onQuery) return new PrismaClient({ adapter: postgresAdapter(databaseUrl), transactionOptions: TRANSACTION_LIMITS });
+  const db = new PrismaClient({ adapter: postgresAdapter(databaseUrl), transactionOptions: TRANSACTION_LIMITS, log: [{ emit: 'event', level: 'query' }] });
   db.$on('query', (event) => onQuery(event.query));
   return db;
 }
@@ -100,6 +100,7 @@ export async function startCartService(config: CartConfig, internals: CartServic
       }),
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
+        return eventReadiness([consumer]);
       },
       onShutdown: release,
     });

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { EventConsumer, startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { EventConsumer, startEventBackbone, eventReadiness } from '@bazaar/events';
+import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule, postgresAdapter } from '@bazaar/service';
 import { loadOrdersConfig, type OrdersConfig } from './config';
 import { Orders } from './domain/orders';
 import { registerSagaHandlers } from './domain/saga';
@@ -21,7 +20,7 @@ export const service: ServiceModule<OrdersConfig> = {
 /** The orders subgraph's composition root: config in, running service out. */
 export async function startOrdersService(config: OrdersConfig): Promise<RunningService> {
   const logger = createLogger({ service: 'orders', level: config.LOG_LEVEL });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.ORDERS_DATABASE_URL }), transactionOptions: TRANSACTION_LIMITS });
+  const db = new PrismaClient({ adapter: postgresAdapter(config.ORDERS_DATABASE_URL), transactionOptions: TRANSACTION_LIMITS });
   const events = await startEventBackbone({ service: 'orders', databaseUrl: config.ORDERS_DATABASE_URL, config, logger });
   const consumer = registerSagaHandlers(
     new EventConsumer<Prisma.TransactionClient>({
@@ -65,6 +64,7 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningS
       }),
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
+        return eventReadiness([consumer]);
       },
       onShutdown: release,
     });

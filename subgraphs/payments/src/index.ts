@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { EventConsumer, startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule } from '@bazaar/service';
+import { EventConsumer, startEventBackbone, eventReadiness } from '@bazaar/events';
+import { createLogger, TRANSACTION_LIMITS, tokenVerifierFromConfig, startSubgraph, type RunningService, type ServiceModule, postgresAdapter } from '@bazaar/service';
 import { loadPaymentsConfig, type PaymentsConfig } from './config';
 import { Payments, type PaymentHooks } from './domain/payments';
 import { registerPaymentHandlers } from './domain/projection';
@@ -29,7 +28,7 @@ export interface PaymentsServiceInternals extends PaymentHooks {
 /** The payments subgraph's composition root: config in, running service out. */
 export async function startPaymentsService(config: PaymentsConfig, internals: PaymentsServiceInternals = {}): Promise<RunningService> {
   const logger = createLogger({ service: 'payments', level: config.LOG_LEVEL });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.PAYMENTS_DATABASE_URL }), transactionOptions: TRANSACTION_LIMITS });
+  const db = new PrismaClient({ adapter: postgresAdapter(config.PAYMENTS_DATABASE_URL), transactionOptions: TRANSACTION_LIMITS });
   const events = await startEventBackbone({ service: 'payments', databaseUrl: config.PAYMENTS_DATABASE_URL, config, logger });
   const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
   const settlement = new Settlement(provider, events.outbox);
@@ -87,6 +86,7 @@ export async function startPaymentsService(config: PaymentsConfig, internals: Pa
       }),
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
+        return eventReadiness([consumer]);
       },
       onShutdown: release,
     });

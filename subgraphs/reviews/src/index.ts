@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, tokenVerifierFromConfig, parseInput, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
+import { startEventBackbone, eventReadiness } from '@bazaar/events';
+import { createLogger, tokenVerifierFromConfig, parseInput, startSubgraph, viewerOrNull, type RunningService, type ServiceModule, postgresAdapter } from '@bazaar/service';
 import { loadReviewsConfig, type ReviewsConfig } from './config';
 import { decodeCursor } from './domain/cursor';
 import { createReviewsConsumer } from './domain/projections';
@@ -27,8 +26,8 @@ export interface ReviewsServiceInternals {
 }
 
 function createReviewsDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
+  if (!onQuery) return new PrismaClient({ adapter: postgresAdapter(databaseUrl) });
+  const db = new PrismaClient({ adapter: postgresAdapter(databaseUrl), log: [{ emit: 'event', level: 'query' }] });
   db.$on('query', (event) => onQuery(event.query));
   return db;
 }
@@ -113,6 +112,7 @@ export async function startReviewsService(config: ReviewsConfig, internals: Revi
       },
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
+        return eventReadiness([consumer]);
       },
       onShutdown: stopAll,
     });

@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
 import { startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
 import {
   createLogger,
   createTokenIssuer,
@@ -11,6 +10,7 @@ import {
   TRANSACTION_LIMITS,
   type RunningService,
   type ServiceModule,
+  postgresAdapter,
 } from '@bazaar/service';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -36,7 +36,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
   const logger = createLogger({ service: 'users', level: config.LOG_LEVEL });
   // A burst of sign-ups hashes passwords while transactions queue for connections: Prisma's 2 s
   // default wait turned that into failed sign-ups (issue #20).
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.USERS_DATABASE_URL }), transactionOptions: TRANSACTION_LIMITS });
+  const db = new PrismaClient({ adapter: postgresAdapter(config.USERS_DATABASE_URL), transactionOptions: TRANSACTION_LIMITS });
   const tokenSettings = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
   const issuer = await createTokenIssuer({
     ...tokenSettings,

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { EventConsumer, startEventBackbone } from '@bazaar/events';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { createLogger, retryForAWhile, tokenVerifierFromConfig, startSubgraph, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
+import { EventConsumer, startEventBackbone, eventReadiness } from '@bazaar/events';
+import { createLogger, retryForAWhile, tokenVerifierFromConfig, startSubgraph, viewerOrNull, type RunningService, type ServiceModule, postgresAdapter } from '@bazaar/service';
 import { loadWishlistConfig, type WishlistConfig } from './config';
 import { registerWishlistHandlers } from './domain/projection';
 import { seedDemoWishlists } from './domain/seed';
@@ -27,8 +26,8 @@ export interface WishlistServiceInternals {
 
 /** Builds a Prisma client for the wishlist database (query events on when someone listens). */
 export function createWishlistDb(databaseUrl: string, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
+  if (!onQuery) return new PrismaClient({ adapter: postgresAdapter(databaseUrl) });
+  const db = new PrismaClient({ adapter: postgresAdapter(databaseUrl), log: [{ emit: 'event', level: 'query' }] });
   db.$on('query', (event) => onQuery(event.query));
   return db;
 }
@@ -95,6 +94,7 @@ export async function startWishlistService(config: WishlistConfig, internals: Wi
       },
       checkReadiness: async () => {
         await db.$queryRaw`SELECT 1`;
+        return eventReadiness([consumer]);
       },
       onShutdown: release,
     });
