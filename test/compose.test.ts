@@ -22,6 +22,7 @@ import {
   TOPOLOGY_PATH,
   type SubgraphDefinition,
 } from '@bazaar/topology';
+import { RUNTIME_ENTRIES } from '../scripts/build-runtime';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const repoPath = (relative: string) => path.join(REPO, relative);
@@ -96,10 +97,16 @@ const service = (name: string): Service => {
   return found;
 };
 
-/** The `node --import tsx <entry>` a service runs, or undefined for another kind of command. */
+/**
+ * The TypeScript source of the compiled `node <entry>.js` a service runs (the runtime image holds
+ * scripts/build-runtime.ts's bundles at their sources' paths), or undefined for another command.
+ */
 function tsxEntry(command: string[]): string | undefined {
-  const [node, flag, loader, entry] = command;
-  return node === 'node' && flag === '--import' && loader === 'tsx' ? entry : undefined;
+  const [node, entry] = command;
+  if (node !== 'node' || !entry?.endsWith('.js')) return undefined;
+  const source = entry.replace(/\.js$/, '.ts');
+  expect(RUNTIME_ENTRIES, `${entry} is compiled into the runtime image`).toContain(source);
+  return source;
 }
 
 const BACKEND = 'backend';
@@ -234,9 +241,10 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(router)).toContain(`:${port}/ready`);
   });
 
-  it('runs the migrations once, with npm run db:migrate, after Postgres is healthy', () => {
+  it('runs the migrations once, with npm run db:migrate from the migrate image, after Postgres is healthy', () => {
     const migrate = service('migrate');
     expect(words(migrate.command)).toEqual(['npm', 'run', 'db:migrate']);
+    expect(typeof migrate.build === 'object' && migrate.build.target).toBe('migrate');
     // otherwise db:migrate would start an embedded Postgres for the event broker
     const env = environmentOf(migrate);
     expect(env.EVENT_TRANSPORT === 'kafka' || Boolean(env.EVENTS_DATABASE_URL)).toBe(true);
@@ -395,12 +403,17 @@ describe('Dockerfile', () => {
       return { from, sources: paths.slice(0, -1), destination: paths[paths.length - 1]! };
     });
 
-  it('has a deps stage and a node:20-slim runtime stage that runs as a non-root user in production mode', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
-    expect(stages).toEqual(['FROM ${NODE_IMAGE} AS deps', 'FROM ${NODE_IMAGE} AS runtime']);
+  it('builds on a maintained Node LTS and runs compiled code as a non-root user in production mode, with a health check', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:(22|24)-slim$/m);
+    expect(stages).toEqual(['FROM ${NODE_IMAGE} AS deps', 'FROM deps AS build', 'FROM deps AS migrate', 'FROM ${NODE_IMAGE} AS runtime']);
     const runtime = instructions.slice(instructions.indexOf('FROM ${NODE_IMAGE} AS runtime'));
     expect(runtime.join('\n')).toMatch(/^ENV NODE_ENV=production/m);
     expect(runtime.find((line) => line.startsWith('USER '))).toBe('USER node');
+    expect(runtime.find((line) => line.startsWith('HEALTHCHECK '))).toContain('deploy/docker/healthcheck.js');
+    // Only the compiled runtime folder and the health check script: no node_modules of the workspace, no sources.
+    const runtimeSources = runtime.filter((line) => line.startsWith('COPY ')).flatMap((line) => line.split(/\s+/).slice(1, -1).filter((part) => !part.startsWith('--')));
+    expect(runtimeSources).toEqual(['/app/dist/runtime', 'deploy/docker/healthcheck.js']);
+    expect(instructions.join('\n')).toMatch(/^RUN npm run build:runtime -- \/app\/dist\/runtime$/m);
     expect(instructions.join('\n')).toMatch(/^RUN npm ci\b/m);
     expect(instructions.join('\n')).toMatch(/^RUN npm run generate$/m);
   });
@@ -410,7 +423,7 @@ describe('Dockerfile', () => {
       for (const source of sources) {
         // from the deps stage: /app/<path>, the repository's files (node_modules is installed there)
         const inRepo = from ? source.replace(/^\/app\//, '') : source;
-        if (from && inRepo === 'node_modules') continue;
+        if (from && (inRepo === 'node_modules' || inRepo.startsWith('dist/'))) continue;
         expect(existsSync(repoPath(inRepo)), `COPY ${from ? `--from=${from} ` : ''}${source}`).toBe(true);
       }
     }
@@ -436,5 +449,23 @@ describe('Dockerfile', () => {
   it('starts through an entry point script that exists', () => {
     expect(dockerfile).toContain('ENTRYPOINT ["/bin/sh", "/app/deploy/docker/entrypoint.sh"]');
     expect(existsSync(repoPath('deploy/docker/entrypoint.sh'))).toBe(true);
+  });
+});
+
+describe('docker-compose.demo.yml (the demo shop)', () => {
+  const demo = parse(read('docker-compose.demo.yml')) as { services: Record<string, { environment?: Record<string, string> }> };
+
+  it('only adds settings to services docker-compose.yml defines', () => {
+    for (const name of Object.keys(demo.services)) expect(services, name).toHaveProperty([name]);
+  });
+
+  it('seeds demo data in every subgraph that has some, and turns the router explorer on', () => {
+    for (const { name } of SUBGRAPHS) {
+      const env = demo.services[name]?.environment ?? {};
+      expect(env.NODE_ENV, name).toBe('development');
+      // Services that seed refuse to in production; the others ignore SEED_DEMO_DATA.
+      expect(env.SEED_DEMO_DATA, name).toBe('true');
+    }
+    expect(demo.services.router?.environment?.NODE_ENV).toBe('development');
   });
 });

@@ -1,7 +1,8 @@
-import { PrismaPg } from '@prisma/adapter-pg';
-import { EventConsumer, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
+import type { PrismaPg } from '@prisma/adapter-pg';
+import { EventConsumer, eventReadiness, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
 import {
   createLogger,
+  postgresAdapter,
   startSubgraph,
   tokenVerifierFromConfig,
   TRANSACTION_LIMITS,
@@ -44,7 +45,7 @@ export function createPrismaClient<Db>(
   databaseUrl: string,
   onQuery?: (sql: string) => void,
 ): Db {
-  const options: PrismaClientOptions = { adapter: new PrismaPg({ connectionString: databaseUrl }), transactionOptions: TRANSACTION_LIMITS };
+  const options: PrismaClientOptions = { adapter: postgresAdapter(databaseUrl), transactionOptions: TRANSACTION_LIMITS };
   if (!onQuery) return construct(options);
   const db = construct({ ...options, log: [{ emit: 'event', level: 'query' }] });
   (db as unknown as { $on(event: 'query', listener: (event: { query: string }) => void): void }).$on('query', (event) => onQuery(event.query));
@@ -171,6 +172,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       createContext: (base) => parts.context(base),
       checkReadiness: async () => {
         await db.$executeRawUnsafe('SELECT 1');
+        return consumer ? eventReadiness([consumer]) : undefined;
       },
       ...(parts.routes ? { routes: parts.routes } : {}),
       onShutdown: release,

@@ -29,6 +29,8 @@ export interface EmbeddedPostgres {
   adminUrl: string;
   port: number;
   dataDir: string;
+  /** Resolves with the server's exit code (null: a signal) when it stops, asked to or not. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -302,7 +304,13 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   }
 
   let stopping: Promise<void> | undefined;
+  const child = serverProcess(server).process;
+  const exited = new Promise<number | null>((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve(child?.exitCode ?? null);
+    child.once('exit', (code) => resolve(code));
+  });
   return {
+    exited,
     adminUrl: `postgresql://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${options.port}/postgres`,
     port: options.port,
     dataDir,

@@ -7,6 +7,7 @@ import { ConfigError } from '@bazaar/service';
 import { DEMO_ACCOUNTS } from '@bazaar/demo';
 import { PortInUseError } from './processes';
 import { startDevStack, type DevStack } from './stack';
+import { superviseStack } from './supervisor';
 
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
@@ -40,11 +41,7 @@ process.on('disconnect', () => stop('the launcher went away: stopping', 0));
 
 try {
   stack = await startDevStack(process.env, log, starting.signal);
-  for (const service of stack.services) {
-    void service.exited.then((code) => {
-      if (!stopping) stop(`${service.name} died (exit code ${code}): stopping the whole stack (npm start never restarts a service)`, 1);
-    });
-  }
+  superviseStack(stack, stop, () => stopping);
   const development = (process.env.NODE_ENV ?? 'development') === 'development';
   log('');
   log(`Book Bazaar is running: ${stack.routerUrl}  (ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);

@@ -52,6 +52,8 @@ export interface DevStack {
   pids: number[];
   /** The services and the router, to watch for one that dies. */
   services: readonly ServiceProcess[];
+  /** Resolves with the embedded Postgres's exit code if it stops; undefined with external databases only. */
+  postgresExited: Promise<number | null> | undefined;
   /** Services first (in parallel), Postgres last; one line per service. */
   stop(): Promise<void>;
 }
@@ -142,6 +144,7 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
       dataDir: config.BAZAAR_DATA_DIR,
       pids: [...(postgres ? [postmasterPid(postgres.dataDir)] : []), ...started.map(({ child }) => child.pid!)],
       services: started,
+      postgresExited: postgres?.exited,
       stop,
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { createOutbox, type Outbox } from './outbox';
 import { startOutboxRelay, type OutboxRelay, type RelayLogger } from './relay';
+import { DEFAULT_EVENT_RETENTION_HOURS, startEventRetention, type EventRetention } from './retention';
 import { createTransport, type TransportConfig } from './transports';
 import type { EventTransport } from './transport';
 import type { PostgresEventTransport } from './transports/postgres';
@@ -8,12 +9,15 @@ import { CONSUMER_GROUPS } from '@bazaar/topology';
 export interface EventBackboneConfig extends TransportConfig {
   OUTBOX_POLL_INTERVAL_MS: number;
   OUTBOX_BATCH_SIZE: number;
+  /** How long published outbox rows and processed-event ids are kept (see retention.ts). */
+  EVENT_RETENTION_HOURS?: number;
 }
 
 export interface EventBackbone {
   transport: EventTransport;
   outbox: Outbox;
   relay: OutboxRelay;
+  retention: EventRetention;
   stop(): Promise<void>;
 }
 
@@ -45,11 +49,18 @@ export async function startEventBackbone(options: {
     pollIntervalMs: options.config.OUTBOX_POLL_INTERVAL_MS,
     batchSize: options.config.OUTBOX_BATCH_SIZE,
   });
+  const retention = startEventRetention({
+    connectionString: options.databaseUrl,
+    logger: options.logger,
+    retentionMs: (options.config.EVENT_RETENTION_HOURS ?? DEFAULT_EVENT_RETENTION_HOURS) * 3_600_000,
+  });
   return {
     transport,
     outbox: createOutbox(options.service),
     relay,
+    retention,
     async stop() {
+      await retention.stop();
       await relay.stop();
       await transport.close();
     },

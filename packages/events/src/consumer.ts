@@ -93,6 +93,10 @@ export class EventConsumer<Tx extends SqlRunner> {
     return this;
   }
 
+  /**
+   * Subscribes the consumer group. Resolves once the subscription is registered; joining the group
+   * goes on in the background (see `joined`), so the service can serve queries meanwhile.
+   */
   async start(): Promise<void> {
     const topics = [...new Set([...this.registrations.values()].map(({ definition }) => definition.topic))];
     const declared = CONSUMER_GROUPS[this.options.consumer];
@@ -105,7 +109,18 @@ export class EventConsumer<Tx extends SqlRunner> {
       group: this.options.consumer,
       topics,
       handle: (message) => this.handle(message),
+      joinInBackground: true,
     });
+  }
+
+  /** The consumer group's name. */
+  get name(): string {
+    return this.options.consumer;
+  }
+
+  /** Whether this process currently receives the group's events (for readiness reports). */
+  get joined(): boolean {
+    return this.subscription?.joined?.() ?? this.subscription !== undefined;
   }
 
   async stop(): Promise<void> {
@@ -199,3 +214,12 @@ export class EventConsumer<Tx extends SqlRunner> {
 }
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * What /ready says about a service's consumers: a service is ready once its database answers (it
+ * serves queries), while its consumer groups may still be joining in the background. Return this
+ * from `checkReadiness` so operators see it, e.g. `{"consumerGroups":{"books":"joining"}}`.
+ */
+export function eventReadiness(consumers: ReadonlyArray<{ name: string; joined: boolean }>): { consumerGroups: Record<string, 'joined' | 'joining'> } {
+  return { consumerGroups: Object.fromEntries(consumers.map(({ name, joined }) => [name, joined ? 'joined' : 'joining'])) };
+}

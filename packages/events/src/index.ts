@@ -7,3 +7,4 @@ export * from './transport';
 export * from './backbone';
 export * from './registry';
 export * from './dead-letters';
+export * from './retention';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { surviveConnectionLoss } from '@bazaar/service';
 import type { EventTransport, TransportMessage } from './transport';
 
 export interface RelayLogger {
@@ -49,8 +50,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 100;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const { logger, transport } = options;
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: 2 });
-  pool.on('error', (error) => logger.warn({ err: error }, 'outbox relay connection lost'));
+  const pool = surviveConnectionLoss(new pg.Pool({ connectionString: options.connectionString, max: 2 }), (error) =>
+    logger.warn({ err: error }, 'outbox relay connection lost'),
+  );
 
   let stopped = false;
   let running: Promise<number> | undefined;
@@ -58,6 +60,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   let listener: pg.Client | undefined;
+  let listenTimer: NodeJS.Timeout | undefined;
 
   async function publishBatch(): Promise<number> {
     const client = await pool.connect();
@@ -145,22 +148,32 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return running;
   }
 
+  /** One LISTEN connection at a time; a lost one is replaced, and polling covers the gap. */
   async function listen() {
+    const client = new pg.Client({ connectionString: options.connectionString });
+    let replaced = false;
+    const replaceLater = (delayMs: number) => {
+      if (replaced) return;
+      replaced = true;
+      if (listener === client) listener = undefined;
+      void client.end().catch(() => {});
+      if (!stopped) listenTimer = setTimeout(() => void listen(), delayMs);
+    };
+    client.on('error', (error) => {
+      logger.warn({ err: error }, 'outbox relay lost its LISTEN connection; polling until it is back');
+      replaceLater(pollIntervalMs);
+    });
+    client.on('notification', () => void run().catch(() => {}));
     try {
-      listener = new pg.Client({ connectionString: options.connectionString });
-      listener.on('error', (error) => {
-        logger.warn({ err: error }, 'outbox relay lost its LISTEN connection; polling until it is back');
-        listener = undefined;
-        if (!stopped) setTimeout(() => void listen(), pollIntervalMs);
-      });
-      listener.on('notification', () => void run().catch(() => {}));
-      await listener.connect();
-      await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (stopped) return void (await client.end());
+      listener = client;
+      // Rows committed while nobody listened would otherwise wait for the next poll.
+      void run().catch(() => {});
     } catch (error) {
       logger.warn({ err: error }, 'outbox relay cannot LISTEN yet; polling meanwhile');
-      await listener?.end().catch(() => {});
-      listener = undefined;
-      if (!stopped) setTimeout(() => void listen(), pollIntervalMs * 5);
+      replaceLater(pollIntervalMs * 5);
     }
   }
 
@@ -172,6 +185,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(listenTimer);
       await running?.catch(() => {});
       await listener?.end().catch(() => {});
       await pool.end();

@@ -18,11 +18,20 @@ export interface SubscribeOptions {
    * or the process dies before it resolves, the message is delivered again (at-least-once).
    */
   handle(message: TransportMessage): Promise<void>;
+  /**
+   * Resolve as soon as the subscription is registered and join the group in the background,
+   * retrying until it succeeds or the subscription is stopped. A service then serves queries while
+   * Kafka waits out a dead member's session timeout (30 s or more) before it lets it rejoin.
+   * Nothing is missed meanwhile: the group resumes from its committed offsets.
+   */
+  joinInBackground?: boolean;
 }
 
 export interface Subscription {
   /** Stops receiving; messages not yet handled stay for the group's other members or the next start. */
   stop(): Promise<void>;
+  /** Whether this member has joined its group and receives messages (always, where joining is immediate). */
+  joined?(): boolean;
 }
 
 /** The broker, behind the smallest interface the outbox relay and the consumers need. */

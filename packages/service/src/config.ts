@@ -54,6 +54,12 @@ export const baseServiceConfig = z.object({
   EVENTS_DATABASE_URL: postgresUrl.optional(),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /**
+   * Hours published outbox rows and processed-event ids are kept before the retention job deletes
+   * them. At least 1: far longer than any redelivery (@bazaar/events REDELIVERY_WINDOW_MS, 135 s),
+   * since a duplicate arriving after its id is gone would be applied twice. Default one week.
+   */
+  EVENT_RETENTION_HOURS: z.coerce.number().int().min(1, 'must be at least 1 hour: longer than any redelivery of an event').default(168),
 })
   .extend(queryLimitsConfig.shape)
   .extend(signingConfig.shape);

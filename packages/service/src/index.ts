@@ -16,3 +16,4 @@ export * from './input';
 export * from './throttle';
 export * from './loaders';
 export * from './pagination';
+export * from './pg-connections';

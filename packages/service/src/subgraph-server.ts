@@ -50,8 +50,11 @@ export interface SubgraphOptions<Context extends RequestContext> {
   verifier: TokenVerifier;
   /** Builds the per-request context (data loaders, domain services) on top of the shared one. */
   createContext(base: RequestContext): Context | Promise<Context>;
-  /** Throws when the service cannot serve (e.g. its database is unreachable). */
-  checkReadiness(): Promise<void>;
+  /**
+   * Throws when the service cannot serve (e.g. its database is unreachable). May return details
+   * shown in the /ready answer, e.g. which consumer groups are still joining (eventReadiness).
+   */
+  checkReadiness(): Promise<void | Record<string, unknown>>;
   /** Extra GET routes, e.g. the users service's JWKS. */
   routes?: Record<string, RouteHandler>;
   /** Releases what the service holds (pools, consumers) after the HTTP server has drained. */
@@ -143,8 +146,8 @@ export async function startSubgraph<Context extends RequestContext>(
     '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: options.name }),
     '/ready': async (_request, response) => {
       try {
-        await options.checkReadiness();
-        sendJson(response, 200, { status: 'ready', service: options.name });
+        const details = await options.checkReadiness();
+        sendJson(response, 200, { status: 'ready', service: options.name, ...details });
       } catch (error) {
         logger.warn({ err: error }, 'readiness check failed');
         sendJson(response, 503, { status: 'unavailable', service: options.name });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { tooManyRequests } from './errors';
+import { surviveConnectionLoss } from './pg-connections';
 
 /**
  * Throttling kept in the service's own Postgres (table `rate_limits`, created by its migrations),
@@ -33,7 +34,9 @@ export interface FailureRule {
 const retryAfter = (result: RateLimiterRes) => result.msBeforeNext / 1000;
 
 export class Throttle {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    surviveConnectionLoss(pool);
+  }
 
   private limiter(keyPrefix: string, points: number, durationSeconds: number, blockSeconds = 0) {
     return new RateLimiterPostgres({

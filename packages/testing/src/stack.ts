@@ -23,6 +23,10 @@ export interface TestStack {
   signingKey: JWK;
   /** Mints tokens with the stack's own key, e.g. already expired ones. */
   tokens: TokenIssuer;
+  /** The settings every process of the stack shares (for starting more replicas or routers). */
+  baseEnvironment: Record<string, string | undefined>;
+  /** The environment a subgraph of this stack runs with (its database, keys, broker...). */
+  environment(name: string): Record<string, string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +84,12 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
       eventsDatabase,
       signingKey,
       tokens: await createTokenIssuer({ ...TEST_ISSUER, signingKey, accessTokenTtlSeconds: 900 }),
+      baseEnvironment: { ...wiring.base },
+      environment: (name) => {
+        const definition = selected.find((candidate) => candidate.name === name);
+        if (!definition) throw new Error(`the stack runs no subgraph ${name}`);
+        return subgraphEnvironment(definition, wiring);
+      },
       stop,
     };
   } catch (error) {

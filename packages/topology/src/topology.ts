@@ -4,14 +4,27 @@
  * Everything that needs the list (router, launcher, test harness, event transport, compose check)
  * reads it from here, so the kit never has to import the router or a subgraph to learn it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const TOPOLOGY_PATH = path.join(REPO_ROOT, 'supergraph.config.yaml');
+const TOPOLOGY_FILE = 'supergraph.config.yaml';
+
+/**
+ * The nearest folder above this module that holds the topology file: the repository in development,
+ * the runtime folder in an image, where this module is bundled into entry points at other depths.
+ */
+function findRoot(from: string): string {
+  for (let folder = from; ; folder = path.dirname(folder)) {
+    if (existsSync(path.join(folder, TOPOLOGY_FILE))) return folder;
+    if (path.dirname(folder) === folder) throw new Error(`no ${TOPOLOGY_FILE} in ${from} or any folder above it`);
+  }
+}
+
+export const REPO_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+export const TOPOLOGY_PATH = path.join(REPO_ROOT, TOPOLOGY_FILE);
 
 const relativePath = z.string().min(1).refine((value) => !path.isAbsolute(value), 'must be relative to the repository root');
 const variablePattern = z.string().regex(/^[A-Z0-9_]*\{NAME\}[A-Z0-9_]*$/, 'must contain {NAME}');

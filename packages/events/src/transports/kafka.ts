@@ -157,7 +157,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
 
 async function subscribeConsumer(
   kafka: Kafka,
-  { group, topics, handle }: SubscribeOptions,
+  { group, topics, handle, joinInBackground }: SubscribeOptions,
   options: KafkaTransportOptions,
   retry: RetryOptions,
   stopGraceMs: number,
@@ -172,6 +172,7 @@ async function subscribeConsumer(
   abandoned.catch(() => {});
 
   let stopped = false;
+  let isJoined = false;
   let current: Consumer | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
 
@@ -202,8 +203,10 @@ async function subscribeConsumer(
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joinedOnce = true;
+        isJoined = true;
         resolve();
       });
+      consumer.on(consumer.events.REBALANCING, () => (isJoined = false));
       consumer.on(consumer.events.CRASH, (event) => {
         if (event.payload.restart) return; // kafkajs rejoins by itself
         // kafkajs gives up on errors it deems fatal (e.g. the mock's occasional INVALID_REQUEST
@@ -250,10 +253,18 @@ async function subscribeConsumer(
     }, 1_000);
   }
 
-  await startWithRetries();
+  if (joinInBackground) {
+    void startWithRetries().catch((error: unknown) => {
+      logger.error(`kafka consumer of group ${group} could not join yet; trying again`, error);
+      scheduleRestart();
+    });
+  } else {
+    await startWithRetries();
+  }
 
   let stopping: Promise<void> | undefined;
   return {
+    joined: () => isJoined && !stopped,
     stop() {
       stopping ??= (async () => {
         stopped = true;

@@ -38,6 +38,7 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { v7 as uuidv7 } from 'uuid';
+import { surviveConnectionLoss } from '@bazaar/service';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 import { retrying } from '@bazaar/service';
 import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings, type JobData } from './postgres-consumer';
@@ -114,9 +115,10 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
 
   // Our own pool instead of pg-boss's: pg-boss cannot be restarted after a failed start() and its
   // pool would leak; with ours a failed start is retried by a fresh PgBoss on the same pool.
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 5, application_name: applicationName });
-  // Idle clients killed by the server (restart, outage) emit 'error'; unhandled it would crash us.
-  pool.on('error', (error) => logger.warn(`events (postgres): idle connection lost: ${error.message}`));
+  const pool = surviveConnectionLoss(
+    new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 5, application_name: applicationName }),
+    (error) => logger.warn(`events (postgres): idle connection lost: ${error.message}`),
+  );
   const db: PgBoss.Db = {
     executeSql: (text, values) => pool.query(text, values),
   };

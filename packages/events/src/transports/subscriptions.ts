@@ -10,6 +10,7 @@ export function subscriptionRegistry() {
           live.delete(tracked);
           await subscription.stop();
         },
+        joined: () => subscription.joined?.() ?? true,
       };
       live.add(tracked);
       return tracked;
