@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { SUBGRAPHS } from '../router/src/subgraphs';
-import { ALL_TOPICS } from '../packages/events/src/topics';
+import { ALL_TOPICS } from '@bazaar/contracts';
 
 export const BASE_DIR = fileURLToPath(new URL('../deploy/kubernetes/base/', import.meta.url));
 

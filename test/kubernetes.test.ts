@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SUBGRAPHS } from '@bazaar/router';
-import { ALL_TOPICS } from '../packages/events/src/topics';
+import { ALL_TOPICS } from '@bazaar/contracts';
 import { BASE_DIR, baseFiles, renderBaseFile } from '../scripts/kubernetes-manifests';
 import { policyViolations, schemaErrors } from '../scripts/kubernetes-checks';
 import { renderKustomization, type Manifest } from '../scripts/kustomize-lite';

@@ -80,6 +80,8 @@ export async function startProcessStack(options: { subgraphs: string[]; env?: Re
       eventsDatabase,
       signingKey,
       tokens: await createTokenIssuer({ ...TEST_ISSUER, signingKey, accessTokenTtlSeconds: 900 }),
+      baseEnvironment: { ...wiring.base },
+      environment: (name) => subgraphEnvironment(definition(name), wiring),
       stop,
       kill,
       start,

@@ -13,9 +13,10 @@ import {
   handleGraphQL,
   listen,
   requestBudgetPlugin,
-  requestIdFrom,
+  routeRequests,
   sendJson,
   type Logger,
+  type RouteHandler,
   type RunningService,
   type ServiceModule,
 } from '@bazaar/service';
@@ -107,36 +108,24 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
   const cors = createCors(allowedOrigins(config.CORS_ORIGINS, config.NODE_ENV));
   const explorer = development ? createExplorer({ endpointPath: '/graphql' }) : undefined;
 
-  httpServer.on('request', (request, response) => {
-    const requestId = requestIdFrom(request);
-    response.setHeader('x-request-id', requestId);
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    if (cors.handle(request, response) || explorer?.handle(request, response, url)) return;
-    if (path === '/health' || path === '/ready') {
-      sendJson(response, 200, { status: 'ok', service: 'router' });
-      return;
-    }
-    if (path !== '/graphql' && path !== '/') {
-      sendJson(response, 404, { error: 'Not found' });
-      return;
-    }
-    handleGraphQL(
-      apollo,
-      request,
-      response,
-      async (signal) => ({
-        requestId,
-        clientAddress: clientAddressOf(request),
-        signal,
-        ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
-      }),
-      { maxBodyBytes: edge.limits.maxBodyBytes, budgetMs: edge.limits.requestBudgetMs },
-    ).catch((error: unknown) => {
-      logger.error({ err: error, requestId }, 'request failed');
-      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else response.end();
-    });
+  const alive: RouteHandler = (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' });
+  routeRequests(httpServer, {
+    logger,
+    routes: { '/health': alive, '/ready': alive },
+    intercept: (request, response, url) => cors.handle(request, response) || (explorer?.handle(request, response, url) ?? false),
+    graphql: (request, response, requestId) =>
+      handleGraphQL(
+        apollo,
+        request,
+        response,
+        async (signal) => ({
+          requestId,
+          clientAddress: clientAddressOf(request),
+          signal,
+          ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+        }),
+        { maxBodyBytes: edge.limits.maxBodyBytes, budgetMs: edge.limits.requestBudgetMs },
+      ),
   });
 
   try {

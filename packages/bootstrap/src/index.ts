@@ -3,6 +3,7 @@ import { EventConsumer, eventReadiness, startEventBackbone, type EventBackbone, 
 import {
   createLogger,
   postgresAdapter,
+  retryForAWhile,
   startSubgraph,
   tokenVerifierFromConfig,
   TRANSACTION_LIMITS,
@@ -85,6 +86,13 @@ export interface SubgraphKit<Config, Db> {
   seedsDemoData: boolean;
   /** Something to stop on shutdown (a sweeper, a pool), before the consumer; last owned, first stopped. */
   own<Resource extends Stoppable>(resource: Resource): Resource;
+  /**
+   * Demo data built on a projection that fills from other services' events, possibly after this
+   * service started (when demo data is wanted): `fill` runs once the consumer runs, then every second
+   * for ten minutes (`npm start` waits for the demo shelves); it must be idempotent. It reports
+   * what it added, e.g. `{ lines: 3 }`.
+   */
+  fillDemoDataFromEvents(what: string, fill: () => Promise<Record<string, number>>): void;
 }
 
 /** The service's own parts, built from the kit. */
@@ -132,6 +140,8 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
   const logger = createLogger({ service: name, level: config.LOG_LEVEL });
   const db = createPrismaClient(recipe.prisma, recipe.databaseUrl, testHooks.onQuery);
   const owned: Stoppable[] = [];
+  const demoFills: (() => void)[] = [];
+  const seedsDemoData = config.SEED_DEMO_DATA === true && config.NODE_ENV !== 'production';
   let consumer: EventConsumer<Tx> | undefined;
   let events: EventBackbone | undefined;
   const release = async () => {
@@ -148,16 +158,28 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       db,
       events,
       logger,
-      seedsDemoData: config.SEED_DEMO_DATA === true && config.NODE_ENV !== 'production',
+      seedsDemoData,
       own: (resource) => {
         owned.push(resource);
         return resource;
+      },
+      fillDemoDataFromEvents: (what, fill) => {
+        if (!seedsDemoData) return;
+        const demo = retryForAWhile({ intervalMs: 1_000, forMs: 600_000 });
+        owned.push(demo);
+        demoFills.push(() =>
+          demo.start(async () => {
+            const added = await fill();
+            if (Object.values(added).some((count) => count > 0)) logger.info(added, `demo ${what} filled`);
+          }, (error) => logger.warn({ err: error }, `demo ${what} not filled`)),
+        );
       },
     });
     if (parts.handlers && testHooks.consume !== false) {
       consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger }));
       await consumer.start();
     }
+    for (const start of demoFills) start();
     await parts.prepare?.();
     return await startSubgraph<Context>({
       name,

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { createEnvelope, EventConsumer, TOPICS, UserRegistered, type SqlRunner } from '../src';
+import { createEnvelope, EventConsumer, type SqlRunner } from '../src';
+import { TOPICS, UserRegistered } from './test-events';
 import { createTransport } from '../src/transports';
 import { kafkaMockAvailable, startKafkaMock } from '../kafka-mock';
 

@@ -2,7 +2,8 @@ import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createTestDatabase, pgTransaction, type TestDatabase } from '@bazaar/testing';
-import { createOutbox, startOutboxRelay, UserRegistered, type EventTransport, type TransportMessage } from '../src';
+import { createOutbox, startOutboxRelay, type EventTransport, type TransportMessage } from '../src';
+import { UserRegistered } from './test-events';
 
 const silent = { info() {}, warn() {}, error() {} };
 

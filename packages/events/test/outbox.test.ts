@@ -3,11 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from '@bazaar/database';
 import { eventually, pgTransaction, type PgSqlRunner } from '@bazaar/testing';
-import { z } from 'zod';
 import {
   createEnvelope,
   createOutbox,
-  defineEvent,
   EventConsumer,
   PermanentEventError,
   startOutboxRelay,
@@ -15,16 +13,9 @@ import {
   type TransportMessage,
 } from '../src';
 import { createTransport } from '../src/transports';
+import { TOPICS, UserRegistered } from './test-events';
 import { kafkaMockAvailable, startKafkaMock } from '../kafka-mock';
 
-/** An event of the test's own: the transport knows no domain's contracts (those live in packages/contracts). */
-const TOPICS = { users: 'test.users' } as const;
-const UserRegistered = defineEvent({
-  type: 'UserRegistered',
-  version: 1,
-  topic: TOPICS.users,
-  data: z.object({ userId: z.string().min(1), displayName: z.string(), roles: z.array(z.enum(['BUYER', 'SELLER', 'ADMIN'])), registeredAt: z.iso.datetime() }),
-});
 
 const silent = { info() {}, warn() {}, error() {} };
 

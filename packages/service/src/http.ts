@@ -1,6 +1,8 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, type QueryLimits } from './limits';
+import type { Logger } from './logger';
 
 export class PayloadTooLargeError extends Error {}
 
@@ -128,4 +130,48 @@ export async function handleGraphQL<Context extends BaseContext>(
     // Whatever is still running for this request (resolvers, subgraph calls) sees it is over.
     budget.abort();
   }
+}
+
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+export interface RequestRouting {
+  logger: Pick<Logger, 'error'>;
+  /** GET routes besides GraphQL, e.g. /health. */
+  routes: Record<string, RouteHandler>;
+  /** Looks at a request first; true when it answered it (CORS preflight, a landing page). */
+  intercept?(request: IncomingMessage, response: ServerResponse, url: URL): boolean;
+  /** Answers a GraphQL request (on / or /graphql). */
+  graphql(request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void>;
+}
+
+/**
+ * The HTTP handling the router and every subgraph share: a request id on every answer (the
+ * caller's, when well-formed), GET routes, GraphQL on / and /graphql, 404 otherwise, and a failure
+ * nobody caught answered as INTERNAL_SERVER_ERROR without details (and logged).
+ */
+export function routeRequests(server: Server, routing: RequestRouting): void {
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const requestId = requestIdFrom(request);
+    response.setHeader('x-request-id', requestId);
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const handle = async () => {
+      if (routing.intercept?.(request, response, url)) return;
+      const route = routing.routes[url.pathname];
+      if (route && request.method === 'GET') return route(request, response);
+      if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, { error: 'Not found' });
+      await routing.graphql(request, response, requestId);
+    };
+    handle().catch((error: unknown) => {
+      routing.logger.error({ err: error, requestId }, 'request failed');
+      if (!response.headersSent) sendError(response, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      else response.end();
+    });
+  });
+}
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+function requestIdFrom(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID();
 }

@@ -5,7 +5,7 @@ export * from './logger';
 export * from './scalars';
 export * from './subgraph-server';
 export * from './validation';
-export { createHttpServer, handleGraphQL, sendError, sendJson } from './http';
+export { createHttpServer, handleGraphQL, routeRequests, sendError, sendJson, type RouteHandler } from './http';
 export * from './limits';
 export * from './signing';
 export * from './cost';

@@ -8,14 +8,13 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthState, TokenVerifier } from './auth';
 import { ConfigError } from './config';
 import { createErrorFormatter } from './errors';
-import { createHttpServer, handleGraphQL, sendJson } from './http';
+import { createHttpServer, handleGraphQL, routeRequests, sendJson, type RouteHandler } from './http';
 import { cleanInputPlugin } from './input';
 import { queryLimitProtection, queryLimitsFrom, requestBudgetPlugin, type QueryLimitsConfig } from './limits';
 import type { Logger } from './logger';
@@ -32,8 +31,6 @@ export interface RequestContext {
   /** The caller's address: as the router vouched for it on a signed request, else the socket's peer. */
   clientAddress: string;
 }
-
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 export interface SubgraphOptions<Context extends RequestContext> {
   name: string;
@@ -76,13 +73,6 @@ export interface ServiceModule<Config = unknown> {
 }
 
 export const loadSdl = (path: string | URL) => parse(readFileSync(path, 'utf8'));
-
-const requestIdPattern = /^[\w.:-]{1,128}$/;
-
-export function requestIdFrom(request: IncomingMessage): string {
-  const header = request.headers['x-request-id'];
-  return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID();
-}
 
 export async function startSubgraph<Context extends RequestContext>(
   options: SubgraphOptions<Context>,
@@ -156,14 +146,10 @@ export async function startSubgraph<Context extends RequestContext>(
     ...options.routes,
   };
 
-  httpServer.on('request', (request, response) => {
-    const requestId = requestIdFrom(request);
-    response.setHeader('x-request-id', requestId);
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const handle = async () => {
-      const route = routes[path];
-      if (route && request.method === 'GET') return route(request, response);
-      if (path !== '/graphql' && path !== '/') return sendJson(response, 404, { error: 'Not found' });
+  routeRequests(httpServer, {
+    logger,
+    routes,
+    graphql: async (request, response, requestId) => {
       const requestLogger = logger.child({ requestId });
       let signed = false;
       await handleGraphQL(
@@ -197,13 +183,7 @@ export async function startSubgraph<Context extends RequestContext>(
           },
         },
       );
-    };
-    handle().catch((error: unknown) => {
-      logger.error({ err: error, requestId }, 'request failed');
-      if (!response.headersSent) {
-        sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      } else response.end();
-    });
+    },
   });
 
   await listen(httpServer, options.port, options.host, options.name);

@@ -48,9 +48,18 @@ export class GraphQLClient {
     return { status: response.status, headers: response.headers, ...body };
   }
 
-  /** The data of a request that must succeed; any GraphQL error fails the test with its details. */
+  /**
+   * The data of a request that must succeed; any GraphQL error fails the test with its details.
+   * Like a well-behaved client, it tries again (after `retryAfterSeconds`, a few times) when every
+   * error says it is retryable and nothing was changed: a busy machine answers SERVICE_UNAVAILABLE.
+   */
   async data<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<Data> {
-    const result = await this.request<Data>(query, variables);
+    let result = await this.request<Data>(query, variables);
+    for (let retry = 0; retry < 5 && result.errors?.length && result.errors.every((error) => error.extensions?.retryable === true); retry++) {
+      const seconds = Number(result.errors[0]?.extensions?.retryAfterSeconds ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      result = await this.request<Data>(query, variables);
+    }
     if (result.errors?.length || !result.data) {
       throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors ?? result)}`);
     }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
-import { loaderById, retryForAWhile, Throttle, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loaderById, Throttle, type RunningService, type ServiceModule } from '@bazaar/service';
 import { loadCartConfig, type CartConfig } from './config';
 import type { CartContext } from './context';
 import { Carts } from './domain/carts';
@@ -27,24 +27,15 @@ export function startCartService(config: CartConfig, testHooks: TestHooks = {}):
     databaseUrl: config.CART_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, logger, seedsDemoData, own }) => {
+    compose: ({ db, own, fillDemoDataFromEvents }) => {
       // Throttling counters live in this service's database, seen by every replica.
       const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
       own({ stop: () => throttlePool.end() });
       const guestCarts = new Throttle(throttlePool).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
       const carts = new Carts(db, guestCarts);
-      // Every second: `npm start` waits for the demo shelves before it says ready.
-      const demo = own(retryForAWhile({ intervalMs: 1_000, forMs: 600_000 }));
+      fillDemoDataFromEvents('carts', () => seedDemoCarts(db));
       return {
         handlers: (consumer) => registerCartHandlers(consumer),
-        prepare: async () => {
-          if (!seedsDemoData) return;
-          // The projection fills from the catalog's events, possibly after start: try again for a while.
-          demo.start(async () => {
-            const seeded = await seedDemoCarts(db);
-            if (seeded.lines > 0) logger.info(seeded, 'demo carts filled');
-          }, (error) => logger.warn({ err: error }, 'demo carts not filled'));
-        },
         context: (base) => ({ ...base, carts, listingsById: loaderById((ids) => carts.listings(ids)) }),
       };
     },

@@ -1,5 +1,5 @@
 import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
-import { loaderByKey, retryForAWhile, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loaderByKey, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
 import DataLoader from 'dataloader';
 import { loadWishlistConfig, type WishlistConfig } from './config';
 import type { WishlistContext } from './context';
@@ -27,20 +27,11 @@ export function startWishlistService(config: WishlistConfig, testHooks: TestHook
     databaseUrl: config.WISHLIST_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, seedsDemoData, own }) => {
+    compose: ({ db, events, fillDemoDataFromEvents }) => {
       const wishlists = new Wishlists(db);
-      // Every second: `npm start` waits for the demo shelves before it says ready.
-      const demo = own(retryForAWhile({ intervalMs: 1_000, forMs: 600_000 }));
+      fillDemoDataFromEvents('wishlists', () => seedDemoWishlists(db));
       return {
         handlers: (consumer) => registerWishlistHandlers(consumer, events.outbox),
-        prepare: async () => {
-          if (!seedsDemoData) return;
-          // The projection fills from the catalog's events, possibly after start: try again for a while.
-          demo.start(async () => {
-            const seeded = await seedDemoWishlists(db);
-            if (seeded.items > 0) logger.info(seeded, 'demo wishlists filled');
-          }, (error) => logger.warn({ err: error }, 'demo wishlists not filled'));
-        },
         context: (base) => {
           const viewer = viewerOrNull(base.auth);
           return {
