@@ -9,6 +9,7 @@
  *
  * Requires `npm run generate` first (Prisma clients, resolver types).
  */
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -38,11 +39,28 @@ const explorerAsset = (asset: string) => {
   return path.join(path.dirname(fromRouter.resolve(`${name}/package.json`)), ...file);
 };
 
-/** Our workspace packages are compiled in; every other package stays an import of node_modules. */
+const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+
+/**
+ * Whether a workspace has its own copy of a package (another version than the hoisted one, e.g. uuid 13
+ * in packages/events while the root holds an older one). A bundle resolves its imports from the root,
+ * so such a package is compiled into the bundle instead of staying an import.
+ */
+function hasOwnCopy(specifier: string, resolveDir: string): boolean {
+  for (let folder = resolveDir; folder.startsWith(REPO_ROOT) && folder !== path.dirname(REPO_ROOT); folder = path.dirname(folder)) {
+    if (path.relative(folder, REPO_ROOT) === '') return false;
+    if (existsSync(path.join(folder, 'node_modules', packageName(specifier), 'package.json'))) return true;
+  }
+  return false;
+}
+
+/** Our workspace packages (and workspace-own copies of packages) are compiled in; every other package stays an import of node_modules. */
 const thirdPartyExternal: Plugin = {
   name: 'third-party-external',
   setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@bazaar/') ? undefined : { path: args.path, external: true }));
+    builder.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@bazaar/') || hasOwnCopy(args.path, args.resolveDir) ? undefined : { path: args.path, external: true },
+    );
   },
 };
 
@@ -68,19 +86,23 @@ export async function buildRuntime(outDir: string): Promise<{ files: number }> {
   await writeFile(path.join(outDir, 'package.json'), `${JSON.stringify({ name: 'book-bazaar-runtime', private: true, type: 'module' }, null, 2)}\n`);
   for (const file of DATA_FILES) await cp(path.join(REPO_ROOT, file), path.join(outDir, file), { recursive: true });
 
-  // Trace from the repository (where node_modules is), then copy what the bundles reach.
-  const { fileList } = await nodeFileTrace(
-    [...bundles.map((bundle) => path.join(REPO_ROOT, path.relative(outDir, bundle))), ...EXPLORER_ASSETS.map(explorerAsset)],
-    {
+  // Trace from the repository (where node_modules is), then copy what the bundles reach. Node 20.19+
+  // resolves `module-sync` exports when a package is required, while nft assumes that only from Node
+  // 22 on: trace with and without that condition so the folder runs on every Node the code supports.
+  const entries = [...bundles.map((bundle) => path.join(REPO_ROOT, path.relative(outDir, bundle))), ...EXPLORER_ASSETS.map(explorerAsset)];
+  const trace = (conditions: string[]) =>
+    nodeFileTrace(entries, {
       base: REPO_ROOT,
+      conditions,
       // Bundles do not exist in the repository; read them from the output folder instead.
       readFile: async (file) => {
         const relative = path.relative(REPO_ROOT, file);
         const built = RUNTIME_ENTRIES.some((entry) => relative === entry.replace(/\.ts$/, '.js'));
         return readFile(built ? path.join(outDir, relative) : file).catch(() => null);
       },
-    },
-  );
+    });
+  const traces = await Promise.all([trace(['node']), trace(['node', 'module-sync'])]);
+  const fileList = new Set(traces.flatMap((traced) => [...traced.fileList]));
   const modules = [...fileList].filter((file) => file.split(path.sep).includes('node_modules'));
   for (const file of modules) await cp(path.join(REPO_ROOT, file), path.join(outDir, file), { dereference: true, recursive: true });
   return { files: modules.length };

@@ -40,6 +40,8 @@ export interface StartEmbeddedPostgresOptions {
   log?: (msg: string) => void;
   /** Milliseconds to wait for "ready to accept connections". */
   startTimeoutMs?: number;
+  /** Postgres' max_connections (default 100); the test server holds many stacks' pools at once. */
+  maxConnections?: number;
 }
 
 export interface ResolvedDataDir {
@@ -263,7 +265,13 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     // The builtin C.UTF-8 provider gives the same collation on every OS without relying on the
     // host's installed locales.
     initdbFlags: ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      ...(options.maxConnections ? ['-c', `max_connections=${options.maxConnections}`] : []),
+    ],
     onLog: (message) => remember(String(message)),
     onError: (error) => remember(error instanceof Error ? error.message : String(error)),
   });

@@ -57,7 +57,7 @@ describe('the dead-letter commands', () => {
 
     expect(await run('replay', parked, '--service', 'payments')).toContain('1 dead letter(s) replayed.');
     // Back on its topic through payments' own outbox; its consumer applies it.
-    const applied = await eventually(async () => (await db.query('SELECT amount FROM payable_orders WHERE id = $1', [orderId])).rows, (rows) => rows.length === 1);
+    const applied = await eventually(async () => (await db.query('SELECT amount::int AS amount FROM payable_orders WHERE id = $1', [orderId])).rows, (rows) => rows.length === 1);
     expect(applied).toEqual([{ amount: 1500 }]);
     const processed = await db.query('SELECT count(*)::int AS n FROM processed_events WHERE event_id = $1', [envelope.id]);
     expect(processed.rows[0].n).toBe(1);

@@ -14,7 +14,7 @@ import './provided';
 export default async function setup(project: TestProject) {
   const scratch = await mkdtemp(path.join(tmpdir(), 'bazaar-test-'));
   await chmod(scratch, 0o755); // the postgres OS user must be able to enter it when tests run as root
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort() });
+  const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort(), maxConnections: 500 });
   try {
     await Promise.all(
       SUBGRAPHS.map(async ({ name, migrationsDir }) => {
