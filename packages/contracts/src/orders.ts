@@ -12,6 +12,18 @@ export const ORDERS_TOPIC = 'bazaar.orders';
 
 const orderLine = z.object({ listingId: id, quantity: z.number().int().min(1) });
 
+/**
+ * A line once the catalog priced it. `sellerId` and `unitPrice` were added after version 1 shipped
+ * (optional, so events already published still read): seller feedback and seller payouts need them.
+ */
+const pricedLine = z.object({
+  listingId: id,
+  bookId: id,
+  quantity: z.number().int().min(1),
+  sellerId: id.optional(),
+  unitPrice: money.optional(),
+});
+
 /** An order reached its buyer. Reviews marks the buyer's reviews of its books as verified purchases. */
 export const OrderDelivered = defineEvent({
   type: 'OrderDelivered',
@@ -21,7 +33,7 @@ export const OrderDelivered = defineEvent({
     orderId: id,
     buyerId: id,
     deliveredAt: instant,
-    lines: z.array(z.object({ listingId: id, bookId: id, quantity: z.number().int().min(1) })).min(1),
+    lines: z.array(pricedLine).min(1),
   }),
 });
 
@@ -34,7 +46,7 @@ export const OrderPaid = defineEvent({
     orderId: id,
     buyerId: id,
     paidAt: instant,
-    lines: z.array(z.object({ listingId: id, bookId: id, quantity: z.number().int().min(1) })).min(1),
+    lines: z.array(pricedLine).min(1),
     /** The authorised payment orders accepted: payments captures exactly this one. */
     paymentId: id.optional(),
   }),

@@ -103,8 +103,8 @@ describe('shipping and delivery', () => {
           orderId: order.id,
           buyerId: buyer.id,
           lines: [
-            { listingId: fromAlice, bookId: `book-${fromAlice}`, quantity: 1 },
-            { listingId: fromBob, bookId: `book-${fromBob}`, quantity: 2 },
+            { listingId: fromAlice, bookId: `book-${fromAlice}`, quantity: 1, sellerId: alice.id, unitPrice: { amount: 1000 } },
+            { listingId: fromBob, bookId: `book-${fromBob}`, quantity: 2, sellerId: bob.id, unitPrice: { amount: 500 } },
           ],
         },
       },

@@ -2,7 +2,7 @@ import { type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/event
 import { StockRejected, StockReserved } from '@bazaar/contracts/books';
 import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
-import { addNote, cancelledLines, changeStatus, lockOrder, type Tx } from './orders';
+import { addNote, cancelledLines, changeStatus, lockOrder, pricedLineOf, type Tx } from './orders';
 import type { OrderRecord } from './types';
 
 /** Statuses a payment can no longer make paid: a payment arriving then is refunded (docs/checkout.md). */
@@ -27,7 +27,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
         buyerId: order.buyerId,
         paidAt: paid.paidAt.toISOString(),
         ...(paid.capture && { paymentId: paid.paymentId }),
-        lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
+        lines: order.lines.map(pricedLineOf),
       },
     });
   };

@@ -83,6 +83,15 @@ async function readInTransaction(tx: Tx, ids: string[]): Promise<OrderRecord[]> 
 
 export const cancelledLines = (order: OrderRecord) => order.lines.map(({ listingId, quantity }) => ({ listingId, quantity }));
 
+/** A line as OrderPaid and OrderDelivered carry it: priced by the catalog, so seller and price are known. */
+export const pricedLineOf = ({ listingId, bookId, sellerId, quantity, unitAmount, currency }: OrderRecord['lines'][number]) => ({
+  listingId,
+  bookId: bookId!,
+  quantity,
+  ...(sellerId && { sellerId }),
+  ...(unitAmount !== null && currency && { unitPrice: { amount: unitAmount, currency } }),
+});
+
 /** Orders: placing, cancelling, shipping and delivering, each in one transaction with its events. */
 export class Orders {
   constructor(
@@ -209,7 +218,7 @@ export class Orders {
           orderId: order.id,
           buyerId: order.buyerId,
           deliveredAt: deliveredAt.toISOString(),
-          lines: order.lines.map(({ listingId, bookId, quantity }) => ({ listingId, bookId: bookId!, quantity })),
+          lines: order.lines.map(pricedLineOf),
         },
       });
     });
