@@ -7,5 +7,8 @@ export default subgraphCodegenConfig({
     Book: '../domain/types#BookReference',
     User: '../domain/types#UserReference',
     ReviewConnection: '../domain/types#ReviewConnectionModel',
+    SellerFeedback: './prisma/client#SellerFeedback as SellerFeedbackModel',
+    SellerFeedbackConnection: '../domain/types#SellerFeedbackConnectionModel',
+    SellerReputation: '../domain/types#SellerReputationReference',
   },
 });

@@ -1,6 +1,6 @@
 /**
  * The events the reviews subgraph publishes: owned by reviews (subgraphs/reviews), which alone
- * changes them; nothing consumes them yet. A change a consumer cannot read is a new version, never an edit
+ * changes them; books keeps a projection of sellers' ratings (SellerRatingChanged). A change a consumer cannot read is a new version, never an edit
  * (docs/events.md).
  */
 import { z } from 'zod';
@@ -36,4 +36,24 @@ export const ReviewDeleted = defineEvent({
   version: 1,
   topic: REVIEWS_TOPIC,
   data: z.object({ ...review, deletedBy: id }),
+});
+
+/**
+ * A seller's lifetime rating changed (feedback given or edited): books keeps the latest per seller
+ * to sort offers by seller rating. Keyed by seller id. `revision` grows by one with every change
+ * of the seller's aggregates, so a consumer keeps the highest it saw and ignores older ones.
+ */
+export const SellerRatingChanged = defineEvent({
+  type: 'SellerRatingChanged',
+  version: 1,
+  topic: REVIEWS_TOPIC,
+  data: z.object({
+    sellerId: id,
+    /** Mean of every feedback's three criteria (1 to 5). */
+    average: z.number().min(1).max(5),
+    /** How many feedbacks the seller received. */
+    count: z.number().int().min(1),
+    revision: z.number().int().min(1),
+    changedAt: instant,
+  }),
 });

@@ -5,6 +5,7 @@ import type { BooksContext } from './context';
 import { Catalog } from './domain/catalog';
 import { Listings } from './domain/listings';
 import { registerSagaHandlers } from './domain/event-handlers';
+import { registerSellerRatingHandlers } from './domain/seller-ratings';
 import { seedDemoCatalog } from './domain/seed';
 import { PrismaClient, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';
@@ -31,7 +32,7 @@ export function startBooksService(config: BooksConfig, testHooks: TestHooks = {}
       const catalog = new Catalog(db, events.outbox);
       const listings = new Listings(db, events.outbox);
       return {
-        handlers: (consumer) => registerSagaHandlers(consumer, events.outbox, logger),
+        handlers: (consumer) => registerSellerRatingHandlers(registerSagaHandlers(consumer, events.outbox, logger)),
         prepare: async () => {
           if (!seedsDemoData) return;
           const seeded = await seedDemoCatalog(db, { size: config.DEMO_CATALOG_SIZE, outbox: events.outbox });

@@ -1,11 +1,14 @@
 import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
-import { loaderById, loaderByKey, retryForAWhile, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loaderById, loaderByKey, pageArgs, retryForAWhile, viewerOrNull, type RunningService, type ServiceModule } from '@bazaar/service';
 import DataLoader from 'dataloader';
 import { loadReviewsConfig, type ReviewsConfig } from './config';
 import type { ReviewsContext } from './context';
 import { registerReviewHandlers } from './domain/event-handlers';
 import { Reviews } from './domain/reviews';
 import { seedDemoReviews } from './domain/seed';
+import { decodeFeedbackCursor, NO_SELLER_RATINGS, SellerFeedbacks } from './domain/seller-feedback';
+import { decodeCursor } from './domain/cursor';
+import type { PageRequest } from './domain/reviews';
 import { NO_RATINGS } from './domain/types';
 import { PrismaClient, type Prisma, type Review } from './generated/prisma/client';
 import { pageLoaders } from './page-loaders';
@@ -31,6 +34,11 @@ export function startReviewsService(config: ReviewsConfig, testHooks: TestHooks 
     testHooks,
     compose: ({ db, events, logger, seedsDemoData, own }) => {
       const reviews = new Reviews(db, events.outbox);
+      const sellerFeedbacks = new SellerFeedbacks(db, events.outbox);
+      const checkReviewPage = (request: PageRequest) => {
+        pageArgs(request);
+        decodeCursor(request.after, request.sort);
+      };
       // The demo reviews wait for the known-books projection to fill from the catalog's events.
       const demo = own(retryForAWhile({ intervalMs: 1_000, forMs: 600_000 }));
       return {
@@ -55,8 +63,15 @@ export function startReviewsService(config: ReviewsConfig, testHooks: TestHooks 
               return ids.map((id) => mine.get(id) ?? null);
             }),
             reviewCountByAuthorId: loaderByKey((ids) => reviews.countByAuthors(ids), 0),
-            bookReviewPages: pageLoaders((keys, request) => reviews.pages('book_id', keys, request)),
-            authorReviewPages: pageLoaders((keys, request) => reviews.pages('author_id', keys, request)),
+            bookReviewPages: pageLoaders((keys, request: PageRequest) => reviews.pages('book_id', keys, request), checkReviewPage),
+            authorReviewPages: pageLoaders((keys, request: PageRequest) => reviews.pages('author_id', keys, request), checkReviewPage),
+            sellerFeedbacks,
+            sellerFeedbackById: loaderById((ids) => sellerFeedbacks.findMany(ids)),
+            sellerRatingsBySellerId: loaderByKey((ids) => sellerFeedbacks.ratingsOf(ids), NO_SELLER_RATINGS),
+            sellerFeedbackPages: pageLoaders(
+              (keys, request) => sellerFeedbacks.pages(keys, request),
+              (request) => decodeFeedbackCursor(pageArgs(request).after),
+            ),
           };
         },
       };

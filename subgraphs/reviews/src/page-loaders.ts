@@ -1,22 +1,22 @@
 import DataLoader from 'dataloader';
-import { emptyConnection, pageArgs } from '@bazaar/service';
-import { decodeCursor } from './domain/cursor';
-import type { PageRequest } from './domain/reviews';
-import type { ReviewPage } from './domain/types';
+import { emptyConnection, type Connection } from '@bazaar/service';
 
 /**
- * Loaders of one page (first, after, sort) of many books' or authors' reviews, one loader per
- * distinct page asked for in the request. Arguments are checked here, before anything is loaded.
+ * Loaders of one page (first, after, and any order) of many keys' lists (a book's or an author's
+ * reviews, a seller's feedback), one loader per distinct page asked for in the request. `check`
+ * refuses bad arguments (BAD_USER_INPUT) before anything is loaded.
  */
-export function pageLoaders(load: (keys: readonly string[], request: PageRequest) => Promise<Map<string, ReviewPage>>) {
-  const loaders = new Map<string, DataLoader<string, ReviewPage>>();
-  return (request: PageRequest) => {
-    pageArgs(request);
-    decodeCursor(request.after, request.sort);
-    const cacheKey = JSON.stringify([request.first, request.after ?? null, request.sort]);
+export function pageLoaders<Request extends { first: number; after?: string | null }, Node>(
+  load: (keys: readonly string[], request: Request) => Promise<Map<string, Connection<Node>>>,
+  check: (request: Request) => void,
+) {
+  const loaders = new Map<string, DataLoader<string, Connection<Node>>>();
+  return (request: Request) => {
+    check(request);
+    const cacheKey = JSON.stringify(request);
     let loader = loaders.get(cacheKey);
     if (!loader) {
-      loader = new DataLoader<string, ReviewPage>(async (keys) => {
+      loader = new DataLoader<string, Connection<Node>>(async (keys) => {
         const pages = await load(keys, request);
         return keys.map((key) => pages.get(key) ?? emptyConnection());
       });

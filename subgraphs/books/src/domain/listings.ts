@@ -20,6 +20,7 @@ import { type Outbox } from '@bazaar/events';
 import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
 import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
 import { refreshOffers, statusFor } from './offers';
+import { listingsBySellerRating } from './seller-ratings';
 import { createListingInput, restockListingInput, updateListingInput } from './rules';
 import type { ListingConnectionModel } from './types';
 
@@ -152,9 +153,10 @@ export class Listings {
   /** A book's offers on sale. */
   async ofBook(
     bookId: string,
-    args: { first?: number | null; after?: string | null; condition?: ListingCondition | null; sort?: ListingSort | null },
+    args: { first?: number | null; after?: string | null; condition?: ListingCondition | null; sort?: ListingSort | 'SELLER_RATING' | null },
   ): Promise<ListingConnectionModel> {
     const where: Prisma.ListingWhereInput = { bookId, status: 'ACTIVE', ...(args.condition && { condition: args.condition }) };
+    if (args.sort === 'SELLER_RATING') return listingsBySellerRating(this.db, bookId, where, args);
     return this.page(where, args.sort ?? 'PRICE_ASC', args.first, args.after);
   }
 

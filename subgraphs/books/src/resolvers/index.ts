@@ -36,6 +36,7 @@ export const resolvers: Resolvers = {
     seller: (listing) => ({ __typename: 'User', id: listing.sellerId }),
     price: (listing) => ({ amount: listing.priceAmount, currency: listing.currency }),
     reservedQuantity: (listing) => listing.reserved,
+    sellerRating: (listing) => ({ __typename: 'SellerReputation', sellerId: listing.sellerId }),
   },
   User: {
     __resolveReference: (reference) => ({ id: reference.id }),

@@ -16,9 +16,13 @@ async function knowBook(tx: Tx, bookId: string, title: string): Promise<void> {
 /**
  * A delivered order makes its buyer a verified purchaser of its books: recorded (counting the
  * orders, so a second application would show), and the buyer's existing reviews of those books
- * flip to verified.
+ * flip to verified. Each of its sellers may now be rated by the buyer for this order (lines
+ * published before OrderDelivered named sellers carry none: those orders give no seller feedback).
  */
-async function recordDelivery(tx: Tx, data: { buyerId: string; deliveredAt: string; lines: { bookId: string }[] }): Promise<void> {
+async function recordDelivery(
+  tx: Tx,
+  data: { orderId: string; buyerId: string; deliveredAt: string; lines: { bookId: string; sellerId?: string | undefined }[] },
+): Promise<void> {
   const bookIds = [...new Set(data.lines.map(({ bookId }) => bookId))].sort();
   for (const bookId of bookIds) {
     await lockPurchase(tx, data.buyerId, bookId);
@@ -32,6 +36,12 @@ async function recordDelivery(tx: Tx, data: { buyerId: string; deliveredAt: stri
   await tx.$executeRaw`
     UPDATE reviews SET verified_purchase = true
      WHERE author_id = ${data.buyerId}::uuid AND book_id = ANY(${bookIds}::uuid[]) AND NOT verified_purchase`;
+  const sellerIds = [...new Set(data.lines.flatMap(({ sellerId }) => (sellerId ? [sellerId] : [])))];
+  if (sellerIds.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO delivered_sales (order_id, seller_id, buyer_id, delivered_at)
+    SELECT ${data.orderId}::uuid, seller_id, ${data.buyerId}::uuid, ${data.deliveredAt}::timestamptz FROM unnest(${sellerIds}::uuid[]) AS seller_id
+    ON CONFLICT (order_id, seller_id) DO NOTHING`;
 }
 
 /** The reviews service's event handlers (group `reviews`): the catalog's books and delivered orders. */

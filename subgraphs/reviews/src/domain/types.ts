@@ -1,5 +1,5 @@
 import type { Connection } from '@bazaar/service';
-import type { Review } from '../generated/prisma/client';
+import type { Review, SellerFeedback } from '../generated/prisma/client';
 
 /** A book as reviews knows it: just its id; the books subgraph resolves the rest. */
 export interface BookReference {
@@ -16,9 +16,18 @@ export interface UserReference {
 export type ReviewPage = Connection<Review>;
 
 /** A connection resolves its page and its total lazily, so a query asking for one does not pay for the other. */
-export interface ReviewConnectionModel {
-  page: () => Promise<ReviewPage>;
+export interface ConnectionModel<Node> {
+  page: () => Promise<Connection<Node>>;
   totalCount: () => Promise<number>;
+}
+
+export type ReviewConnectionModel = ConnectionModel<Review>;
+export type SellerFeedbackConnectionModel = ConnectionModel<SellerFeedback>;
+
+/** A seller's reputation as reviews hands it around: the seller's id; fields load in batches. */
+export interface SellerReputationReference {
+  __typename?: 'SellerReputation';
+  sellerId: string;
 }
 
 /** Rating aggregates of one book, as kept in book_ratings. */

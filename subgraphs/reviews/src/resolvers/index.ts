@@ -5,6 +5,7 @@ import type { ReviewConnectionModel } from '../domain/types';
 import type { PageRequest } from '../domain/reviews';
 import type DataLoader from 'dataloader';
 import type { ReviewPage } from '../domain/types';
+import { sellerFeedbackResolvers, sellerReputationOf } from './seller-feedback';
 
 const connection = (loader: DataLoader<string, ReviewPage>, key: string, totalCount: () => Promise<number>): ReviewConnectionModel => ({
   page: () => loader.load(key),
@@ -17,7 +18,7 @@ const page = (args: { first?: number | null; after?: string | null; sort?: PageR
   sort: args.sort ?? 'NEWEST',
 });
 
-export const resolvers: Resolvers = {
+const reviewResolvers: Resolvers = {
   DateTime,
   Query: {
     review: (_root, { id }, { reviewsById }) => reviewsById.load(id),
@@ -56,10 +57,17 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => ({ id: reference.id }),
     reviews: (user, args, context: ReviewsContext) =>
       connection(context.authorReviewPages(page({ ...args, sort: 'NEWEST' })), user.id, () => context.reviewCountByAuthorId.load(user.id)),
+    sellerReputation: (user) => sellerReputationOf(user.id),
   },
   ReviewConnection: {
     edges: async (connection) => (await connection.page()).edges,
     pageInfo: async (connection) => (await connection.page()).pageInfo,
     totalCount: (connection) => connection.totalCount(),
   },
+};
+
+export const resolvers: Resolvers = {
+  ...reviewResolvers,
+  ...sellerFeedbackResolvers,
+  Mutation: { ...reviewResolvers.Mutation, ...sellerFeedbackResolvers.Mutation },
 };
