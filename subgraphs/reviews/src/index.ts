@@ -6,6 +6,7 @@ import type { ReviewsContext } from './context';
 import { registerReviewHandlers } from './domain/event-handlers';
 import { Reviews } from './domain/reviews';
 import { seedDemoReviews } from './domain/seed';
+import { seedDemoSellerFeedback } from './domain/seller-feedback-seed';
 import { decodeFeedbackCursor, NO_SELLER_RATINGS, SellerFeedbacks } from './domain/seller-feedback';
 import { decodeCursor } from './domain/cursor';
 import type { PageRequest } from './domain/reviews';
@@ -45,6 +46,8 @@ export function startReviewsService(config: ReviewsConfig, testHooks: TestHooks 
         handlers: (consumer) => registerReviewHandlers(consumer),
         prepare: async () => {
           if (!seedsDemoData) return;
+          const sellerFeedback = await seedDemoSellerFeedback(db, events.outbox);
+          if (sellerFeedback.feedbacks > 0) logger.info(sellerFeedback, 'demo seller feedback seeded');
           demo.start(async () => {
             const seeded = await seedDemoReviews(db, { catalogSize: config.DEMO_CATALOG_SIZE });
             if (seeded.reviews > 0) logger.info(seeded, 'demo reviews seeded');

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ACCOUNTS } from '@bazaar/demo';
+import { DEMO_ACCOUNTS, DEMO_SELLER_IDS } from '@bazaar/demo';
 import { startTestStack, type TestStack } from '@bazaar/testing';
 
 /**
@@ -57,5 +57,51 @@ describe('demo reviews', () => {
     // Reviews knows every demo book from the catalog's events, so each can be reviewed.
     const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM known_books WHERE book_id = ANY($1::uuid[])', [nodes.map(({ id }) => id)]);
     expect(Number(rows[0]!.count)).toBe(60);
+  });
+});
+
+describe('demo seller feedback', () => {
+  it('gives every demo seller a rated history that the offers of the demo catalog are sorted by', async () => {
+    interface SeededReputation {
+      averageRating: number;
+      ratingCount: number;
+      ratingCountLast12Months: number;
+      positiveShareLast12Months: number;
+      recentFeedback: { totalCount: number; edges: { node: { rating: number; buyer: { displayName: string } } }[] };
+    }
+    const reputations = await Promise.all(
+      DEMO_SELLER_IDS.map(async (id) => {
+        const { user } = await stack.client.data<{ user: { sellerReputation: SeededReputation } }>(
+          `query($id: ID!) { user(id: $id) { sellerReputation { averageRating ratingCount ratingCountLast12Months positiveShareLast12Months
+             recentFeedback(first: 5) { totalCount edges { node { rating buyer { displayName } } } } } } }`,
+          { id },
+        );
+        return user.sellerReputation;
+      }),
+    );
+    for (const reputation of reputations) {
+      expect(reputation.ratingCount).toBeGreaterThan(10);
+      expect(reputation.ratingCountLast12Months).toBeLessThan(reputation.ratingCount);
+      expect(reputation.positiveShareLast12Months).toBeGreaterThan(0);
+      expect(reputation.recentFeedback.totalCount).toBe(reputation.ratingCount);
+      expect(reputation.recentFeedback.edges).toHaveLength(5);
+    }
+    expect(new Set(reputations.map(({ averageRating }) => averageRating)).size).toBe(DEMO_SELLER_IDS.length);
+
+    // The catalog learns the ratings from SellerRatingChanged: a book offered by several sellers lists the best-rated first.
+    const rank = new Map(DEMO_SELLER_IDS.map((id, index) => [id, reputations[index]!.averageRating]));
+    const descending = (ratings: number[]) => ratings.every((rating, index) => index === 0 || rating <= ratings[index - 1]!);
+    await expect
+      .poll(
+        async () => {
+          const { books } = await stack.client.data<{ books: { edges: { node: { listings: { edges: { node: { seller: { id: string } } }[] } } }[] } }>(
+            `{ books(first: 60) { edges { node { listings(first: 10, sort: SELLER_RATING) { edges { node { seller { id } } } } } } } }`,
+          );
+          // Every book offered by sellers of different ratings.
+          return books.edges.map(({ node }) => node.listings.edges.map((edge) => rank.get(edge.node.seller.id)!)).filter((ratings) => new Set(ratings).size > 1);
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toSatisfy((offers: number[][]) => offers.length > 0 && offers.every(descending));
   });
 });

@@ -261,7 +261,7 @@ describe('seller aggregates', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const { user } = await stack.client.data<{ user: { sellerReputation: { recentFeedback: Reputation['recentFeedback'] } } }>(
+      const { user }: { user: { sellerReputation: { recentFeedback: Reputation['recentFeedback'] } } } = await stack.client.data(
         `query($id: ID!, $after: String) { user(id: $id) { sellerReputation { recentFeedback(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id comment buyer { id } } } } } } }`,
         { id: seller.id, after },
       );
