@@ -35,6 +35,10 @@ import {
   MyWishlistDocument,
   PauseListingDocument,
   PayOrderDocument,
+  RateSellerDocument,
+  RespondToSellerFeedbackDocument,
+  SellerReputationDocument,
+  UpdateSellerFeedbackDocument,
   PlaceOrderDocument,
   RefreshSessionDocument,
   RemoveFromCartDocument,
@@ -402,6 +406,18 @@ async function checkoutFixtures(seller: { token: string }): Promise<CheckoutFixt
   return { buyer: { id: user.id, token: session.accessToken }, listingId: listing.id, bookId: book.id, payable, toCancel, paid, shipped, shippedForCache, delivered };
 }
 
+/** Waits until reviews learnt of the order's delivery (OrderDelivered): its seller may be rated. */
+const deliveryKnown = (orderId: string) =>
+  eventually(async () => (await pools.reviews.query('SELECT 1 FROM delivered_sales WHERE order_id = $1', [orderId])).rowCount, (rows) => rows === 1);
+
+/** A new order of the checkout listing delivered to the checkout buyer, who rates the fixture seller for it: the feedback's id. */
+async function sellerFeedback({ checkout, seller }: Fixtures): Promise<string> {
+  const orderId = await orderAt(checkout.buyer.token, seller.token, checkout.listingId, 'DELIVERED');
+  await deliveryKnown(orderId);
+  const input = { itemAsDescribed: 5, shippingSpeed: 4, communication: 4, comment: 'As described.' };
+  return (await run(client(() => checkout.buyer.token), RateSellerDocument, { orderId, sellerId: seller.id, input })).rateSeller.feedback.id;
+}
+
 /** One entry per operation in schema/operations; a new operation without an entry fails this suite. */
 const OPERATIONS: Record<string, AnyCoverage> = {
   // account/, admin/, profile/
@@ -749,6 +765,49 @@ const OPERATIONS: Record<string, AnyCoverage> = {
     check: ({ confirmDelivery }, { checkout }) => {
       expect(confirmDelivery.order).toMatchObject({ id: checkout.shipped, status: 'DELIVERED', fulfilments: [{ status: 'DELIVERED', carrier: 'DHL' }] });
       expect(confirmDelivery.order.fulfilments[0]?.deliveredAt).toBeTruthy();
+    },
+  }),
+
+  // seller-feedback/
+  RateSeller: cover({
+    document: RateSellerDocument,
+    setup: ({ checkout }) => deliveryKnown(checkout.delivered),
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: ({ checkout, seller }) => ({
+      orderId: checkout.delivered,
+      sellerId: seller.id,
+      input: { itemAsDescribed: 5, shippingSpeed: 3, communication: 4, comment: ' Good copy, slow post. ' },
+    }),
+    check: ({ rateSeller }, { checkout, seller }) => {
+      expect(rateSeller.feedback).toMatchObject({ rating: 4, positive: true, comment: 'Good copy, slow post.', buyer: { id: checkout.buyer.id, displayName: 'Checkout Buyer' }, response: null });
+      expect(rateSeller.feedback.seller).toMatchObject({ id: seller.id, sellerReputation: { sellerId: seller.id, ratingCount: expect.any(Number) } });
+    },
+  }),
+  UpdateSellerFeedback: cover({
+    document: UpdateSellerFeedbackDocument,
+    setup: async (fixtures) => ({ feedbackId: await sellerFeedback(fixtures) }),
+    as: ({ checkout }) => checkout.buyer.token,
+    variables: (_fixtures, { feedbackId }) => ({ id: feedbackId, input: { communication: 1, comment: 'Never answered.' } }),
+    check: ({ updateSellerFeedback }, _fixtures, { feedbackId }) =>
+      expect(updateSellerFeedback.feedback).toMatchObject({ id: feedbackId, itemAsDescribed: 5, communication: 1, comment: 'Never answered.', positive: false }),
+  }),
+  RespondToSellerFeedback: cover({
+    document: RespondToSellerFeedbackDocument,
+    setup: async (fixtures) => ({ feedbackId: await sellerFeedback(fixtures) }),
+    as: ({ seller }) => seller.token,
+    variables: (_fixtures, { feedbackId }) => ({ id: feedbackId, response: 'Thank you!' }),
+    check: ({ respondToSellerFeedback }, _fixtures, { feedbackId }) =>
+      expect(respondToSellerFeedback.feedback).toMatchObject({ id: feedbackId, response: { text: 'Thank you!', respondedAt: expect.any(String) } }),
+  }),
+  SellerReputation: cover({
+    document: SellerReputationDocument,
+    setup: async (fixtures) => ({ feedbackId: await sellerFeedback(fixtures) }),
+    as: anonymous,
+    variables: ({ seller }) => ({ sellerId: seller.id, feedbackFirst: 50 }),
+    check: ({ user }, { seller }, { feedbackId }) => {
+      expect(user).toMatchObject({ id: seller.id, displayName: seller.displayName, sellerReputation: { sellerId: seller.id, ratingCountLast12Months: user?.sellerReputation.ratingCount } });
+      expect(user?.sellerReputation.recentFeedback.edges.map(({ node }) => node.id)).toContain(feedbackId);
+      expect(user?.sellerReputation.averageRating).toBeGreaterThanOrEqual(1);
     },
   }),
 
