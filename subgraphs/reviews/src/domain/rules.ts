@@ -18,7 +18,7 @@ export const editReviewInput = z.object({
   body: body.nullish(),
 });
 
-export const FEEDBACK_TEXT_MAX = 1000;
+const FEEDBACK_TEXT_MAX = 1000;
 /** A buyer may change their seller feedback for this long after giving it. */
 export const FEEDBACK_EDITABLE_DAYS = 30;
 

@@ -16,7 +16,7 @@ export interface UserReference {
 export type ReviewPage = Connection<Review>;
 
 /** A connection resolves its page and its total lazily, so a query asking for one does not pay for the other. */
-export interface ConnectionModel<Node> {
+interface ConnectionModel<Node> {
   page: () => Promise<Connection<Node>>;
   totalCount: () => Promise<number>;
 }

@@ -3,8 +3,9 @@ import type { Resolvers, SellerReputationResolvers } from '../generated/graphql'
 import { editableUntil, overallAverage, type SellerRatingSummary } from '../domain/seller-feedback';
 import { isPositive } from '../domain/rules';
 import type { ReviewsContext } from '../context';
+import type { SellerFeedbackConnectionModel, SellerReputationReference } from '../domain/types';
 
-const reputation = (sellerId: string) => ({ __typename: 'SellerReputation' as const, sellerId });
+const reputation = (sellerId: string): SellerReputationReference => ({ __typename: 'SellerReputation', sellerId });
 const mean = (sum: number, count: number) => (count === 0 ? null : sum / count);
 
 /** A field of a seller's reputation computed from the seller's aggregates (loaded for every seller of the request at once). */
@@ -24,7 +25,7 @@ const sellerReputation: SellerReputationResolvers<ReviewsContext> = {
   communication: fromRatings((summary) => mean(summary.communicationSum, summary.count)),
   ratingCountLast12Months: fromRatings((summary) => summary.countLast12Months),
   positiveShareLast12Months: fromRatings((summary) => mean(summary.positiveLast12Months, summary.countLast12Months)),
-  recentFeedback: (parent, args, context) => ({
+  recentFeedback: (parent, args, context): SellerFeedbackConnectionModel => ({
     page: () => context.sellerFeedbackPages({ first: args.first ?? 10, after: args.after ?? null }).load(parent.sellerId),
     totalCount: async () => (await context.sellerRatingsBySellerId.load(parent.sellerId)).count,
   }),
