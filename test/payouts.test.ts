@@ -100,15 +100,16 @@ interface StatementEntry {
   payout: { id: string; reference: string } | null;
 }
 
+interface LedgerPage {
+  user: { ledger: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: StatementEntry }[] } };
+}
+
 /** Every entry of a seller's statement, page by page (7 at a time, so the cursors are exercised). */
 async function statementOf(client: GraphQLClient, userId: string): Promise<StatementEntry[]> {
   const entries: StatementEntry[] = [];
   let after: string | null = null;
   for (;;) {
-    const { user } = await client.data<{ user: { ledger: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: StatementEntry }[] } } }>(LEDGER, {
-      id: userId,
-      after,
-    });
+    const { user }: LedgerPage = await client.data<LedgerPage>(LEDGER, { id: userId, after });
     entries.push(...user.ledger.edges.map(({ node }) => node));
     if (!user.ledger.pageInfo.hasNextPage) {
       expect(entries).toHaveLength(user.ledger.totalCount);
