@@ -467,13 +467,13 @@ const OPERATIONS: Record<string, AnyCoverage> = {
     as: ({ adminToken }) => adminToken,
     variables: () => ({}),
     // The stack keeps the default 7-day hold, so the fixtures' sales are not due yet: nothing to pay.
-    check: ({ runPayouts }) => expect(runPayouts).toEqual({ released: 0, payouts: [] }),
+    check: ({ runPayouts }) => expect(runPayouts).toMatchObject({ released: 0, payouts: [] }),
   }),
   MarketplaceCommission: cover({
     document: MarketplaceCommissionDocument,
     as: ({ adminToken }) => adminToken,
     variables: () => ({}),
-    check: ({ marketplaceCommission }) => expect(marketplaceCommission).toEqual([{ amount: expect.any(Number), currency: 'EUR' }]),
+    check: ({ marketplaceCommission }) => expect(marketplaceCommission).toMatchObject([{ amount: expect.any(Number), currency: 'EUR' }]),
   }),
   UpdateBook: cover({
     document: UpdateBookDocument,
@@ -791,12 +791,15 @@ const OPERATIONS: Record<string, AnyCoverage> = {
     check: ({ me }, { checkout }) => {
       // The fixture orders paid 12.00 EUR each to the seller; 10 % commission stays with the marketplace.
       expect(me?.balance).toMatchObject({ pending: [{ currency: 'EUR', amount: expect.any(Number) }], available: [{ amount: 0 }], paidOut: [{ amount: 0 }] });
-      expect(me?.ledger?.edges.map(({ node }) => node)).toContainEqual(
-        expect.objectContaining({ kind: 'SALE', account: 'PENDING', amount: { amount: 1080, currency: 'EUR' }, order: { id: checkout.delivered } }),
-      );
+      expect(me?.ledger?.edges.map(({ node }) => ({ kind: node.kind, account: node.account, amount: node.amount.amount, orderId: node.order?.id }))).toContainEqual({
+        kind: 'SALE',
+        account: 'PENDING',
+        amount: 1080,
+        orderId: checkout.delivered,
+      });
       const pending = me!.ledger!.edges.reduce((sum, { node }) => sum + (node.account === 'PENDING' ? node.amount.amount : 0), 0);
       expect(me?.balance?.pending[0]?.amount).toBe(pending);
-      expect(me?.payouts).toEqual({ totalCount: 0, edges: [] });
+      expect(me?.payouts).toMatchObject({ totalCount: 0, edges: [] });
     },
   }),
   ShipFulfilment: cover({

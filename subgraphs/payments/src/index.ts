@@ -59,8 +59,11 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
         handlers: (consumer) => registerPaymentHandlers(consumer, settlement, earnings),
         prepare: async () => {
           if (!seedsDemoData) return;
-          const seeded = await seedDemoPayouts(db, earnings, payouts);
-          if (seeded.sales > 0) logger.info(seeded, 'demo sellers\' ledger seeded');
+          // Demo data is a convenience: failing to book it must never keep the service from starting.
+          await seedDemoPayouts(db, earnings, payouts).then(
+            (seeded) => seeded.sales > 0 && logger.info(seeded, 'demo sellers\' ledger seeded'),
+            (error: unknown) => logger.warn({ err: error }, 'demo sellers\' ledger not seeded'),
+          );
         },
         context: (base) => ({
           ...base,

@@ -3,7 +3,8 @@
  *   npm run payouts -w @bazaar/payments
  * Makes available what is past its holding period, then pays each seller's available balance out
  * (docs/payouts.md). Running it twice, or beside another run, pays once. With no PAYMENTS_DATABASE_URL
- * it uses the `npm start` database (embedded Postgres started on demand, so stop `npm start` first).
+ * it uses the `npm start` database (embedded Postgres started on demand: run it while `npm start` is
+ * stopped; while the stack runs, an admin uses the runPayouts mutation).
  * PayoutSent events go to the outbox; the payments service publishes them when it runs.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
