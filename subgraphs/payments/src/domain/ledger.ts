@@ -7,8 +7,8 @@ export const SELLER_ACCOUNTS = ['PENDING', 'AVAILABLE', 'PAID_OUT'] as const;
 export type SellerAccountKind = (typeof SELLER_ACCOUNTS)[number];
 
 /** The marketplace's accounts: its commission, and the clearing account buyers' money is booked against. */
-export type MarketplaceAccountKind = 'COMMISSION' | 'BUYER_FUNDS';
-export type AccountKind = SellerAccountKind | MarketplaceAccountKind;
+type MarketplaceAccountKind = 'COMMISSION' | 'BUYER_FUNDS';
+type AccountKind = SellerAccountKind | MarketplaceAccountKind;
 
 /** The owner id of the marketplace's own accounts. */
 export const MARKETPLACE = 'marketplace';
@@ -26,7 +26,7 @@ export interface Posting {
   payoutId?: string;
 }
 
-export class UnbalancedTransaction extends Error {
+class UnbalancedTransaction extends Error {
   constructor(currency: string, leftOver: bigint) {
     super(`A ledger transaction must balance: ${leftOver} ${currency} minor units left over.`);
     this.name = 'UnbalancedTransaction';
@@ -34,7 +34,7 @@ export class UnbalancedTransaction extends Error {
 }
 
 /** Throws unless the postings sum to zero in every currency. */
-export function assertBalanced(postings: readonly Posting[]): void {
+function assertBalanced(postings: readonly Posting[]): void {
   const totals = new Map<string, bigint>();
   for (const { currency, amount } of postings) totals.set(currency, (totals.get(currency) ?? 0n) + amount);
   for (const [currency, total] of totals) if (total !== 0n) throw new UnbalancedTransaction(currency, total);
