@@ -22,12 +22,14 @@ import {
   GuestCartDocument,
   LogInDocument,
   LogOutDocument,
+  MarketplaceCommissionDocument,
   MarkNotificationReadDocument,
   MarkReviewHelpfulDocument,
   MeDocument,
   MergeGuestCartDocument,
   MoreReviewsDocument,
   MyCartDocument,
+  MyEarningsDocument,
   MyListingsDocument,
   MyNotificationsDocument,
   MyOrdersDocument,
@@ -45,6 +47,7 @@ import {
   RemoveFromWishlistDocument,
   RemoveListingDocument,
   RestockListingDocument,
+  RunPayoutsDocument,
   ResumeListingDocument,
   SearchBooksDocument,
   type SearchBooksQuery,
@@ -475,6 +478,19 @@ const OPERATIONS: Record<string, AnyCoverage> = {
     variables: ({ buyer }) => ({ id: buyer.user.id }),
     check: ({ user }, { buyer }) => expect(user).toMatchObject({ id: buyer.user.id, displayName: buyer.user.displayName, email: null }),
   }),
+  RunPayouts: cover({
+    document: RunPayoutsDocument,
+    as: ({ adminToken }) => adminToken,
+    variables: () => ({}),
+    // The stack keeps the default 7-day hold, so the fixtures' sales are not due yet: nothing to pay.
+    check: ({ runPayouts }) => expect(runPayouts).toMatchObject({ released: 0, payouts: [] }),
+  }),
+  MarketplaceCommission: cover({
+    document: MarketplaceCommissionDocument,
+    as: ({ adminToken }) => adminToken,
+    variables: () => ({}),
+    check: ({ marketplaceCommission }) => expect(marketplaceCommission).toMatchObject([{ amount: expect.any(Number), currency: 'EUR' }]),
+  }),
   UpdateBook: cover({
     document: UpdateBookDocument,
     setup: async ({ seller }) => ({ bookId: (await createBook(seller.token, 'A Book With A Typo')).id }),
@@ -825,6 +841,24 @@ const OPERATIONS: Record<string, AnyCoverage> = {
           lines: [expect.objectContaining({ quantity: 1, listing: expect.objectContaining({ id: checkout.listingId }), lineTotal: expect.objectContaining({ amount: 1200 }) })],
         }),
       );
+    },
+  }),
+  MyEarnings: cover({
+    document: MyEarningsDocument,
+    as: ({ seller }) => seller.token,
+    variables: () => ({ first: 100 }),
+    check: ({ me }, { checkout }) => {
+      // The fixture orders paid 12.00 EUR each to the seller; 10 % commission stays with the marketplace.
+      expect(me?.balance).toMatchObject({ pending: [{ currency: 'EUR', amount: expect.any(Number) }], available: [{ amount: 0 }], paidOut: [{ amount: 0 }] });
+      expect(me?.ledger?.edges.map(({ node }) => ({ kind: node.kind, account: node.account, amount: node.amount.amount, orderId: node.order?.id }))).toContainEqual({
+        kind: 'SALE',
+        account: 'PENDING',
+        amount: 1080,
+        orderId: checkout.delivered,
+      });
+      const pending = me!.ledger!.edges.reduce((sum, { node }) => sum + (node.account === 'PENDING' ? node.amount.amount : 0), 0);
+      expect(me?.balance?.pending[0]?.amount).toBe(pending);
+      expect(me?.payouts).toMatchObject({ totalCount: 0, edges: [] });
     },
   }),
   ShipFulfilment: cover({

@@ -5,6 +5,9 @@ export default subgraphCodegenConfig({
   mappers: {
     Payment: './prisma/client#Payment as PaymentModel',
     PaymentTransaction: './prisma/client#PaymentTransaction as PaymentTransactionModel',
+    Payout: './prisma/client#Payout as PayoutModel',
+    LedgerEntry: '../domain/statements#StatementEntry',
     Order: '../domain/types#OrderReference',
+    User: '../domain/types#UserReference',
   },
 });

@@ -51,3 +51,14 @@ export const PaymentRefunded = defineEvent({
   topic: PAYMENTS_TOPIC,
   data: z.object({ paymentId: id, orderId: id, refundId: id, amount: money, full: z.boolean(), reason: z.string(), refundedAt: instant }),
 });
+
+/**
+ * A seller's available balance was paid out (a payout run): `reference` is what the transfer
+ * carries. Keyed by seller id. For a future notifications service; nobody consumes it yet.
+ */
+export const PayoutSent = defineEvent({
+  type: 'PayoutSent',
+  version: 1,
+  topic: PAYMENTS_TOPIC,
+  data: z.object({ payoutId: id, sellerId: id, amount: money, reference: z.string(), paidAt: instant }),
+});

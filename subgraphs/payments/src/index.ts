@@ -1,13 +1,17 @@
 import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
-import { loaderByKey, type RunningService, type ServiceModule } from '@bazaar/service';
+import { loaderByKey, startPeriodic, type RunningService, type ServiceModule } from '@bazaar/service';
 import DataLoader from 'dataloader';
-import { loadPaymentsConfig, type PaymentsConfig } from './config';
+import { earningsSettings, loadPaymentsConfig, type PaymentsConfig } from './config';
 import type { PaymentsContext } from './context';
 import { Payments, type PaymentHooks } from './domain/payments';
+import { SellerEarnings } from './domain/earnings';
 import { registerPaymentHandlers } from './domain/event-handlers';
 import { TestModeProvider } from './domain/provider';
+import { Payouts } from './domain/payouts';
 import { Reconciler, startReconciler } from './domain/reconciler';
+import { seedDemoPayouts } from './domain/seed';
 import { Settlement } from './domain/settlement';
+import { Statements } from './domain/statements';
 import { PrismaClient, type PaymentTransaction, type Prisma } from './generated/prisma/client';
 import { resolvers } from './resolvers';
 
@@ -33,7 +37,7 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
     databaseUrl: config.PAYMENTS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, own }) => {
+    compose: ({ db, events, logger, own, seedsDemoData }) => {
       const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
       const settlement = new Settlement(provider, events.outbox);
       const payments = new Payments(db, provider, events.outbox, {
@@ -44,11 +48,29 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
       });
       const reconciler = new Reconciler(db, payments, settlement, { leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS });
       own(startReconciler(reconciler, { intervalMs: config.PAYMENTS_RECONCILE_INTERVAL_MS, logger }));
+      const earnings = new SellerEarnings(db, earningsSettings(config));
+      const payouts = new Payouts(db, earnings, events.outbox);
+      const statements = new Statements(db);
+      own(startPeriodic(async () => void (await earnings.releaseDue()), {
+        intervalMs: config.PAYOUT_RELEASE_INTERVAL_MS,
+        onError: (error) => logger.error({ err: error }, 'releasing sellers\' earnings failed'),
+      }));
       return {
-        handlers: (consumer) => registerPaymentHandlers(consumer, settlement),
+        handlers: (consumer) => registerPaymentHandlers(consumer, settlement, earnings),
+        prepare: async () => {
+          if (!seedsDemoData) return;
+          // Demo data is a convenience: failing to book it must never keep the service from starting.
+          await seedDemoPayouts(db, earnings, payouts).then(
+            (seeded) => seeded.sales > 0 && logger.info(seeded, 'demo sellers\' ledger seeded'),
+            (error: unknown) => logger.warn({ err: error }, 'demo sellers\' ledger not seeded'),
+          );
+        },
         context: (base) => ({
           ...base,
           payments,
+          statements,
+          payouts,
+          payoutById: loaderByKey((ids) => statements.payoutsByIds(ids), null),
           paymentByOrder: loaderByKey((orderIds) => payments.shownForOrders(orderIds), null),
           transactionsByPayment: new DataLoader<string, PaymentTransaction[]>(async (paymentIds) => {
             const all = await payments.transactionsOf(paymentIds);

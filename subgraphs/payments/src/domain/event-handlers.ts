@@ -1,6 +1,7 @@
 import { type EventConsumer } from '@bazaar/events';
-import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
+import { OrderAwaitingPayment, OrderCancelled, OrderDelivered, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
 import type { Payment, Prisma } from '../generated/prisma/client';
+import type { SellerEarnings } from './earnings';
 import { HOLDING_MONEY, lockPayment, type Settlement } from './settlement';
 
 type Tx = Prisma.TransactionClient;
@@ -13,10 +14,12 @@ type Tx = Prisma.TransactionClient;
  * - OrderCancelled: no longer payable; an authorization is voided, a captured payment refunded in
  *   full (idempotent by a key derived from the event id), each with its event. A duplicate event,
  *   or a second cancellation, finds nothing held any more.
+ * The sellers' ledger follows the same events (docs/payouts.md): OrderPaid credits each seller's
+ * part, OrderDelivered starts the holding period, OrderCancelled after payment reverses the credit.
  * One order's events come in order (keyed by order id), so a payment accepted and then cancelled is
- * captured before it is refunded; redeliveries are dropped by the consumer.
+ * captured (and credited) before it is refunded (and reversed); redeliveries are dropped by the consumer.
  */
-export function registerPaymentHandlers(consumer: EventConsumer<Tx>, settlement: Settlement): EventConsumer<Tx> {
+export function registerPaymentHandlers(consumer: EventConsumer<Tx>, settlement: Settlement, earnings: SellerEarnings): EventConsumer<Tx> {
   return consumer
     .on(OrderAwaitingPayment, async ({ data }, tx) => {
       await tx.$executeRaw`
@@ -28,9 +31,13 @@ export function registerPaymentHandlers(consumer: EventConsumer<Tx>, settlement:
     })
     .on(OrderPaid, async ({ data }, tx) => {
       await tx.$executeRaw`UPDATE payable_orders SET status = 'PAID', paid_payment_id = ${data.paymentId ?? null}, updated_at = now() WHERE id = ${data.orderId} AND status = 'AWAITING_PAYMENT'`;
-      if (!data.paymentId) return; // paid before payments authorised first (older events)
-      const payment = await lockPayment(tx, data.paymentId);
+      // Without a paymentId the order was paid before payments authorised first (older events): nothing to capture.
+      const payment = data.paymentId ? await lockPayment(tx, data.paymentId) : null;
       if (payment) await settlement.capture(tx, payment);
+      await earnings.credit(tx, { orderId: data.orderId, paidAt: new Date(data.paidAt), lines: data.lines });
+    })
+    .on(OrderDelivered, async ({ data }, tx) => {
+      await earnings.delivered(tx, data.orderId, new Date(data.deliveredAt));
     })
     .on(OrderPaymentRejected, async ({ id: eventId, data }, tx) => {
       const payment = await lockPayment(tx, data.paymentId);
@@ -44,5 +51,6 @@ export function registerPaymentHandlers(consumer: EventConsumer<Tx>, settlement:
         const payment = await tx.payment.findUniqueOrThrow({ where: { id } });
         await settlement.release(tx, payment, eventId, `Order ${data.outcome.toLowerCase()}: ${data.reason}`);
       }
+      await earnings.reverse(tx, data.orderId, data.reason, new Date(data.cancelledAt));
     });
 }

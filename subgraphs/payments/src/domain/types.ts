@@ -3,3 +3,8 @@ export interface OrderReference {
   __typename: 'Order';
   id: string;
 }
+
+/** A user as this subgraph refers to it: the users subgraph resolves the rest. */
+export interface UserReference {
+  id: string;
+}
