@@ -14,9 +14,11 @@
  *                       longer than `expireInSeconds` is expired by pg-boss maintenance
  *
  * Latency: publish NOTIFYs the queues it filled; every member LISTENs and wakes its consumers of
- * those queues at once, in any process. A consumer fetches up to `batchSize` jobs of distinct keys
- * in one statement and handles them in parallel; a finished job triggers the next fetch, so a
- * key's next event starts as soon as the previous one is done. A slow poll covers lost notifications.
+ * those queues at once, in any process. A consumer fetches jobs of distinct keys in one statement
+ * (half of `batchSize` at most, so two fetches overlap) and hands them to the subscriber's
+ * handleBatch together (or to handle, one by one, in parallel); a finished job triggers the next
+ * fetch, so a key's next event starts as soon as the previous one is done. A slow poll covers
+ * lost notifications.
  *
  * Guarantees:
  * - publish: one INSERT of every job of the call, so all or nothing, resolved after commit.
@@ -54,8 +56,9 @@ export interface PostgresTransportOptions {
   /** Connections of this transport's pool (besides its notification connection). Default 5. */
   poolSize?: number;
   /**
-   * Jobs of one queue a member handles at once (different keys). Default 4: a service consumes
-   * several queues, and handlers beyond its database pool (10) would only wait for connections.
+   * Jobs of one queue a member holds at once (different keys). Default 32, fetched half at a time:
+   * with a subscriber's handleBatch, the jobs fetched together are applied in one transaction, so
+   * two batches in flight take two database connections, and a backlog drains at hundreds per second.
    */
   batchSize?: number;
   /** Fallback poll of an idle consumer, for notifications lost while reconnecting. Default 2 s. */
@@ -102,7 +105,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   const logger = options.logger ?? console;
   const settings: ConsumerSettings = {
     schema,
-    batchSize: options.batchSize ?? 4,
+    batchSize: options.batchSize ?? 32,
     pollingIntervalMs: options.pollingIntervalMs ?? 2_000,
     expireInSeconds: options.expireInSeconds ?? 30,
     retryBackoffMs: options.retryBackoffMs ?? 200,
@@ -265,11 +268,11 @@ async function startSubscription(
   boss: PgBoss,
   pool: pg.Pool,
   member: BrokerMember,
-  { group, topics, handle }: SubscribeOptions,
+  { group, topics, handle, handleBatch }: SubscribeOptions,
   settings: ConsumerSettings,
 ): Promise<Subscription> {
   const queues = await registerGroupQueues(boss, group, topics, settings);
-  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, handle, settings));
+  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
   for (const consumer of consumers) consumer.start();
 
   let stopping: Promise<void> | undefined;
