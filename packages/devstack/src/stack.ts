@@ -186,6 +186,7 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
       const resolved = resolveDataDir(path.join(config.BAZAAR_DATA_DIR, 'postgres'));
       if (resolved.fellBack) log(`Postgres data kept in ${resolved.dir}: ${resolved.reason}`);
       postgres = await startEmbeddedPostgres({ dataDir: resolved.dir, port: config.POSTGRES_PORT });
+      await commitWithoutWaitingForTheDisk(postgres.adminUrl);
       const passwords = await loadOrCreateRolePasswords(config.BAZAAR_DATA_DIR, [
         ...SUBGRAPHS.map(({ name }) => name),
         EVENTS_BROKER.database,
@@ -216,6 +217,23 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
     throw error;
   }
   return { databaseUrls, eventsDatabaseUrl, freshCatalog, postgres, stop: async () => postgres?.stop() };
+}
+
+/**
+ * Every event hop is a few commits (outbox, broker job, consumer effect, completion), and on a busy
+ * disk each waited for its WAL flush. The embedded cluster holds development data only: it commits
+ * without waiting (synchronous_commit=off), so a crash of the machine, never of a process, may lose
+ * the last fraction of a second of commits, all-or-nothing per transaction.
+ */
+async function commitWithoutWaitingForTheDisk(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query('ALTER SYSTEM SET synchronous_commit = off');
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
 }
 
 async function countBooks(url: string): Promise<number> {

@@ -207,7 +207,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
 
     async registerGroup(group, topics) {
       if (closed) throw new Error('postgres transport is closed');
-      await registerGroupQueues(await ready(), group, topics, settings);
+      await registerGroupQueues(await ready(), pool, group, topics, settings);
     },
 
     async subscribe(subscribeOptions) {
@@ -242,26 +242,52 @@ async function ensureKeyOrderIndex(pool: pg.Pool, schema: string): Promise<void>
 }
 
 /** Creates the group's queues (idempotently) and subscribes them to their topics; returns the queue names. */
-async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly string[], settings: ConsumerSettings): Promise<string[]> {
-  const names: string[] = [];
-  for (const topic of new Set(topics)) {
-    const name = queueName(group, topic);
-    const queue: PgBoss.Queue = {
-      name,
-      policy: 'singleton',
-      retryLimit: RETRY_FOREVER,
-      // Our fetch and hand-back do the retrying (with backoff); pg-boss's only path here is expiry.
-      retryDelay: 0,
-      retryBackoff: false,
-      expireInSeconds: settings.expireInSeconds,
-    };
-    if (!(await boss.getQueue(name))) await createQueue(boss, queue);
+async function registerGroupQueues(boss: PgBoss, pool: pg.Pool, group: string, topics: readonly string[], settings: ConsumerSettings): Promise<string[]> {
+  const wanted = [...new Set(topics)].map((topic) => ({ topic, queue: queueSettings(queueName(group, topic), settings) }));
+  // Every service registers every group at each start: one look settles the usual case, where
+  // nothing changed since the last start, instead of four statements per queue.
+  const current = await registeredQueues(pool, settings.schema, wanted.map(({ queue }) => queue.name));
+  for (const { topic, queue } of wanted) {
+    if (current.get(queue.name) === registrationOf(topic, queue)) continue;
+    if (!(await boss.getQueue(queue.name))) await createQueue(boss, queue);
     // Applies these settings to the jobs inserted from now on.
-    await boss.updateQueue(name, queue);
-    await boss.subscribe(topic, name);
-    names.push(name);
+    await boss.updateQueue(queue.name, queue);
+    await boss.subscribe(topic, queue.name);
   }
-  return names;
+  return wanted.map(({ queue }) => queue.name);
+}
+
+function queueSettings(name: string, settings: ConsumerSettings): PgBoss.Queue {
+  return {
+    name,
+    policy: 'singleton',
+    retryLimit: RETRY_FOREVER,
+    // Our fetch and hand-back do the retrying (with backoff); pg-boss's only path here is expiry.
+    retryDelay: 0,
+    retryBackoff: false,
+    expireInSeconds: settings.expireInSeconds,
+  };
+}
+
+/** A queue's settings and subscribed topic as one comparable string. */
+const registrationOf = (topic: string | null, queue: Pick<PgBoss.Queue, 'policy' | 'retryLimit' | 'retryDelay' | 'retryBackoff' | 'expireInSeconds'>) =>
+  JSON.stringify([topic, queue.policy, queue.retryLimit, queue.retryDelay, queue.retryBackoff, queue.expireInSeconds]);
+
+async function registeredQueues(pool: pg.Pool, schema: string, names: string[]): Promise<Map<string, string>> {
+  const { rows } = await pool
+    .query<{ name: string; event: string | null; policy: string; retry_limit: number; retry_delay: number; retry_backoff: boolean; expire_seconds: number }>(
+      `SELECT q.name, s.event, q.policy, q.retry_limit, q.retry_delay, q.retry_backoff, q.expire_seconds
+         FROM ${schema}.queue q LEFT JOIN ${schema}.subscription s ON s.name = q.name
+        WHERE q.name = ANY($1::text[])`,
+      [names],
+    )
+    .catch(() => ({ rows: [] }));
+  return new Map(
+    rows.map((row) => [
+      row.name,
+      registrationOf(row.event, { policy: row.policy as PgBoss.Queue['policy'], retryLimit: row.retry_limit, retryDelay: row.retry_delay, retryBackoff: row.retry_backoff, expireInSeconds: row.expire_seconds }),
+    ]),
+  );
 }
 
 async function startSubscription(
@@ -271,7 +297,7 @@ async function startSubscription(
   { group, topics, handle, handleBatch }: SubscribeOptions,
   settings: ConsumerSettings,
 ): Promise<Subscription> {
-  const queues = await registerGroupQueues(boss, group, topics, settings);
+  const queues = await registerGroupQueues(boss, pool, group, topics, settings);
   const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
   for (const consumer of consumers) consumer.start();
 
