@@ -128,8 +128,10 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
     log('every service answers; waiting for the projections to catch up with the events already published');
 
     if (databases.eventsDatabaseUrl) {
+      const catchUpStarted = performance.now();
       const caughtUp = await waitForCatchUp({ eventsDatabaseUrl: databases.eventsDatabaseUrl, databaseUrls, since: launchedAt, log, signal });
       if (!caughtUp.complete) log(`still catching up after 10 minutes: ${JSON.stringify(caughtUp.pending)}`);
+      else log(`projections caught up in ${((performance.now() - catchUpStarted) / 1000).toFixed(1)} s`);
     } else {
       log('events go through Kafka: not waiting for the projections (their progress is Kafka consumer lag)');
     }
