@@ -61,6 +61,12 @@ export class QueueConsumer {
   private abandonedNow = false;
   private fetchFailures = 0;
   private completions: { jobId: string; deadline: number; recorded: () => void }[] = [];
+  /**
+   * Jobs fetched (and batched) at once: half of batchSize, halved after a refused batch (a long
+   * transaction on contended rows, e.g. many orders for one listing, may time out and is then
+   * redone one by one) and grown back by one per applied batch.
+   */
+  private batchLimit: number;
 
   constructor(
     private readonly boss: PgBoss,
@@ -70,6 +76,7 @@ export class QueueConsumer {
     private readonly handlers: Pick<SubscribeOptions, 'handle' | 'handleBatch'>,
     private readonly settings: ConsumerSettings,
   ) {
+    this.batchLimit = this.maxBatch;
     this.abandoned = new Promise((resolve) => {
       this.abandon = () => {
         this.abandonedNow = true;
@@ -107,7 +114,7 @@ export class QueueConsumer {
       // With a backlog, fetch once half the batch is free rather than after every single job; half
       // a batch at a time, so one half is fetched and recorded while the other is being handled.
       if (room > 0 && (room * 2 >= this.settings.batchSize || this.inFlight.size === 0)) {
-        const jobs = await this.fetch(Math.min(room, Math.ceil(this.settings.batchSize / 2)));
+        const jobs = await this.fetch(Math.min(room, this.batchLimit));
         if (jobs.length > 1 && this.handlers.handleBatch) this.trackBatch(jobs);
         else for (const job of jobs) this.track(job);
       }
@@ -198,13 +205,19 @@ export class QueueConsumer {
     }
   }
 
+  private get maxBatch(): number {
+    return Math.max(1, Math.ceil(this.settings.batchSize / 2));
+  }
+
   /** Jobs fetched together (distinct keys), handled in one go; when that fails, one by one. */
   private async processBatch(jobs: FetchedJob[]): Promise<Outcome> {
     const handleBatch = this.handlers.handleBatch!;
     const { outcome, deadline, expireMs } = await this.run(Math.min(...jobs.map((job) => this.expiryOf(job))), () => handleBatch(jobs.map(toMessage)));
     if (outcome === 'handled') {
+      this.batchLimit = Math.min(this.maxBatch, this.batchLimit + 1);
       await Promise.all(jobs.map((job) => this.complete(job.id, deadline)));
     } else if (outcome === 'failed') {
+      this.batchLimit = Math.max(1, Math.floor(jobs.length / 2));
       // Nothing was applied: each job on its own now, so each failure gets its own retry or parking.
       const outcomes = await Promise.all(jobs.map((job) => this.process(job)));
       return outcomes.find((each) => each !== 'handled') ?? 'handled';
