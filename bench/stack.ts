@@ -1,7 +1,8 @@
 /*
  * Times the real stack the way a user meets it (`npm run bench`, options after `--`):
- *   1. `npm start` on an empty data folder: time to "ready", and how long after "ready" the cart,
- *      wishlist and reviews projections knew the whole demo catalog;
+ *   1. `npm start` on an empty data folder: time to "ready", how long of it the projections took
+ *      to catch up, and whether the cart, wishlist and reviews projections knew the whole demo
+ *      catalog and the demo carts were filled at "ready";
  *   2. checkout with N buyers at once: placeOrder -> AWAITING_PAYMENT latency (p50/p95/max) and
  *      complete checkouts (place, reserve, pay, PAID) per second;
  *   3. Ctrl-C, then `npm start` again with the data kept: time to "ready".
@@ -44,9 +45,9 @@ let stack: LaunchedStack | undefined;
 try {
   const firstStarted = performance.now();
   stack = launchStack(env);
-  const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 600_000);
+  const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
   const readyAfter = performance.now() - firstStarted;
-  print(`first start: ready after ${seconds(readyAfter)}`);
+  print(`first start: ready after ${seconds(readyAfter)}${phases(stack.output())}`);
   await reportCatchUp(readyAfter);
 
   const router = new Router(routerUrl!);
@@ -61,8 +62,8 @@ try {
   if (!values['skip-restart']) {
     const secondStarted = performance.now();
     stack = launchStack(env);
-    await stack.waitFor(/Book Bazaar is running/, 600_000);
-    print(`start with data kept: ready after ${seconds(performance.now() - secondStarted)}`);
+    await stack.waitFor(/Book Bazaar is running/, 900_000);
+    print(`start with data kept: ready after ${seconds(performance.now() - secondStarted)}${phases(stack.output())}`);
     stack.child.kill('SIGINT');
     await stack.exited;
     stack = undefined;
@@ -135,6 +136,12 @@ async function benchCheckout(router: Router): Promise<void> {
   print(`checkout, ${buyers} buyers x ${checkoutsPerBuyer}: placeOrder -> AWAITING_PAYMENT p50 ${p50} ms, p95 ${p95} ms, max ${max} ms`);
   print(`checkout: ${checkouts} complete checkouts (to PAID) in ${seconds(elapsed)} = ${((checkouts * 1000) / elapsed).toFixed(1)} checkouts/s`);
   if (failures.length > 0) print(`checkout: ${failures.length} failed, e.g. ${failures[0]}`);
+}
+
+/** What the launcher said about catching up (the time the projections took to take in the events already published). */
+function phases(output: string): string {
+  const caughtUp = /projections caught up in ([\d.]+ s)/.exec(output);
+  return caughtUp ? ` (of which the projections' catch-up: ${caughtUp[1]})` : '';
 }
 
 function seconds(ms: number): string {

@@ -6,6 +6,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { withSchemaEngine } from './engine';
 
@@ -47,11 +48,35 @@ export interface ApplyMigrationsOptions {
 /** `prisma migrate deploy`: applies pending migrations and records them in `_prisma_migrations`. */
 export async function applyMigrations(options: ApplyMigrationsOptions): Promise<{ applied: string[] }> {
   const migrationsList = await readMigrationsList(options.migrationsDir);
+  // The usual start finds every migration applied: one query instead of starting the engine.
+  if (await allRecordedAsApplied(options.url, migrationsList.migrationDirectories.map(({ path: name }) => name))) return { applied: [] };
   const output = await withSchemaEngine({ url: options.url, log: options.log }, (engine) =>
     engine.applyMigrations({ migrationsList, filters: NO_FILTERS }),
   );
   for (const name of output.appliedMigrationNames) options.log?.(`applied migration ${name}`);
   return { applied: output.appliedMigrationNames };
+}
+
+/**
+ * Whether `_prisma_migrations` records every one of `names` as finished, and no migration as
+ * failed (the engine reports that case). False whenever in doubt, e.g. no such table yet.
+ */
+async function allRecordedAsApplied(url: string, names: readonly string[]): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ migration_name: string; finished: boolean }>(
+      'SELECT migration_name, finished_at IS NOT NULL AS finished FROM _prisma_migrations WHERE rolled_back_at IS NULL',
+    );
+    if (rows.some(({ finished }) => !finished)) return false;
+    const applied = new Set(rows.map(({ migration_name }) => migration_name));
+    return names.every((name) => applied.has(name));
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 export interface DiffMigrationsToSchemaOptions {

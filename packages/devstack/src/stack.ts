@@ -128,8 +128,10 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
     log('every service answers; waiting for the projections to catch up with the events already published');
 
     if (databases.eventsDatabaseUrl) {
+      const catchUpStarted = performance.now();
       const caughtUp = await waitForCatchUp({ eventsDatabaseUrl: databases.eventsDatabaseUrl, databaseUrls, since: launchedAt, log, signal });
       if (!caughtUp.complete) log(`still catching up after 10 minutes: ${JSON.stringify(caughtUp.pending)}`);
+      else log(`projections caught up in ${((performance.now() - catchUpStarted) / 1000).toFixed(1)} s`);
     } else {
       log('events go through Kafka: not waiting for the projections (their progress is Kafka consumer lag)');
     }
@@ -186,6 +188,7 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
       const resolved = resolveDataDir(path.join(config.BAZAAR_DATA_DIR, 'postgres'));
       if (resolved.fellBack) log(`Postgres data kept in ${resolved.dir}: ${resolved.reason}`);
       postgres = await startEmbeddedPostgres({ dataDir: resolved.dir, port: config.POSTGRES_PORT });
+      await commitWithoutWaitingForTheDisk(postgres.adminUrl);
       const passwords = await loadOrCreateRolePasswords(config.BAZAAR_DATA_DIR, [
         ...SUBGRAPHS.map(({ name }) => name),
         EVENTS_BROKER.database,
@@ -216,6 +219,23 @@ export async function prepareDatabases(env: Env, log: (line: string) => void): P
     throw error;
   }
   return { databaseUrls, eventsDatabaseUrl, freshCatalog, postgres, stop: async () => postgres?.stop() };
+}
+
+/**
+ * Every event hop is a few commits (outbox, broker job, consumer effect, completion), and on a busy
+ * disk each waited for its WAL flush. The embedded cluster holds development data only: it commits
+ * without waiting (synchronous_commit=off), so a crash of the machine, never of a process, may lose
+ * the last fraction of a second of commits, all-or-nothing per transaction.
+ */
+async function commitWithoutWaitingForTheDisk(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query('ALTER SYSTEM SET synchronous_commit = off');
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
 }
 
 async function countBooks(url: string): Promise<number> {

@@ -19,6 +19,12 @@ export interface SubscribeOptions {
    */
   handle(message: TransportMessage): Promise<void>;
   /**
+   * Optional: applies several messages at once (distinct keys, or one key's in order), all or
+   * nothing. A transport with a backlog may hand it what it fetched together instead of calling
+   * `handle` for each; when it rejects, the transport calls `handle` for each of those messages.
+   */
+  handleBatch?(messages: readonly TransportMessage[]): Promise<void>;
+  /**
    * Resolve as soon as the subscription is registered and join the group in the background,
    * retrying until it succeeds or the subscription is stopped. A service then serves queries while
    * Kafka waits out a dead member's session timeout (30 s or more) before it lets it rejoin.

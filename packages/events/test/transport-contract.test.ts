@@ -31,6 +31,7 @@ const TOPICS = {
   outage: 'contract.outage',
   parallel: 'contract.parallel',
   latency: 'contract.latency',
+  batch: 'contract.batch',
 } as const;
 
 /** What a contract run needs from a broker. */
@@ -88,6 +89,33 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
       members.set(member, subscription);
     }
 
+    /** Batches handed to the `batch` member's handleBatch: their seqs by key, and whether it accepted them. */
+    const batches: { keys: string[]; seqs: number[]; accepted: boolean }[] = [];
+    let refuseBatchWith: ((messages: readonly TransportMessage[]) => boolean) | undefined;
+
+    /** A member that takes batches (all or nothing) as well as single messages. */
+    async function joinWithBatches(consumer: EventTransport): Promise<void> {
+      const record = (message: TransportMessage): Delivery => {
+        const body = JSON.parse(message.value) as { seq: number };
+        const delivery: Delivery = { member: 'batch', topic: message.topic, key: message.key, id: message.id, seq: body.seq, outcome: 'ok' };
+        deliveries.push(delivery);
+        return delivery;
+      };
+      const subscription = await consumer.subscribe({
+        group: 'batch-group',
+        topics: [TOPICS.batch],
+        handle: async (message) => void record(message),
+        handleBatch: async (messages) => {
+          const refused = refuseBatchWith?.(messages) ?? false;
+          batches.push({ keys: messages.map((m) => m.key), seqs: messages.map((m) => (JSON.parse(m.value) as { seq: number }).seq), accepted: !refused });
+          await sleep(5);
+          if (refused) throw new Error('this batch is refused: each message again on its own');
+          for (const message of messages) record(message);
+        },
+      });
+      members.set('batch', subscription);
+    }
+
     beforeAll(async () => {
       const started = Date.now();
       harness = await setup();
@@ -105,6 +133,7 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
         join(consumer, 'outage', 'outage-group', TOPICS.outage),
         join(consumer, 'parallel', 'parallel-group', TOPICS.parallel),
         join(consumer, 'latency', 'latency-group', TOPICS.latency),
+        joinWithBatches(consumer),
       ]);
       console.log(`[${kind}] ${members.size} subscriptions live after ${Date.now() - started} ms`);
     }, 60_000);
@@ -358,6 +387,44 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
       );
     });
 
+    it('hands a backlog to handleBatch in order per key, and message by message when a batch is refused', async () => {
+      const keys = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
+      const seqs = 20;
+      // The first batch holding batch-3's seq 5 is refused: its messages come again one by one, and
+      // nothing of batch-3 after seq 5 may have been applied before.
+      let refusedOnce = false;
+      refuseBatchWith = (messages) => {
+        if (refusedOnce || !messages.some((m) => m.key === 'batch-3' && (JSON.parse(m.value) as { seq: number }).seq === 5)) return false;
+        refusedOnce = true;
+        return true;
+      };
+      const published: TransportMessage[] = [];
+      for (let seq = 0; seq < seqs; seq++) for (const key of keys) published.push(message(TOPICS.batch, key, seq));
+      const started = performance.now();
+      await publisher.publish(published);
+      await waitFor(() => new Set(of((d) => d.member === 'batch').map((d) => d.id)).size === published.length, 30_000, 'every batched message');
+      const elapsed = performance.now() - started;
+      const accepted = batches.filter((b) => b.accepted);
+      console.log(
+        `[${kind}] batches: ${published.length} messages in ${elapsed.toFixed(0)} ms (${((published.length * 1000) / elapsed).toFixed(0)}/s), ` +
+          `${accepted.length} batches of up to ${Math.max(...accepted.map((b) => b.seqs.length))}, ${batches.length - accepted.length} refused`,
+      );
+      expect(refusedOnce, 'a batch was refused and handled one by one').toBe(true);
+      expect(Math.max(...accepted.map((b) => b.seqs.length)), 'a backlog comes in batches').toBeGreaterThan(1);
+      for (const batch of batches) {
+        // Within a batch, one key's messages (if several) are in publication order.
+        for (const key of new Set(batch.keys)) {
+          const mine = batch.seqs.filter((_, i) => batch.keys[i] === key);
+          expect(mine, `${key} in a batch`).toEqual([...mine].sort((a, b) => a - b));
+        }
+      }
+      expectFirstDeliveriesInOrder(
+        of((d) => d.member === 'batch'),
+        keys,
+        seqs,
+      );
+    });
+
     it('wakes an idle consumer when a message arrives (hop latency printed)', async () => {
       const latencies: number[] = [];
       for (let seq = 0; seq < 40; seq++) {
@@ -513,6 +580,7 @@ if (!availability.ok && !process.env.CI) {
         { name: TOPICS.outage, partitions: 3 },
         { name: TOPICS.parallel, partitions: 4 },
         { name: TOPICS.latency, partitions: 2 },
+        { name: TOPICS.batch, partitions: 4 },
       ],
     });
     return {

@@ -9,7 +9,8 @@
  *   (no idempotent producer, see below): consumers see duplicates, never gaps or reordered first
  *   deliveries of one key.
  * - subscribe: one kafkajs consumer (one group member) per subscription; a partition, and so a key,
- *   belongs to one member at a time and its messages are handled one at a time in offset order,
+ *   belongs to one member at a time and its messages are handled in offset order (a fetched run of
+ *   them through the subscriber's handleBatch, up to `maxBatchSize` at once, else one at a time),
  *   while up to `partitionsConsumedConcurrently` partitions are handled side by side.
  *   An offset is committed only after `handle` resolved. A rejection makes kafkajs fetch the same
  *   offset again after the retry backoff, before anything later of that partition. A member that
@@ -20,7 +21,7 @@
  */
 import { retrying } from '@bazaar/service';
 import { subscriptionRegistry } from './subscriptions';
-import { Kafka, Partitioners, logLevel as LogLevel, type Consumer, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as LogLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 
 /** Header carrying the envelope id, so consumers and tools need not parse the value for it. */
@@ -45,6 +46,8 @@ export interface KafkaTransportOptions {
   rebalanceTimeout?: number;
   /** Partitions one member handles side by side, each still in offset order (default 8). */
   partitionsConsumedConcurrently?: number;
+  /** Most messages of a partition handed to a subscriber's handleBatch at once (default 50). */
+  maxBatchSize?: number;
   /** Fetch long-poll; bounds how long stop()/close() wait for an idle fetch (default 100 ms). */
   maxWaitTimeInMs?: number;
   /**
@@ -157,7 +160,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
 
 async function subscribeConsumer(
   kafka: Kafka,
-  { group, topics, handle, joinInBackground }: SubscribeOptions,
+  { group, topics, handle, handleBatch, joinInBackground }: SubscribeOptions,
   options: KafkaTransportOptions,
   retry: RetryOptions,
   stopGraceMs: number,
@@ -176,13 +179,50 @@ async function subscribeConsumer(
   let current: Consumer | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
 
-  const eachMessage = async ({ topic, message }: { topic: string; message: KafkaMessage }): Promise<void> => {
-    const handled = Promise.resolve().then(() => handle(toTransportMessage(topic, message)));
+  /** Runs a handler to its end, or until stop() abandons it; any failure becomes retriable for kafkajs. */
+  const settle = async (work: () => Promise<void>, what: string): Promise<void> => {
+    const handled = Promise.resolve().then(work);
     try {
       await Promise.race([handled, abandoned]);
     } catch (error) {
       handled.catch(() => {}); // an abandoned handler may still fail later; nobody listens then
-      throw new EventHandlerError(`handler failed for ${topic} offset ${message.offset}`, { cause: error });
+      throw new EventHandlerError(`handler failed for ${what}`, { cause: error });
+    }
+  };
+
+  const maxBatchSize = options.maxBatchSize ?? 50;
+  /**
+   * A partition's fetched messages, in offset order: in chunks through handleBatch (one
+   * transaction each), or one by one when there is no handleBatch or a chunk is refused. An offset
+   * is resolved only once its message is applied, so a failure resumes exactly there, as with
+   * eachMessage (kafkajs commits the resolved offsets and fetches from the first unresolved one).
+   */
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    const { topic } = batch;
+    for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
+      const chunk = batch.messages.slice(start, start + maxBatchSize);
+      if (!isRunning() || isStale()) return;
+      if (handleBatch && chunk.length > 1) {
+        const last = chunk[chunk.length - 1]!.offset;
+        const applied = await settle(() => handleBatch(chunk.map((message) => toTransportMessage(topic, message))), `${topic} offsets ${chunk[0]!.offset}-${last}`).then(
+          () => true,
+          (error: unknown) => {
+            if (stopped) throw error;
+            return false;
+          },
+        );
+        if (applied) {
+          resolveOffset(last);
+          await heartbeat();
+          continue;
+        }
+      }
+      for (const message of chunk) {
+        if (!isRunning() || isStale()) return;
+        await settle(() => handle(toTransportMessage(topic, message)), `${topic} offset ${message.offset}`);
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
     }
   };
 
@@ -223,7 +263,7 @@ async function subscribeConsumer(
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-      await consumer.run({ eachMessage, partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 8 });
+      await consumer.run({ eachBatch, eachBatchAutoResolve: false, partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 8 });
       // Resolve only once this member has joined, so a caller knows it is live (and tests can
       // count on partitions being assigned).
       await joined;

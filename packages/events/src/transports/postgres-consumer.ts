@@ -61,15 +61,22 @@ export class QueueConsumer {
   private abandonedNow = false;
   private fetchFailures = 0;
   private completions: { jobId: string; deadline: number; recorded: () => void }[] = [];
+  /**
+   * Jobs fetched (and batched) at once: half of batchSize, halved after a refused batch (a long
+   * transaction on contended rows, e.g. many orders for one listing, may time out and is then
+   * redone one by one) and grown back by one per applied batch.
+   */
+  private batchLimit: number;
 
   constructor(
     private readonly boss: PgBoss,
     private readonly pool: pg.Pool,
     private readonly member: BrokerMember,
     private readonly queue: string,
-    private readonly handle: SubscribeOptions['handle'],
+    private readonly handlers: Pick<SubscribeOptions, 'handle' | 'handleBatch'>,
     private readonly settings: ConsumerSettings,
   ) {
+    this.batchLimit = this.maxBatch;
     this.abandoned = new Promise((resolve) => {
       this.abandon = () => {
         this.abandonedNow = true;
@@ -104,9 +111,12 @@ export class QueueConsumer {
     while (!this.stopping) {
       this.signalled = false;
       const room = this.settings.batchSize - this.inFlight.size;
-      // With a backlog, fetch once half the batch is free rather than after every single job.
+      // With a backlog, fetch once half the batch is free rather than after every single job; half
+      // a batch at a time, so one half is fetched and recorded while the other is being handled.
       if (room > 0 && (room * 2 >= this.settings.batchSize || this.inFlight.size === 0)) {
-        for (const job of await this.fetch(room)) this.track(job);
+        const jobs = await this.fetch(Math.min(room, this.batchLimit));
+        if (jobs.length > 1 && this.handlers.handleBatch) this.trackBatch(jobs);
+        else for (const job of jobs) this.track(job);
       }
       // Until a notification, a finished job (room, or its key's next job) or the fallback poll.
       await this.waitForSignal(this.idleDelay());
@@ -139,6 +149,15 @@ export class QueueConsumer {
     this.inFlight.set(job.id, outcome);
     void outcome.finally(() => {
       this.inFlight.delete(job.id);
+      this.signal();
+    });
+  }
+
+  private trackBatch(jobs: FetchedJob[]): void {
+    const outcome = this.processBatch(jobs);
+    for (const job of jobs) this.inFlight.set(job.id, outcome);
+    void outcome.finally(() => {
+      for (const job of jobs) this.inFlight.delete(job.id);
       this.signal();
     });
   }
@@ -186,12 +205,51 @@ export class QueueConsumer {
     }
   }
 
+  private get maxBatch(): number {
+    return Math.max(1, Math.ceil(this.settings.batchSize / 2));
+  }
+
+  /** Jobs fetched together (distinct keys), handled in one go; when that fails, one by one. */
+  private async processBatch(jobs: FetchedJob[]): Promise<Outcome> {
+    const handleBatch = this.handlers.handleBatch!;
+    const { outcome, deadline, expireMs } = await this.run(Math.min(...jobs.map((job) => this.expiryOf(job))), () => handleBatch(jobs.map(toMessage)));
+    if (outcome === 'handled') {
+      this.batchLimit = Math.min(this.maxBatch, this.batchLimit + 1);
+      await Promise.all(jobs.map((job) => this.complete(job.id, deadline)));
+    } else if (outcome === 'failed') {
+      this.batchLimit = Math.max(1, Math.floor(jobs.length / 2));
+      // Nothing was applied: each job on its own now, so each failure gets its own retry or parking.
+      const outcomes = await Promise.all(jobs.map((job) => this.process(job)));
+      return outcomes.find((each) => each !== 'handled') ?? 'handled';
+    } else {
+      await Promise.all(jobs.map((job) => this.unfinished(job, outcome, expireMs)));
+    }
+    return outcome;
+  }
+
   private async process(job: FetchedJob): Promise<Outcome> {
-    const expireMs = (job.expire_seconds || this.settings.expireInSeconds) * 1000;
+    const { outcome, deadline, expireMs, error } = await this.run(this.expiryOf(job), () => this.handlers.handle(toMessage(job)));
+    if (outcome === 'handled') {
+      await this.complete(job.id, deadline);
+    } else if (outcome === 'failed') {
+      const backoff = Math.min(this.settings.retryBackoffMs * 2 ** job.retry_count, this.settings.maxRetryBackoffMs);
+      await this.settle(deadline, () => this.handBack(job.id, backoff, errorMessage(error)));
+      // Nothing else of this key can start before it; look again when it is due.
+      setTimeout(() => this.signal(), backoff + 5).unref();
+    } else {
+      await this.unfinished(job, outcome, expireMs);
+    }
+    return outcome;
+  }
+
+  private expiryOf(job: FetchedJob): number {
+    return (job.expire_seconds || this.settings.expireInSeconds) * 1000;
+  }
+
+  /** Runs a handler until it settles, the jobs would expire, or the consumer is stopped. */
+  private async run(expireMs: number, handler: () => Promise<void>): Promise<{ outcome: Outcome; deadline: number; expireMs: number; error?: unknown }> {
     const deadline = Date.now() + expireMs;
-    const { topic, key, id, value } = job.data;
-    const message: TransportMessage = { topic, key, id, value };
-    const handled = Promise.resolve().then(() => this.handle(message));
+    const handled = Promise.resolve().then(handler);
     let error: unknown;
     let expiryTimer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race<Outcome>([
@@ -208,25 +266,18 @@ export class QueueConsumer {
       this.abandoned,
     ]);
     clearTimeout(expiryTimer);
+    if (outcome === 'expired' || outcome === 'abandoned') handled.catch(() => {});
+    return { outcome, deadline, expireMs, error };
+  }
 
-    if (outcome === 'handled') {
-      await this.complete(job.id, deadline);
-    } else if (outcome === 'failed') {
-      const backoff = Math.min(this.settings.retryBackoffMs * 2 ** job.retry_count, this.settings.maxRetryBackoffMs);
-      await this.settle(deadline, () => this.handBack(job.id, backoff, errorMessage(error)));
-      // Nothing else of this key can start before it; look again when it is due.
-      setTimeout(() => this.signal(), backoff + 5).unref();
+  private async unfinished(job: FetchedJob, outcome: Outcome, expireMs: number): Promise<void> {
+    if (outcome === 'expired') {
+      // Left `active`: pg-boss expires it and the group gets it again.
+      this.settings.logger.warn(`events (postgres): handler for ${this.queue} job ${job.id} exceeded ${expireMs} ms; it will be redelivered`);
     } else {
-      handled.catch(() => {});
-      if (outcome === 'expired') {
-        // Left `active`: pg-boss expires it and the group gets it again.
-        this.settings.logger.warn(`events (postgres): handler for ${this.queue} job ${job.id} exceeded ${expireMs} ms; it will be redelivered`);
-      } else {
-        // Stopped mid-handle: give the job back now rather than at its expiry.
-        await this.handBack(job.id, 0, 'the consumer stopped before the handler finished').catch(() => {});
-      }
+      // Stopped mid-handle: give the job back now rather than at its expiry.
+      await this.handBack(job.id, 0, 'the consumer stopped before the handler finished').catch(() => {});
     }
-    return outcome;
   }
 
   /** Completes jobs finishing in the same tick with one statement. */
@@ -266,6 +317,10 @@ export class QueueConsumer {
       this.settings.logger.warn(`events (postgres): could not record a job outcome on ${this.queue}, it will be redelivered: ${errorMessage(error)}`);
     }
   }
+}
+
+function toMessage({ data: { topic, key, id, value } }: FetchedJob): TransportMessage {
+  return { topic, key, id, value };
 }
 
 export function errorMessage(error: unknown): string {

@@ -14,9 +14,11 @@
  *                       longer than `expireInSeconds` is expired by pg-boss maintenance
  *
  * Latency: publish NOTIFYs the queues it filled; every member LISTENs and wakes its consumers of
- * those queues at once, in any process. A consumer fetches up to `batchSize` jobs of distinct keys
- * in one statement and handles them in parallel; a finished job triggers the next fetch, so a
- * key's next event starts as soon as the previous one is done. A slow poll covers lost notifications.
+ * those queues at once, in any process. A consumer fetches jobs of distinct keys in one statement
+ * (half of `batchSize` at most, so two fetches overlap) and hands them to the subscriber's
+ * handleBatch together (or to handle, one by one, in parallel); a finished job triggers the next
+ * fetch, so a key's next event starts as soon as the previous one is done. A slow poll covers
+ * lost notifications.
  *
  * Guarantees:
  * - publish: one INSERT of every job of the call, so all or nothing, resolved after commit.
@@ -54,8 +56,9 @@ export interface PostgresTransportOptions {
   /** Connections of this transport's pool (besides its notification connection). Default 5. */
   poolSize?: number;
   /**
-   * Jobs of one queue a member handles at once (different keys). Default 4: a service consumes
-   * several queues, and handlers beyond its database pool (10) would only wait for connections.
+   * Jobs of one queue a member holds at once (different keys). Default 32, fetched half at a time:
+   * with a subscriber's handleBatch, the jobs fetched together are applied in one transaction, so
+   * two batches in flight take two database connections, and a backlog drains at hundreds per second.
    */
   batchSize?: number;
   /** Fallback poll of an idle consumer, for notifications lost while reconnecting. Default 2 s. */
@@ -102,7 +105,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   const logger = options.logger ?? console;
   const settings: ConsumerSettings = {
     schema,
-    batchSize: options.batchSize ?? 4,
+    batchSize: options.batchSize ?? 32,
     pollingIntervalMs: options.pollingIntervalMs ?? 2_000,
     expireInSeconds: options.expireInSeconds ?? 30,
     retryBackoffMs: options.retryBackoffMs ?? 200,
@@ -204,7 +207,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
 
     async registerGroup(group, topics) {
       if (closed) throw new Error('postgres transport is closed');
-      await registerGroupQueues(await ready(), group, topics, settings);
+      await registerGroupQueues(await ready(), pool, group, topics, settings);
     },
 
     async subscribe(subscribeOptions) {
@@ -239,37 +242,63 @@ async function ensureKeyOrderIndex(pool: pg.Pool, schema: string): Promise<void>
 }
 
 /** Creates the group's queues (idempotently) and subscribes them to their topics; returns the queue names. */
-async function registerGroupQueues(boss: PgBoss, group: string, topics: readonly string[], settings: ConsumerSettings): Promise<string[]> {
-  const names: string[] = [];
-  for (const topic of new Set(topics)) {
-    const name = queueName(group, topic);
-    const queue: PgBoss.Queue = {
-      name,
-      policy: 'singleton',
-      retryLimit: RETRY_FOREVER,
-      // Our fetch and hand-back do the retrying (with backoff); pg-boss's only path here is expiry.
-      retryDelay: 0,
-      retryBackoff: false,
-      expireInSeconds: settings.expireInSeconds,
-    };
-    if (!(await boss.getQueue(name))) await createQueue(boss, queue);
+async function registerGroupQueues(boss: PgBoss, pool: pg.Pool, group: string, topics: readonly string[], settings: ConsumerSettings): Promise<string[]> {
+  const wanted = [...new Set(topics)].map((topic) => ({ topic, queue: queueSettings(queueName(group, topic), settings) }));
+  // Every service registers every group at each start: one look settles the usual case, where
+  // nothing changed since the last start, instead of four statements per queue.
+  const current = await registeredQueues(pool, settings.schema, wanted.map(({ queue }) => queue.name));
+  for (const { topic, queue } of wanted) {
+    if (current.get(queue.name) === registrationOf(topic, queue)) continue;
+    if (!(await boss.getQueue(queue.name))) await createQueue(boss, queue);
     // Applies these settings to the jobs inserted from now on.
-    await boss.updateQueue(name, queue);
-    await boss.subscribe(topic, name);
-    names.push(name);
+    await boss.updateQueue(queue.name, queue);
+    await boss.subscribe(topic, queue.name);
   }
-  return names;
+  return wanted.map(({ queue }) => queue.name);
+}
+
+function queueSettings(name: string, settings: ConsumerSettings): PgBoss.Queue {
+  return {
+    name,
+    policy: 'singleton',
+    retryLimit: RETRY_FOREVER,
+    // Our fetch and hand-back do the retrying (with backoff); pg-boss's only path here is expiry.
+    retryDelay: 0,
+    retryBackoff: false,
+    expireInSeconds: settings.expireInSeconds,
+  };
+}
+
+/** A queue's settings and subscribed topic as one comparable string. */
+const registrationOf = (topic: string | null, queue: Pick<PgBoss.Queue, 'policy' | 'retryLimit' | 'retryDelay' | 'retryBackoff' | 'expireInSeconds'>) =>
+  JSON.stringify([topic, queue.policy, queue.retryLimit, queue.retryDelay, queue.retryBackoff, queue.expireInSeconds]);
+
+async function registeredQueues(pool: pg.Pool, schema: string, names: string[]): Promise<Map<string, string>> {
+  const { rows } = await pool
+    .query<{ name: string; event: string | null; policy: string; retry_limit: number; retry_delay: number; retry_backoff: boolean; expire_seconds: number }>(
+      `SELECT q.name, s.event, q.policy, q.retry_limit, q.retry_delay, q.retry_backoff, q.expire_seconds
+         FROM ${schema}.queue q LEFT JOIN ${schema}.subscription s ON s.name = q.name
+        WHERE q.name = ANY($1::text[])`,
+      [names],
+    )
+    .catch(() => ({ rows: [] }));
+  return new Map(
+    rows.map((row) => [
+      row.name,
+      registrationOf(row.event, { policy: row.policy as PgBoss.Queue['policy'], retryLimit: row.retry_limit, retryDelay: row.retry_delay, retryBackoff: row.retry_backoff, expireInSeconds: row.expire_seconds }),
+    ]),
+  );
 }
 
 async function startSubscription(
   boss: PgBoss,
   pool: pg.Pool,
   member: BrokerMember,
-  { group, topics, handle }: SubscribeOptions,
+  { group, topics, handle, handleBatch }: SubscribeOptions,
   settings: ConsumerSettings,
 ): Promise<Subscription> {
-  const queues = await registerGroupQueues(boss, group, topics, settings);
-  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, handle, settings));
+  const queues = await registerGroupQueues(boss, pool, group, topics, settings);
+  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
   for (const consumer of consumers) consumer.start();
 
   let stopping: Promise<void> | undefined;
