@@ -43,6 +43,7 @@ export const resolvers: Resolvers = {
   },
   BookConnection: {
     totalCount: (connection) => connection.totalCount(),
+    totalCountIsExact: (connection) => connection.totalCountIsExact(),
     facets: (connection) => connection.facets(),
   },
   ListingConnection: {
