@@ -12,6 +12,8 @@ export const routerConfigSchema = z.object({
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   /** Origins whose pages may call the router (docs/for-client-developers.md); default: any local port outside production. */
   CORS_ORIGINS: corsOriginsSetting,
+  /** Identical subgraph queries in flight at once share one call (router/src/subgraph-dedup.ts). */
+  SUBGRAPH_DEDUP: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
 })
   .extend(queryLimitsConfig.shape)
   .extend(signingConfig.shape);

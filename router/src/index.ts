@@ -25,6 +25,7 @@ import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
 import { retryableSubgraphError } from './subgraph-errors';
 import { createSubgraphFetcher } from './subgraph-fetch';
+import { deduplicating } from './subgraph-dedup';
 import { clientAddressOf, routerProtection } from './limits';
 import { signSubgraphRequest } from './signing';
 
@@ -76,10 +77,11 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
   const httpServer = createHttpServer(edge.limits);
   if (!config.SUBGRAPH_SIGNING_SECRET) warnUnsigned(logger);
   const subgraphFetch = createSubgraphFetcher();
+  const fetcher = config.SUBGRAPH_DEDUP ? deduplicating(subgraphFetch.fetcher) : subgraphFetch.fetcher;
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
     buildService: ({ name, url }) =>
-      new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: subgraphFetch.fetcher }, config.SUBGRAPH_SIGNING_SECRET),
+      new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher }, config.SUBGRAPH_SIGNING_SECRET),
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway,

@@ -4,6 +4,7 @@ import { loadBooksConfig, type BooksConfig } from './config';
 import type { BooksContext } from './context';
 import { Catalog } from './domain/catalog';
 import { Listings } from './domain/listings';
+import { ListingPages } from './domain/listing-pages';
 import { registerSagaHandlers } from './domain/event-handlers';
 import { registerSellerRatingHandlers } from './domain/seller-ratings';
 import { seedDemoCatalog } from './domain/seed';
@@ -42,6 +43,7 @@ export function startBooksService(config: BooksConfig, testHooks: TestHooks = {}
           ...base,
           catalog,
           listings,
+          listingPages: new ListingPages(db),
           booksById: loaderById((ids) => catalog.findMany(ids)),
           listingsById: loaderById((ids) => listings.findMany(ids)),
           authorsByBookId: loaderByKey((ids) => catalog.authorsOf(ids), []),

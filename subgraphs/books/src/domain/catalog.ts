@@ -139,13 +139,14 @@ export class Catalog {
     const books = await load(rows.slice(0, page.first).map(({ id }) => id));
     const found = new Map(books.flatMap((book) => (book ? [[book.id, book] as const] : [])));
     const connection = connectionOf(rows, page, (row) => row.cursor, (row) => found.get(row.id));
-    let count: Promise<number> | undefined;
+    let count: ReturnType<typeof countMatches> | undefined;
     let facetCounts: ReturnType<typeof facets> | undefined;
     return {
       // A book deleted between the search and the load is left out.
       edges: connection.edges.flatMap(({ cursor, node }) => (node ? [{ cursor, node }] : [])),
       pageInfo: connection.pageInfo,
-      totalCount: () => (count ??= countMatches(this.db, filter)),
+      totalCount: async () => (await (count ??= countMatches(this.db, filter))).count,
+      totalCountIsExact: async () => (await (count ??= countMatches(this.db, filter))).exact,
       facets: () => (facetCounts ??= facets(this.db, filter)),
     };
   }

@@ -1,15 +1,10 @@
 import {
   badUserInput,
   conflict,
-  connectionOf,
-  cursorValue,
-  decodeCursor,
-  encodeCursor,
   forbidden,
   hasRole,
   isUuid,
   notFound,
-  pageArgs,
   parseInput,
   requireRole,
   type AuthState,
@@ -20,11 +15,8 @@ import { type Outbox } from '@bazaar/events';
 import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
 import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
 import { refreshOffers, statusFor } from './offers';
-import { listingsBySellerRating } from './seller-ratings';
 import { createListingInput, restockListingInput, updateListingInput } from './rules';
-import type { ListingConnectionModel } from './types';
 
-export type ListingSort = 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST';
 type StockReason = z.infer<typeof ListingStockChanged.data>['reason'];
 
 const money = (listing: Listing) => ({ amount: listing.priceAmount, currency: listing.currency });
@@ -148,59 +140,6 @@ export class Listings {
 
   findMany(ids: readonly string[]): Promise<Listing[]> {
     return this.db.listing.findMany({ where: { id: { in: ids.filter(isUuid) } } });
-  }
-
-  /** A book's offers on sale. */
-  async ofBook(
-    bookId: string,
-    args: { first?: number | null; after?: string | null; condition?: ListingCondition | null; sort?: ListingSort | 'SELLER_RATING' | null },
-  ): Promise<ListingConnectionModel> {
-    const where: Prisma.ListingWhereInput = { bookId, status: 'ACTIVE', ...(args.condition && { condition: args.condition }) };
-    if (args.sort === 'SELLER_RATING') return listingsBySellerRating(this.db, bookId, where, args);
-    return this.page(where, args.sort ?? 'PRICE_ASC', args.first, args.after);
-  }
-
-  /** A seller's listings: ACTIVE ones for everyone, all but REMOVED for the seller and admins. */
-  async ofSeller(viewer: Viewer | null, sellerId: string, args: { first?: number | null; after?: string | null }): Promise<ListingConnectionModel> {
-    const own = viewer !== null && (viewer.id === sellerId || hasRole(viewer, 'ADMIN'));
-    const where: Prisma.ListingWhereInput = isUuid(sellerId)
-      ? { sellerId, status: own ? { not: 'REMOVED' } : 'ACTIVE' }
-      : { id: { in: [] } };
-    return this.page(where, 'NEWEST', args.first, args.after);
-  }
-
-  /** Keyset pages over listings (sort key + id), so pages never skip or repeat. */
-  private async page(
-    where: Prisma.ListingWhereInput,
-    sort: ListingSort,
-    rawFirst: number | null | undefined,
-    after: string | null | undefined,
-  ): Promise<ListingConnectionModel> {
-    const page = pageArgs({ first: rawFirst, after });
-    const list = `listing:${sort}`;
-    const position = decodeCursor(page.after, list, [sort === 'NEWEST' ? cursorValue.timestamp : cursorValue.integer, cursorValue.uuid]);
-    let keyset: Prisma.ListingWhereInput = {};
-    if (position) {
-      const [key, id] = [position[0], String(position[1])];
-      if (sort === 'NEWEST') {
-        const at = new Date(String(key));
-        keyset = { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };
-      } else {
-        const amount = Number(key);
-        keyset = { OR: [{ priceAmount: sort === 'PRICE_ASC' ? { gt: amount } : { lt: amount } }, { priceAmount: amount, id: { gt: id } }] };
-      }
-    }
-    const orderBy: Prisma.ListingOrderByWithRelationInput[] =
-      sort === 'NEWEST'
-        ? [{ createdAt: 'desc' }, { id: 'desc' }]
-        : [{ priceAmount: sort === 'PRICE_ASC' ? 'asc' : 'desc' }, { id: 'asc' }];
-    const rows = await this.db.listing.findMany({ where: { AND: [where, keyset] }, orderBy, take: page.first + 1 });
-    const cursorOf = (node: Listing) => encodeCursor(list, [sort === 'NEWEST' ? node.createdAt.toISOString() : node.priceAmount, node.id]);
-    let count: Promise<number> | undefined;
-    return {
-      ...connectionOf(rows, page, cursorOf),
-      totalCount: () => (count ??= this.db.listing.count({ where })),
-    };
   }
 
   /**

@@ -120,53 +120,65 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
 
 /**
  * One page of matching book ids with their cursors, and one more when there is a next page: a
- * keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`).
+ * keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`) that each sort's index answers.
  */
 export async function searchPage(
   db: PrismaClient,
   options: { filter: BookFilter; sort: BookSort; first: number; after: string | null },
 ): Promise<{ id: string; cursor: string }[]> {
+  const { query, list, cursorKey } = searchPageQuery(options);
+  const rows = await db.$queryRaw<{ id: string; key: unknown }[]>(query);
+  return rows.map((row) => ({ id: row.id, cursor: encodeCursor(list, [cursorKey(row.key), row.id]) }));
+}
+
+/** The page statement itself (also what the plan checks EXPLAIN). */
+export function searchPageQuery(options: { filter: BookFilter; sort: BookSort; first: number; after: string | null }) {
   const effectiveSort = options.sort === 'RELEVANCE' && !options.filter.query ? 'TITLE' : options.sort;
   const plan = sortPlan(effectiveSort, options.filter.query);
   const list = `books:${effectiveSort}`;
   const position = decodeCursor(options.after, list, [plan.validKey, cursorValue.uuid]);
-  const rows = await db.$queryRaw<{ id: string; key: unknown }[]>`
+  const query = sql`
     SELECT id, key FROM (
       SELECT b.id, ${plan.key} AS key FROM books b WHERE ${filterPredicate(options.filter)}
     ) matched
     WHERE ${position ? plan.after(position[0]!, String(position[1])) : sql`TRUE`}
     ORDER BY ${plan.order}
     LIMIT ${options.first + 1}`;
-  return rows.map((row) => ({ id: row.id, cursor: encodeCursor(list, [plan.cursorKey(row.key), row.id]) }));
+  return { query, list, cursorKey: plan.cursorKey };
 }
 
-export async function countMatches(db: PrismaClient, filter: BookFilter): Promise<number> {
-  const [row] = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS count FROM books b WHERE ${filterPredicate(filter)}`;
-  return Number(row?.count ?? 0);
+/**
+ * Counts and facets stop at this many matching books: a broad search ("story", the unfiltered
+ * browse) would otherwise count the whole catalog on every request. Beyond it `totalCount` is this
+ * number with `totalCountIsExact: false`, and facets count the first this-many matches.
+ */
+export const EXACT_COUNT_LIMIT = 10_000;
+
+/** How many books match, exactly up to EXACT_COUNT_LIMIT. */
+export async function countMatches(db: PrismaClient, filter: BookFilter): Promise<{ count: number; exact: boolean }> {
+  const [row] = await db.$queryRaw<{ count: bigint }[]>(countMatchesQuery(filter));
+  const count = Number(row?.count ?? 0);
+  return count > EXACT_COUNT_LIMIT ? { count: EXACT_COUNT_LIMIT, exact: false } : { count, exact: true };
 }
 
-/** Facets over every matching book: one statement for the counts, one for the price range. */
+export const countMatchesQuery = (filter: BookFilter) =>
+  sql`SELECT count(*) AS count FROM (SELECT 1 FROM books b WHERE ${filterPredicate(filter)} LIMIT ${EXACT_COUNT_LIMIT + 1}) matched`;
+
+/**
+ * Facets over the matching books (the first EXACT_COUNT_LIMIT of them), genre, language and
+ * condition counts and the price range, in one statement.
+ */
 export async function facets(db: PrismaClient, filter: BookFilter): Promise<BookFacetsModel> {
-  const where = filterPredicate(filter);
   const currency = filter.price?.currency ?? CATALOG_CURRENCY;
-  const counts = await db.$queryRaw<{ kind: string; value: string; count: bigint }[]>`
-    WITH matched AS (SELECT b.id, b.genres, b.language FROM books b WHERE ${where})
-    SELECT 'genre' AS kind, genre AS value, count(*) AS count FROM matched, unnest(matched.genres) AS genre GROUP BY genre
-    UNION ALL
-    SELECT 'language', language, count(*) FROM matched GROUP BY language
-    UNION ALL
-    SELECT 'condition', l.condition::text, count(DISTINCT l.book_id)
-      FROM listings l JOIN matched ON matched.id = l.book_id
-      WHERE l.status = 'ACTIVE' AND l.quantity > 0 GROUP BY l.condition`;
-  const [range] = await db.$queryRaw<{ min: number | null; max: number | null }[]>`
-    SELECT min(l.price_amount) AS min, max(l.price_amount) AS max
-      FROM listings l JOIN books b ON b.id = l.book_id
-      WHERE l.status = 'ACTIVE' AND l.quantity > 0 AND l.currency = ${currency} AND ${where}`;
+  const rows = await db.$queryRaw<{ kind: string; value: string | null; count: bigint | null; min: number | null; max: number | null }[]>(
+    facetsQuery(filter),
+  );
   const byKind = (kind: string) =>
-    counts
+    rows
       .filter((row) => row.kind === kind)
-      .map((row) => ({ value: row.value, count: Number(row.count) }))
+      .map((row) => ({ value: row.value!, count: Number(row.count) }))
       .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+  const range = rows.find((row) => row.kind === 'price');
   return {
     genres: byKind('genre'),
     languages: byKind('language'),
@@ -176,4 +188,21 @@ export async function facets(db: PrismaClient, filter: BookFilter): Promise<Book
         ? { min: { amount: Number(range.min), currency }, max: { amount: Number(range.max), currency } }
         : null,
   };
+}
+
+export function facetsQuery(filter: BookFilter): Prisma.Sql {
+  const currency = filter.price?.currency ?? CATALOG_CURRENCY;
+  return sql`
+    WITH matched AS MATERIALIZED (SELECT b.id, b.genres, b.language FROM books b WHERE ${filterPredicate(filter)} LIMIT ${EXACT_COUNT_LIMIT}),
+    offers AS MATERIALIZED (
+      SELECT l.book_id, l.condition, l.currency, l.price_amount FROM listings l JOIN matched ON matched.id = l.book_id
+       WHERE l.status = 'ACTIVE' AND l.quantity > 0)
+    SELECT 'genre' AS kind, genre AS value, count(*) AS count, NULL::int AS min, NULL::int AS max
+      FROM matched, unnest(matched.genres) AS genre GROUP BY genre
+    UNION ALL
+    SELECT 'language', language, count(*), NULL, NULL FROM matched GROUP BY language
+    UNION ALL
+    SELECT 'condition', condition::text, count(DISTINCT book_id), NULL, NULL FROM offers GROUP BY condition
+    UNION ALL
+    SELECT 'price', NULL, NULL, min(price_amount), max(price_amount) FROM offers WHERE currency = ${currency}`;
 }

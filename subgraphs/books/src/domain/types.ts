@@ -27,6 +27,7 @@ export interface MoneyModel {
 /** A page of search results; the count and facets are computed only when asked for. */
 export interface BookConnectionModel extends Connection<Book> {
   totalCount(): Promise<number>;
+  totalCountIsExact(): Promise<boolean>;
   facets(): Promise<BookFacetsModel>;
 }
 

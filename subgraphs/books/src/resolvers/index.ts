@@ -28,7 +28,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference, { booksById }) => booksById.load(reference.id),
     authors: (book, _args, { authorsByBookId }) => authorsByBookId.load(book.id),
     lowestPrice: (book) => (book.lowestPriceAmount === null ? null : { amount: book.lowestPriceAmount, currency: CATALOG_CURRENCY }),
-    listings: (book, args, { listings }) => listings.ofBook(book.id, args),
+    listings: (book, args, { listingPages }) => listingPages.ofBook(book.id, args),
   },
   Listing: {
     __resolveReference: (reference, { listingsById }) => listingsById.load(reference.id),
@@ -40,10 +40,11 @@ export const resolvers: Resolvers = {
   },
   User: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    listings: (user, args, { auth, listings }) => listings.ofSeller(viewerOrNull(auth), user.id, args),
+    listings: (user, args, { auth, listingPages }) => listingPages.ofSeller(viewerOrNull(auth), user.id, args),
   },
   BookConnection: {
     totalCount: (connection) => connection.totalCount(),
+    totalCountIsExact: (connection) => connection.totalCountIsExact(),
     facets: (connection) => connection.facets(),
   },
   ListingConnection: {
