@@ -12,6 +12,8 @@ import {
   createLogger,
   handleGraphQL,
   listen,
+  metricsRoute,
+  operationObservingPlugin,
   requestBudgetPlugin,
   routeRequests,
   sendJson,
@@ -20,6 +22,7 @@ import {
   type RunningService,
   type ServiceModule,
 } from '@bazaar/service';
+import { ServiceMetrics, startTracing } from '@bazaar/telemetry';
 import { loadRouterConfig, type RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
@@ -70,7 +73,9 @@ export const service: ServiceModule<RouterConfig> = {
 
 /** The router: @apollo/gateway over the committed supergraph, with subgraph URLs from configuration. */
 export async function startRouter(config: RouterConfig): Promise<RunningService> {
-  const logger = createLogger({ service: 'router', level: config.LOG_LEVEL });
+  startTracing({ service: 'router' });
+  const logger = createLogger({ service: 'router', level: config.LOG_LEVEL, environment: config.NODE_ENV });
+  const metrics = new ServiceMetrics('router');
   const development = config.NODE_ENV !== 'production';
   const edge = routerProtection(config);
   const httpServer = createHttpServer(edge.limits);
@@ -102,6 +107,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
       ...edge.protection.plugins,
       cleanInputPlugin,
       requestBudgetPlugin,
+      operationObservingPlugin<RouterContext>(metrics),
     ],
   });
   await apollo.start();
@@ -110,8 +116,10 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
 
   const alive: RouteHandler = (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' });
   routeRequests(httpServer, {
+    service: 'router',
     logger,
-    routes: { '/health': alive, '/ready': alive },
+    accessLog: logger,
+    routes: { '/health': alive, '/ready': alive, '/metrics': metricsRoute(metrics) },
     intercept: (request, response, url) => cors.handle(request, response) || (explorer?.handle(request, response, url) ?? false),
     graphql: (request, response, requestId) =>
       handleGraphQL(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { isTransientError } from '@bazaar/service';
+import { contextFrom, inSpan, SERVICE_ATTRIBUTE, SpanKind } from '@bazaar/telemetry';
 import { CONSUMER_GROUPS, TOPOLOGY_PATH } from '@bazaar/topology';
 import { envelopeSchema, type Envelope, type EventDefinition } from './envelope';
 import type { SqlRunner } from './sql';
@@ -50,6 +51,8 @@ export interface EventConsumerOptions<Tx extends SqlRunner> {
   /** Runs `work` in one database transaction of the consuming service (e.g. prisma.$transaction). */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   failurePolicy?: Partial<FailurePolicy>;
+  /** Told what became of each delivery (metrics): applied, already applied, to be retried, or parked. */
+  onOutcome?(type: string, outcome: 'handled' | 'duplicate' | 'retried' | 'parked'): void;
 }
 
 interface Registration<Tx> {
@@ -158,25 +161,37 @@ export class EventConsumer<Tx extends SqlRunner> {
         const firstTime = await tx.$executeRaw`
           INSERT INTO processed_events (consumer, event_id) VALUES (${this.options.consumer}, ${envelope.id}::uuid)
           ON CONFLICT DO NOTHING`;
-        if (firstTime === 0) return;
+        if (firstTime === 0) return 'duplicate' as const;
         await registration.handler({ ...envelope, data: data.data }, tx);
+        return 'handled' as const;
       });
-    try {
-      await this.retryingTransientFailures(apply);
-      this.failures.delete(envelope.id);
-    } catch (error) {
-      await this.failed(message, envelope, error);
-    }
+    // The handler continues the trace of the request that caused the event (its envelope's traceparent).
+    await inSpan(
+      `consume ${envelope.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom({ traceparent: envelope.traceparent }),
+        attributes: { [SERVICE_ATTRIBUTE]: this.options.consumer, 'messaging.destination.name': message.topic, 'messaging.message.id': envelope.id },
+      },
+      async () => {
+        try {
+          this.options.onOutcome?.(envelope.type, await this.retryingTransientFailures(apply));
+          this.failures.delete(envelope.id);
+        } catch (error) {
+          await this.failed(message, envelope, error);
+        }
+      },
+    );
   }
 
   /** Runs `work`, retrying transient failures in place (exponential backoff, decorrelated jitter) within the window. */
-  private async retryingTransientFailures(work: () => Promise<void>): Promise<void> {
+  private async retryingTransientFailures<T>(work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.policy.transientRetryWindowMs;
     const policy = retry(
       handleWhen((error) => isTransientError(error) && Date.now() < deadline),
       { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: this.policy.initialBackoffMs, maxDelay: this.policy.maxBackoffMs }) },
     );
-    await policy.execute(work);
+    return policy.execute(work);
   }
 
   /** Decides what a failure means: park it, or throw so the transport delivers it again (with its own backoff). */
@@ -188,6 +203,7 @@ export class EventConsumer<Tx extends SqlRunner> {
     }
     if (isTransientError(error)) {
       this.options.logger.warn(detail, 'event handler failed transiently; it will be retried until it succeeds');
+      this.options.onOutcome?.(envelope.type, 'retried');
       throw error;
     }
     const record = this.failures.get(envelope.id) ?? { firstAt: Date.now(), attempts: 0 };
@@ -199,11 +215,13 @@ export class EventConsumer<Tx extends SqlRunner> {
       return this.park(message, envelope, `handler failed ${record.attempts} times over ${Math.round((Date.now() - record.firstAt) / 1000)} s: ${errorMessage(error)}`, record.attempts);
     }
     this.options.logger.warn({ ...detail, attempts: record.attempts }, 'event handler failed; it will be retried');
+    this.options.onOutcome?.(envelope.type, 'retried');
     throw error;
   }
 
   private async park(message: TransportMessage, envelope: { id: string; type: string } | undefined, reason: string, attempts = 1) {
     this.options.logger.warn({ eventId: envelope?.id ?? message.id, topic: message.topic, reason }, 'event parked in the dead-letter table');
+    this.options.onOutcome?.(envelope?.type ?? 'unreadable', 'parked');
     await this.options.transaction(
       async (tx) => tx.$executeRaw`
         INSERT INTO dead_letter_events (id, consumer, event_id, type, topic, key, payload, reason, attempts)

@@ -33,7 +33,7 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
     databaseUrl: config.PAYMENTS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, own }) => {
+    compose: ({ db, events, logger, metrics, own }) => {
       const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
       const settlement = new Settlement(provider, events.outbox);
       const payments = new Payments(db, provider, events.outbox, {
@@ -43,7 +43,7 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
         hooks: testHooks.afterProviderCall ? { afterProviderCall: testHooks.afterProviderCall } : {},
       });
       const reconciler = new Reconciler(db, payments, settlement, { leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS });
-      own(startReconciler(reconciler, { intervalMs: config.PAYMENTS_RECONCILE_INTERVAL_MS, logger }));
+      own(startReconciler(reconciler, { intervalMs: config.PAYMENTS_RECONCILE_INTERVAL_MS, logger, metrics }));
       return {
         handlers: (consumer) => registerPaymentHandlers(consumer, settlement),
         context: (base) => ({

@@ -1,0 +1,106 @@
+/**
+ * One checkout, one trace: the client's request through the router, the subgraph calls, the
+ * outbox rows, the relay's publish and the consumers' handlers in other services, on both event
+ * transports (Kafka through librdkafka's mock cluster, as packages/events' Kafka tests use it).
+ * Spans go to an in-memory exporter started before any service (vi.hoisted), so the pg and
+ * GraphQL instrumentations hook those libraries as they load.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { kafkaMockAvailable, startKafkaMock, type KafkaMock } from '@bazaar/events/kafka-mock';
+import { eventually, listBook, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
+import { renderTraceTree, serviceOfSpan, type RecordedSpan } from '@bazaar/telemetry/testing';
+import { orderReaches, payOrder, placeOrder } from './checkout-helpers';
+
+const recorder = await vi.hoisted(async () => (await import('@bazaar/telemetry/testing')).recordSpansInMemory());
+
+const TOPICS = ['bazaar.users', 'bazaar.catalog', 'bazaar.inventory', 'bazaar.orders', 'bazaar.payments', 'bazaar.reviews'];
+const kafka = await kafkaMockAvailable();
+if (!kafka.ok) console.warn(`kafka-mock unavailable: ${kafka.reason}`);
+
+/** The trace the router's span for `operationName` began, with every span's service. */
+function traceOf(operationName: string) {
+  const root = recorder.spans().find((span) => span.attributes['graphql.operation.name'] === operationName && serviceOf(span) === 'router');
+  if (!root) throw new Error(`no router span for ${operationName}`);
+  const spans = recorder.trace(root.spanContext().traceId);
+  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+  return { root, spans, serviceOf: (span: RecordedSpan) => serviceOfSpan(span, byId) };
+}
+const serviceOf = (span: RecordedSpan) => span.attributes['bazaar.service'];
+
+async function checkout(stack: TestStack) {
+  const seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Traced Seller');
+  const { listingId } = await listBook(seller.client, { title: 'Traced Journey' }, { amount: 1200, quantity: 3, condition: 'NEW' });
+  const buyer = await signUpAs(stack, ['BUYER'], 'Traced Buyer');
+  const order = await eventually(
+    () => placeOrder(buyer.client, [{ listingId, quantity: 1 }]).catch((error: Error) => ({ id: '', status: error.message })),
+    (result) => result.status === 'PENDING',
+  );
+  await orderReaches(buyer.client, order.id, 'AWAITING_PAYMENT');
+  const payment = await eventually(
+    () => payOrder(buyer.client, order.id).catch((error: Error) => ({ status: error.message })),
+    (result) => result.status === 'SUCCEEDED',
+  );
+  expect(payment.status).toBe('SUCCEEDED');
+  await orderReaches(buyer.client, order.id, 'PAID');
+  return order.id;
+}
+
+function expectOneTraceAcrossTheSaga() {
+  return eventually(
+    async () => {
+      const placed = traceOf('placeOrder');
+      const consumers = placed.spans.filter((span) => span.name.startsWith('consume '));
+      return { placed, consumers, services: new Set(placed.spans.map(placed.serviceOf)) };
+    },
+    ({ consumers }) => consumers.some((span) => span.name === 'consume OrderAwaitingPayment' && serviceOf(span) === 'payments'),
+  );
+}
+
+describe.each([
+  { transport: 'postgres', skip: false },
+  { transport: 'kafka', skip: !kafka.ok && !process.env.CI },
+])('one checkout, one trace ($transport transport)', ({ transport, skip }) => {
+  let stack: TestStack;
+  let mock: KafkaMock | undefined;
+
+  beforeAll(async () => {
+    if (skip) return;
+    recorder.reset();
+    const env: Record<string, string> = { EVENT_TRANSPORT: transport };
+    if (transport === 'kafka') {
+      mock = await startKafkaMock({ topics: TOPICS.map((name) => ({ name, partitions: 2 })) });
+      env.KAFKA_BROKERS = mock.brokers.join(',');
+    }
+    stack = await startTestStack({ env });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await mock?.stop();
+  });
+
+  it.skipIf(skip)('follows placeOrder from the router through orders, books and payments, across events', async () => {
+    await checkout(stack);
+    const { placed, services } = await expectOneTraceAcrossTheSaga();
+    expect([...services]).toEqual(expect.arrayContaining(['router', 'orders', 'books', 'payments']));
+    const names = placed.spans.map((span) => `${span.name} [${placed.serviceOf(span)}]`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'POST /graphql [router]',
+        'POST /graphql [orders]',
+        'outbox OrderPlaced [orders]',
+        'publish bazaar.orders [orders]',
+        'consume OrderPlaced [books]',
+        'outbox StockReserved [books]',
+        'consume StockReserved [orders]',
+        'consume OrderAwaitingPayment [payments]',
+      ]),
+    );
+    // Every SQL statement of the request is in it too (the pg instrumentation under Prisma).
+    expect(placed.spans.some((span) => placed.serviceOf(span) === 'orders' && span.attributes['db.system.name'] === 'postgresql')).toBe(true);
+
+    const paid = traceOf('payOrder');
+    const paidNames = paid.spans.map((span) => `${span.name} [${paid.serviceOf(span)}]`);
+    expect(paidNames).toEqual(expect.arrayContaining(['POST /graphql [router]', 'POST /graphql [payments]', 'consume PaymentSucceeded [orders]']));
+    if (transport === 'postgres') console.log(`placeOrder, one trace (${placed.spans.length} spans):\n${renderTraceTree(placed.spans)}`);
+  });
+});
