@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kafkaMockAvailable, startKafkaMock, type KafkaMock } from '@bazaar/events/kafka-mock';
-import { eventually, listBook, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
+import { eventually, startTestStack, type TestStack } from '@bazaar/testing';
 import { renderTraceTree, serviceOfSpan, type RecordedSpan } from '@bazaar/telemetry/testing';
-import { orderReaches, payOrder, placeOrder } from './checkout-helpers';
+import { checkoutOnce } from './checkout-helpers';
 
 const recorder = await vi.hoisted(async () => (await import('@bazaar/telemetry/testing')).recordSpansInMemory());
 
@@ -26,24 +26,6 @@ function traceOf(operationName: string) {
   return { root, spans, serviceOf: (span: RecordedSpan) => serviceOfSpan(span, byId) };
 }
 const serviceOf = (span: RecordedSpan) => span.attributes['bazaar.service'];
-
-async function checkout(stack: TestStack) {
-  const seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Traced Seller');
-  const { listingId } = await listBook(seller.client, { title: 'Traced Journey' }, { amount: 1200, quantity: 3, condition: 'NEW' });
-  const buyer = await signUpAs(stack, ['BUYER'], 'Traced Buyer');
-  const order = await eventually(
-    () => placeOrder(buyer.client, [{ listingId, quantity: 1 }]).catch((error: Error) => ({ id: '', status: error.message })),
-    (result) => result.status === 'PENDING',
-  );
-  await orderReaches(buyer.client, order.id, 'AWAITING_PAYMENT');
-  const payment = await eventually(
-    () => payOrder(buyer.client, order.id).catch((error: Error) => ({ status: error.message })),
-    (result) => result.status === 'SUCCEEDED',
-  );
-  expect(payment.status).toBe('SUCCEEDED');
-  await orderReaches(buyer.client, order.id, 'PAID');
-  return order.id;
-}
 
 function expectOneTraceAcrossTheSaga() {
   return eventually(
@@ -79,7 +61,7 @@ describe.each([
   });
 
   it.skipIf(skip)('follows placeOrder from the router through orders, books and payments, across events', async () => {
-    await checkout(stack);
+    await checkoutOnce(stack);
     const { placed, services } = await expectOneTraceAcrossTheSaga();
     expect([...services]).toEqual(expect.arrayContaining(['router', 'orders', 'books', 'payments']));
     const names = placed.spans.map((span) => `${span.name} [${placed.serviceOf(span)}]`);

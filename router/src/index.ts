@@ -29,6 +29,7 @@ import { createExplorer } from './explorer';
 import { retryableSubgraphError } from './subgraph-errors';
 import { createSubgraphFetcher } from './subgraph-fetch';
 import { clientAddressOf, routerProtection } from './limits';
+import { subgraphReadiness } from './readiness';
 import { signSubgraphRequest } from './signing';
 
 export { loadRouterConfig, type RouterConfig } from './config';
@@ -81,10 +82,14 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
   const httpServer = createHttpServer(edge.limits);
   if (!config.SUBGRAPH_SIGNING_SECRET) warnUnsigned(logger);
   const subgraphFetch = createSubgraphFetcher();
+  /** Where each subgraph is reached, as the gateway builds its data sources (for /ready). */
+  const routed: Record<string, string> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
-    buildService: ({ name, url }) =>
-      new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: subgraphFetch.fetcher }, config.SUBGRAPH_SIGNING_SECRET),
+    buildService: ({ name, url }) => {
+      routed[name] = config.subgraphUrls[name] ?? url ?? '';
+      return new ForwardingDataSource({ url: routed[name], fetcher: subgraphFetch.fetcher }, config.SUBGRAPH_SIGNING_SECRET);
+    },
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway,
@@ -119,7 +124,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
     service: 'router',
     logger,
     accessLog: logger,
-    routes: { '/health': alive, '/ready': alive, '/metrics': metricsRoute(metrics) },
+    routes: { '/health': alive, '/ready': subgraphReadiness(routed), '/metrics': metricsRoute(metrics) },
     intercept: (request, response, url) => cors.handle(request, response) || (explorer?.handle(request, response, url) ?? false),
     graphql: (request, response, requestId) =>
       handleGraphQL(

@@ -1,7 +1,7 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import { ServiceMetrics, startTracing } from '@bazaar/telemetry';
-import { observeServiceState } from './observe';
+import { observeServiceState, transportReadiness } from './observe';
 import { EventConsumer, eventReadiness, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
 import {
   createLogger,
@@ -168,7 +168,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
   };
 
   try {
-    events = await startEventBackbone({ service: name, databaseUrl: recipe.databaseUrl, config, logger });
+    const backbone = (events = await startEventBackbone({ service: name, databaseUrl: recipe.databaseUrl, config, logger }));
     const parts = await recipe.compose({
       config,
       db,
@@ -196,7 +196,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger, metrics }));
       await consumer.start();
     }
-    observeServiceState(metrics, { pool, transport: events.transport, consumer });
+    observeServiceState(metrics, { pool, transport: backbone.transport, consumer });
     for (const start of demoFills) start();
     await parts.prepare?.();
     return await startSubgraph<Context>({
@@ -213,7 +213,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       createContext: (base) => parts.context(base),
       checkReadiness: async () => {
         await db.$executeRawUnsafe('SELECT 1');
-        return consumer ? eventReadiness([consumer]) : undefined;
+        return { database: 'ok', eventTransport: await transportReadiness(backbone.transport, consumer), ...(consumer ? eventReadiness([consumer]) : {}) };
       },
       ...(parts.routes ? { routes: parts.routes } : {}),
       onShutdown: release,

@@ -32,7 +32,9 @@ export function observeServiceState<Tx extends SqlRunner>(
   metrics.gaugeOnScrape('bazaar_dead_letters', 'Events parked in the service’s dead-letter table, by consumer group', ['consumer'], async () => {
     const { rows } = await pool.query<{ consumer: string; count: number }>('SELECT consumer, count(*)::int AS count FROM dead_letter_events GROUP BY consumer');
     const counts = new Map(rows.map((row) => [row.consumer, row.count]));
-    if (consumer && !counts.has(consumer.name)) counts.set(consumer.name, 0);
+    // Present at 0 too, so a dashboard tells "none" from "not reported".
+    const own = consumer?.name ?? metrics.service;
+    if (!counts.has(own)) counts.set(own, 0);
     return [...counts].map(([group, count]) => ({ labels: { consumer: group }, value: count }));
   });
   const topics = consumer ? CONSUMER_GROUPS[consumer.name] : undefined;
@@ -41,5 +43,28 @@ export function observeServiceState<Tx extends SqlRunner>(
     metrics.gaugeOnScrape('bazaar_consumer_lag', 'Events published to the group’s topics that it has not handled yet', ['group'], async () => [
       { labels: { group: consumer.name }, value: await readLag(consumer.name, topics) },
     ]);
+  }
+}
+
+/** How long /ready waits for the event transport to answer. */
+const TRANSPORT_PROBE_MS = 2_000;
+
+/**
+ * Whether the event transport answers (a lag reading of the service's group). Reported, not made a
+ * reason for 503: while the broker is away the service still answers queries and its mutations
+ * wait in the outbox, so taking it out of the load balancer would only make things worse.
+ */
+export async function transportReadiness<Tx extends SqlRunner>(transport: EventTransport, consumer: EventConsumer<Tx> | undefined): Promise<string> {
+  const topics = consumer ? CONSUMER_GROUPS[consumer.name] : undefined;
+  if (!consumer || !topics || !transport.lag) return `${transport.kind}: not consumed here`;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), TRANSPORT_PROBE_MS)));
+  try {
+    await Promise.race([transport.lag(consumer.name, topics), timeout]);
+    return `${transport.kind}: reachable`;
+  } catch {
+    return `${transport.kind}: unreachable`;
+  } finally {
+    clearTimeout(timer);
   }
 }
