@@ -23,7 +23,7 @@ export const operationNameOf = (response: ServerResponse): string | undefined =>
  * How a request is named in logs, spans and metrics: its operation name, else its first root field
  * (`placeOrder`), which the schema bounds. Client-chosen names are cut short.
  */
-export function operationLabel(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string {
+function operationLabel(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string {
   if (operationName) return operationName.slice(0, 64);
   const first = operation?.selectionSet.selections.find((selection) => selection.kind === Kind.FIELD);
   return first?.kind === Kind.FIELD ? first.name.value : 'anonymous';
