@@ -33,6 +33,7 @@ COPY packages/demo/package.json packages/demo/
 COPY packages/devstack/package.json packages/devstack/
 COPY packages/events/package.json packages/events/
 COPY packages/service/package.json packages/service/
+COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/testing/package.json packages/testing/
 COPY packages/topology/package.json packages/topology/
 COPY examples/client/package.json examples/client/

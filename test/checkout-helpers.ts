@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { settled, type GraphQLClient } from '@bazaar/testing';
+import { eventually, listBook, settled, signUpAs, type GraphQLClient, type TestStack } from '@bazaar/testing';
 
 /**
  * Helpers for the end-to-end checkout tests: every call goes through the router, as the web shop's
@@ -54,4 +54,22 @@ export async function payOrder(buyer: GraphQLClient, orderId: string, token = 't
 export async function listingQuantity(client: GraphQLClient, listingId: string): Promise<number> {
   const { listing } = await client.data<{ listing: { quantity: number } }>(`query($id: ID!) { listing(id: $id) { quantity } }`, { id: listingId });
   return listing.quantity;
+}
+
+/** A new seller lists a book, a new buyer orders one copy and pays; resolves with the order id once it is PAID. */
+export async function checkoutOnce(stack: TestStack): Promise<string> {
+  const seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Checkout Seller');
+  const { listingId } = await listBook(seller.client, { title: 'One Checkout' }, { amount: 1200, quantity: 3, condition: 'NEW' });
+  const buyer = await signUpAs(stack, ['BUYER'], 'Checkout Buyer');
+  const order = await eventually(
+    () => placeOrder(buyer.client, [{ listingId, quantity: 1 }]).catch((error: Error) => ({ id: '', status: error.message })),
+    (result) => result.status === 'PENDING',
+  );
+  await orderReaches(buyer.client, order.id, 'AWAITING_PAYMENT');
+  await eventually(
+    () => payOrder(buyer.client, order.id).catch((error: Error) => ({ status: error.message })),
+    (result) => result.status === 'SUCCEEDED',
+  );
+  await orderReaches(buyer.client, order.id, 'PAID');
+  return order.id;
 }

@@ -469,3 +469,46 @@ describe('docker-compose.demo.yml (the demo shop)', () => {
     expect(demo.services.router?.environment?.NODE_ENV).toBe('development');
   });
 });
+
+describe('docker-compose.observability.yml', () => {
+  const overlay = parse(read('docker-compose.observability.yml'), { merge: true }) as ComposeFile;
+  const prometheus = parse(read('deploy/observability/prometheus.yml')) as { scrape_configs: { metrics_path?: string; static_configs: { targets: string[] }[] }[] };
+  const monitored = [{ name: 'router', defaultPort: ROUTER.defaultPort }, ...SUBGRAPHS];
+
+  it('sends every service’s traces to Jaeger over OTLP, named after the service', () => {
+    for (const { name } of monitored) {
+      expect(Object.keys(services), name).toContain(name);
+      expect(environmentOf(overlay.services[name]!), name).toMatchObject({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_SERVICE_NAME: name });
+    }
+    expect(overlay.services.jaeger?.image).toMatch(/^jaegertracing\/all-in-one:\d/);
+    expect(networksOf(overlay.services.jaeger!)).toContain(BACKEND);
+  });
+
+  it('has Prometheus scrape /metrics of every subgraph and the router on its compose port', () => {
+    const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((config) => config.targets));
+    expect(targets.sort()).toEqual(monitored.map(({ name, defaultPort }) => `${name}:${defaultPort}`).sort());
+    expect(prometheus.scrape_configs.every((job) => (job.metrics_path ?? '/metrics') === '/metrics')).toBe(true);
+    expect(networksOf(overlay.services.prometheus!)).toContain(BACKEND);
+  });
+
+  it('provisions Grafana from files in the repository: the Prometheus data source and a dashboard on the series the services serve', () => {
+    for (const volume of overlay.services.grafana?.volumes ?? []) {
+      const source = typeof volume === 'string' ? volume.split(':')[0]! : (volume.source ?? '');
+      expect(existsSync(repoPath(source)), source).toBe(true);
+    }
+    const dashboard = JSON.parse(read('deploy/observability/grafana/dashboards/book-bazaar.json')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const expressions = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr)).join('\n');
+    for (const series of ['bazaar_graphql_requests_total', 'bazaar_events_total', 'bazaar_outbox_backlog', 'bazaar_consumer_lag', 'bazaar_dead_letters']) expect(expressions).toContain(series);
+    expect(dashboard.panels.map((panel) => panel.title)).toEqual(expect.arrayContaining(['Checkout funnel', 'Event pipeline']));
+  });
+
+  it('publishes the viewers on localhost only, through a network of their own', () => {
+    for (const name of ['jaeger', 'prometheus', 'grafana']) {
+      const definition = overlay.services[name]!;
+      expect(networksOf(definition), name).toContain('monitoring');
+      expect(networksOf(definition), name).not.toContain(EDGE);
+      for (const port of definition.ports ?? []) expect(interpolate(String(port)), name).toMatch(/^127\.0\.0\.1:/);
+    }
+    expect(overlay.networks).toHaveProperty('monitoring');
+  });
+});

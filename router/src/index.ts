@@ -12,6 +12,8 @@ import {
   createLogger,
   handleGraphQL,
   listen,
+  metricsRoute,
+  operationObservingPlugin,
   requestBudgetPlugin,
   routeRequests,
   sendJson,
@@ -20,6 +22,7 @@ import {
   type RunningService,
   type ServiceModule,
 } from '@bazaar/service';
+import { ServiceMetrics, startTracing } from '@bazaar/telemetry';
 import { loadRouterConfig, type RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
@@ -27,6 +30,7 @@ import { retryableSubgraphError } from './subgraph-errors';
 import { createSubgraphFetcher } from './subgraph-fetch';
 import { deduplicating } from './subgraph-dedup';
 import { clientAddressOf, routerProtection } from './limits';
+import { subgraphReadiness } from './readiness';
 import { signSubgraphRequest } from './signing';
 
 export { loadRouterConfig, type RouterConfig } from './config';
@@ -71,17 +75,23 @@ export const service: ServiceModule<RouterConfig> = {
 
 /** The router: @apollo/gateway over the committed supergraph, with subgraph URLs from configuration. */
 export async function startRouter(config: RouterConfig): Promise<RunningService> {
-  const logger = createLogger({ service: 'router', level: config.LOG_LEVEL });
+  startTracing({ service: 'router' });
+  const logger = createLogger({ service: 'router', level: config.LOG_LEVEL, environment: config.NODE_ENV });
+  const metrics = new ServiceMetrics('router');
   const development = config.NODE_ENV !== 'production';
   const edge = routerProtection(config);
   const httpServer = createHttpServer(edge.limits);
   if (!config.SUBGRAPH_SIGNING_SECRET) warnUnsigned(logger);
   const subgraphFetch = createSubgraphFetcher();
   const fetcher = config.SUBGRAPH_DEDUP ? deduplicating(subgraphFetch.fetcher) : subgraphFetch.fetcher;
+  /** Where each subgraph is reached, as the gateway builds its data sources (for /ready). */
+  const routed: Record<string, string> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
-    buildService: ({ name, url }) =>
-      new ForwardingDataSource({ url: config.subgraphUrls[name] ?? url, fetcher }, config.SUBGRAPH_SIGNING_SECRET),
+    buildService: ({ name, url }) => {
+      routed[name] = config.subgraphUrls[name] ?? url ?? '';
+      return new ForwardingDataSource({ url: routed[name], fetcher }, config.SUBGRAPH_SIGNING_SECRET);
+    },
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway,
@@ -104,6 +114,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
       ...edge.protection.plugins,
       cleanInputPlugin,
       requestBudgetPlugin,
+      operationObservingPlugin<RouterContext>(metrics),
     ],
   });
   await apollo.start();
@@ -112,8 +123,10 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
 
   const alive: RouteHandler = (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' });
   routeRequests(httpServer, {
+    service: 'router',
     logger,
-    routes: { '/health': alive, '/ready': alive },
+    accessLog: logger,
+    routes: { '/health': alive, '/ready': subgraphReadiness(routed), '/metrics': metricsRoute(metrics) },
     intercept: (request, response, url) => cors.handle(request, response) || (explorer?.handle(request, response, url) ?? false),
     graphql: (request, response, requestId) =>
       handleGraphQL(

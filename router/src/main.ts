@@ -1,3 +1,5 @@
+// First: tracing hooks the libraries the service loads next.
+import '@bazaar/telemetry/start';
 import { runMain } from '@bazaar/service';
 import { loadRouterConfig, startRouter } from './index';
 

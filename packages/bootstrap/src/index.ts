@@ -1,8 +1,12 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
+import type pg from 'pg';
+import { ServiceMetrics, startTracing } from '@bazaar/telemetry';
+import { observeServiceState, transportReadiness } from './observe';
 import { EventConsumer, eventReadiness, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
 import {
   createLogger,
   postgresAdapter,
+  postgresPool,
   retryForAWhile,
   startSubgraph,
   tokenVerifierFromConfig,
@@ -43,10 +47,10 @@ export interface PrismaClientLike<Tx> {
  */
 export function createPrismaClient<Db>(
   construct: (options: PrismaClientOptions) => Db,
-  databaseUrl: string,
+  connection: string | pg.Pool,
   onQuery?: (sql: string) => void,
 ): Db {
-  const options: PrismaClientOptions = { adapter: postgresAdapter(databaseUrl), transactionOptions: TRANSACTION_LIMITS };
+  const options: PrismaClientOptions = { adapter: postgresAdapter(connection), transactionOptions: TRANSACTION_LIMITS };
   if (!onQuery) return construct(options);
   const db = construct({ ...options, log: [{ emit: 'event', level: 'query' }] });
   (db as unknown as { $on(event: 'query', listener: (event: { query: string }) => void): void }).$on('query', (event) => onQuery(event.query));
@@ -54,12 +58,19 @@ export function createPrismaClient<Db>(
 }
 
 /** A service's event consumer (group: the service's name), each event applied in one transaction with the shared limits. */
-export function createServiceConsumer<Tx extends SqlRunner>(options: { name: string; db: PrismaClientLike<Tx>; transport: EventTransport; logger: RelayLogger }): EventConsumer<Tx> {
-  const { db } = options;
+export function createServiceConsumer<Tx extends SqlRunner>(options: {
+  name: string;
+  db: PrismaClientLike<Tx>;
+  transport: EventTransport;
+  logger: RelayLogger;
+  metrics?: ServiceMetrics;
+}): EventConsumer<Tx> {
+  const { db, metrics } = options;
   return new EventConsumer<Tx>({
     consumer: options.name,
     transport: options.transport,
     logger: options.logger,
+    ...(metrics ? { onOutcome: (type, outcome) => metrics.event(options.name, type, outcome) } : {}),
     transaction: (work) => db.$transaction(work, CONSUMER_TRANSACTION),
   });
 }
@@ -82,6 +93,8 @@ export interface SubgraphKit<Config, Db> {
   db: Db;
   events: EventBackbone;
   logger: Logger;
+  /** The service's Prometheus series (served on /metrics), for counters of its own (throttling, reconciler). */
+  metrics: ServiceMetrics;
   /** Whether demo data is wanted (SEED_DEMO_DATA outside production). */
   seedsDemoData: boolean;
   /** Something to stop on shutdown (a sweeper, a pool), before the consumer; last owned, first stopped. */
@@ -137,8 +150,11 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
   recipe: SubgraphRecipe<Config, Db, Tx, Context>,
 ): Promise<RunningService> {
   const { name, config, testHooks = {} } = recipe;
-  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
-  const db = createPrismaClient(recipe.prisma, recipe.databaseUrl, testHooks.onQuery);
+  startTracing({ service: name });
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL, environment: config.NODE_ENV });
+  const metrics = new ServiceMetrics(name);
+  const pool = postgresPool(recipe.databaseUrl);
+  const db = createPrismaClient(recipe.prisma, pool, testHooks.onQuery);
   const owned: Stoppable[] = [];
   const demoFills: (() => void)[] = [];
   const seedsDemoData = config.SEED_DEMO_DATA === true && config.NODE_ENV !== 'production';
@@ -152,12 +168,13 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
   };
 
   try {
-    events = await startEventBackbone({ service: name, databaseUrl: recipe.databaseUrl, config, logger });
+    const backbone = (events = await startEventBackbone({ service: name, databaseUrl: recipe.databaseUrl, config, logger }));
     const parts = await recipe.compose({
       config,
       db,
       events,
       logger,
+      metrics,
       seedsDemoData,
       own: (resource) => {
         owned.push(resource);
@@ -176,9 +193,10 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       },
     });
     if (parts.handlers && testHooks.consume !== false) {
-      consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger }));
+      consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger, metrics }));
       await consumer.start();
     }
+    observeServiceState(metrics, { pool, transport: backbone.transport, consumer });
     for (const start of demoFills) start();
     await parts.prepare?.();
     return await startSubgraph<Context>({
@@ -190,11 +208,12 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       environment: config.NODE_ENV,
       edge: config,
       logger,
+      metrics,
       verifier: parts.verifier ?? tokenVerifierFromConfig(config),
       createContext: (base) => parts.context(base),
       checkReadiness: async () => {
         await db.$executeRawUnsafe('SELECT 1');
-        return consumer ? eventReadiness([consumer]) : undefined;
+        return { database: 'ok', eventTransport: await transportReadiness(backbone.transport, consumer), ...(consumer ? eventReadiness([consumer]) : {}) };
       },
       ...(parts.routes ? { routes: parts.routes } : {}),
       onShutdown: release,

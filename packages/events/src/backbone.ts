@@ -43,6 +43,7 @@ export async function startEventBackbone(options: {
     }
   }
   const relay = startOutboxRelay({
+    service: options.service,
     connectionString: options.databaseUrl,
     transport,
     logger: options.logger,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { isTransientError } from '@bazaar/service';
+import { contextFrom, inSpan, SERVICE_ATTRIBUTE, SpanKind } from '@bazaar/telemetry';
 import { CONSUMER_GROUPS, TOPOLOGY_PATH } from '@bazaar/topology';
 import { envelopeSchema, type Envelope, type EventDefinition } from './envelope';
 import type { SqlRunner } from './sql';
@@ -50,6 +51,8 @@ export interface EventConsumerOptions<Tx extends SqlRunner> {
   /** Runs `work` in one database transaction of the consuming service (e.g. prisma.$transaction). */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   failurePolicy?: Partial<FailurePolicy>;
+  /** Told what became of each delivery (metrics): applied, already applied, to be retried, or parked. */
+  onOutcome?(type: string, outcome: 'handled' | 'duplicate' | 'retried' | 'parked'): void;
 }
 
 interface Registration<Tx> {
@@ -149,12 +152,17 @@ export class EventConsumer<Tx extends SqlRunner> {
     if (prepared.kind !== 'apply') return prepared.kind === 'park' ? this.park(message, prepared.envelope, prepared.reason) : undefined;
     const { envelope } = prepared;
     try {
-      await this.retryingTransientFailures(() =>
-        this.options.transaction(async (tx) => {
-          if ((await this.markProcessed(tx, [envelope.id])) === 0) return;
-          await prepared.apply(tx);
-        }),
-      );
+      // The handler continues the trace of the request that caused the event (its envelope's traceparent).
+      await this.inConsumeSpan(message, envelope, async () => {
+        const outcome = await this.retryingTransientFailures(() =>
+          this.options.transaction(async (tx) => {
+            if ((await this.markProcessed(tx, [envelope.id])) === 0) return 'duplicate' as const;
+            await prepared.apply(tx);
+            return 'handled' as const;
+          }),
+        );
+        this.options.onOutcome?.(envelope.type, outcome);
+      });
       this.failures.delete(envelope.id);
     } catch (error) {
       await this.failed(message, envelope, error);
@@ -169,19 +177,37 @@ export class EventConsumer<Tx extends SqlRunner> {
    * and the transport then hands the messages to handle() one by one, where each failure gets its class.
    */
   async handleBatch(messages: readonly TransportMessage[]): Promise<void> {
-    const applicable = new Map<string, Extract<Prepared<Tx>, { kind: 'apply' }>>();
+    const applicable = new Map<string, Extract<Prepared<Tx>, { kind: 'apply' }> & { message: TransportMessage }>();
     for (const message of messages) {
       const prepared = this.prepare(message);
       if (prepared.kind === 'park') throw new NotBatchable(`${message.id} must be parked`);
-      if (prepared.kind === 'apply' && !applicable.has(prepared.envelope.id)) applicable.set(prepared.envelope.id, prepared);
+      if (prepared.kind === 'apply' && !applicable.has(prepared.envelope.id)) applicable.set(prepared.envelope.id, { ...prepared, message });
     }
     if (applicable.size === 0) return;
     const ids = [...applicable.keys()];
     await this.options.transaction(async (tx) => {
       if ((await this.markProcessed(tx, ids)) !== ids.length) throw new NotBatchable('an event of the batch was already processed');
-      for (const prepared of applicable.values()) await prepared.apply(tx);
+      for (const prepared of applicable.values()) {
+        await this.inConsumeSpan(prepared.message, prepared.envelope, () => prepared.apply(tx));
+      }
     });
-    for (const id of ids) this.failures.delete(id);
+    for (const { envelope } of applicable.values()) {
+      this.failures.delete(envelope.id);
+      this.options.onOutcome?.(envelope.type, 'handled');
+    }
+  }
+
+  /** A consumer span continuing the trace of the request that caused the event (its envelope's traceparent). */
+  private inConsumeSpan<T>(message: TransportMessage, envelope: Envelope<unknown>, work: () => Promise<T>): Promise<T> {
+    return inSpan(
+      `consume ${envelope.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom({ traceparent: envelope.traceparent }),
+        attributes: { [SERVICE_ATTRIBUTE]: this.options.consumer, 'messaging.destination.name': message.topic, 'messaging.message.id': envelope.id },
+      },
+      work,
+    );
   }
 
   /** Records the events as processed by this consumer; returns how many were not already. */
@@ -215,13 +241,13 @@ export class EventConsumer<Tx extends SqlRunner> {
   }
 
   /** Runs `work`, retrying transient failures in place (exponential backoff, decorrelated jitter) within the window. */
-  private async retryingTransientFailures(work: () => Promise<void>): Promise<void> {
+  private async retryingTransientFailures<T>(work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.policy.transientRetryWindowMs;
     const policy = retry(
       handleWhen((error) => isTransientError(error) && Date.now() < deadline),
       { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: this.policy.initialBackoffMs, maxDelay: this.policy.maxBackoffMs }) },
     );
-    await policy.execute(work);
+    return policy.execute(work);
   }
 
   /** Decides what a failure means: park it, or throw so the transport delivers it again (with its own backoff). */
@@ -233,6 +259,7 @@ export class EventConsumer<Tx extends SqlRunner> {
     }
     if (isTransientError(error)) {
       this.options.logger.warn(detail, 'event handler failed transiently; it will be retried until it succeeds');
+      this.options.onOutcome?.(envelope.type, 'retried');
       throw error;
     }
     const record = this.failures.get(envelope.id) ?? { firstAt: Date.now(), attempts: 0 };
@@ -244,11 +271,13 @@ export class EventConsumer<Tx extends SqlRunner> {
       return this.park(message, envelope, `handler failed ${record.attempts} times over ${Math.round((Date.now() - record.firstAt) / 1000)} s: ${errorMessage(error)}`, record.attempts);
     }
     this.options.logger.warn({ ...detail, attempts: record.attempts }, 'event handler failed; it will be retried');
+    this.options.onOutcome?.(envelope.type, 'retried');
     throw error;
   }
 
   private async park(message: TransportMessage, envelope: { id: string; type: string } | undefined, reason: string, attempts = 1) {
     this.options.logger.warn({ eventId: envelope?.id ?? message.id, topic: message.topic, reason }, 'event parked in the dead-letter table');
+    this.options.onOutcome?.(envelope?.type ?? 'unreadable', 'parked');
     await this.options.transaction(
       async (tx) => tx.$executeRaw`
         INSERT INTO dead_letter_events (id, consumer, event_id, type, topic, key, payload, reason, attempts)

@@ -1,3 +1,4 @@
+import { currentTraceparent, inSpan, SERVICE_ATTRIBUTE, SpanKind } from '@bazaar/telemetry';
 import { createEnvelope, type Envelope, type EventDefinition } from './envelope';
 import type { SqlRunner } from './sql';
 
@@ -25,17 +26,16 @@ export interface Outbox {
 
 export function createOutbox(source: string): Outbox {
   return {
-    async add(tx, event) {
-      const envelope = createEnvelope(event.definition, {
-        source,
-        key: event.key,
-        data: event.data,
-        ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+    add(tx, event) {
+      // The row remembers the trace of the change that wrote it; relay and consumers continue it.
+      return inSpan(`outbox ${event.definition.type}`, { kind: SpanKind.PRODUCER, attributes: { [SERVICE_ATTRIBUTE]: source, 'messaging.destination.name': event.definition.topic } }, async () => {
+        const traceparent = event.traceparent ?? currentTraceparent();
+        const envelope = createEnvelope(event.definition, { source, key: event.key, data: event.data, ...(traceparent ? { traceparent } : {}) });
+        await tx.$executeRaw`
+          INSERT INTO outbox_events (id, topic, key, type, envelope)
+          VALUES (${envelope.id}::uuid, ${event.definition.topic}, ${envelope.key}, ${envelope.type}, ${JSON.stringify(envelope)}::jsonb)`;
+        return envelope;
       });
-      await tx.$executeRaw`
-        INSERT INTO outbox_events (id, topic, key, type, envelope)
-        VALUES (${envelope.id}::uuid, ${event.definition.topic}, ${envelope.key}, ${envelope.type}, ${JSON.stringify(envelope)}::jsonb)`;
-      return envelope;
     },
     async addMany(tx, definition, events) {
       if (events.length === 0) return 0;

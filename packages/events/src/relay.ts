@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { surviveConnectionLoss } from '@bazaar/service';
+import { contextFrom, endSpanWithError, SERVICE_ATTRIBUTE, SpanKind, startSpan } from '@bazaar/telemetry';
 import type { EventTransport, TransportMessage } from './transport';
 
 export interface RelayLogger {
@@ -9,6 +10,8 @@ export interface RelayLogger {
 }
 
 export interface OutboxRelayOptions {
+  /** The publishing service (names its spans). */
+  service?: string;
   /** The service's own database, where its outbox_events table lives. */
   connectionString: string;
   transport: EventTransport;
@@ -81,9 +84,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       );
       if (rows.length > 0) {
         const messages: TransportMessage[] = rows.map(({ id, topic, key, envelope }) => ({ id, topic, key, value: envelope }));
+        const spans = messages.map((message) => publishSpan(options.service ?? 'outbox-relay', message));
         try {
           await transport.publish(messages);
+          for (const span of spans) span.end();
         } catch (error) {
+          for (const span of spans) endSpanWithError(span, error);
           await client.query('ROLLBACK');
           await pool.query(
             `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE position = ANY($1::bigint[])`,
@@ -191,4 +197,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await pool.end();
     },
   };
+}
+
+/** The publish of one outbox row, a child of the trace its envelope carries. */
+function publishSpan(service: string, message: TransportMessage) {
+  let traceparent: string | undefined;
+  try {
+    traceparent = (JSON.parse(message.value) as { traceparent?: string }).traceparent;
+  } catch {
+    traceparent = undefined;
+  }
+  return startSpan(`publish ${message.topic}`, {
+    kind: SpanKind.PRODUCER,
+    parent: contextFrom({ traceparent }),
+    attributes: { [SERVICE_ATTRIBUTE]: service, 'messaging.destination.name': message.topic, 'messaging.message.id': message.id },
+  });
 }

@@ -46,5 +46,7 @@ export interface EventTransport {
   /** Resolves once the broker has durably accepted every message, keeping their order per key. */
   publish(messages: readonly TransportMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Messages of `topics` that `group` has not yet handled (the consumer lag metric). */
+  lag?(group: string, topics: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }

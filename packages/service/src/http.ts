@@ -1,8 +1,10 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { contextFrom, inSpan, SERVICE_ATTRIBUTE, SpanKind } from '@bazaar/telemetry';
 import { PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, type QueryLimits } from './limits';
 import type { Logger } from './logger';
+import { bindContextToResponse, logAccess, operationNameOf } from './observability';
 
 export class PayloadTooLargeError extends Error {}
 
@@ -109,7 +111,7 @@ export async function handleGraphQL<Context extends BaseContext>(
     const result = await Promise.race([
       server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
-        context: () => context(budget.signal),
+        context: async () => bindContextToResponse(await context(budget.signal), response),
       }),
       timedOut,
     ]);
@@ -135,7 +137,11 @@ export async function handleGraphQL<Context extends BaseContext>(
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 export interface RequestRouting {
+  /** Names the server spans' service (several services may share one process in tests). */
+  service: string;
   logger: Pick<Logger, 'error'>;
+  /** Writes one line per answered request (the router's access log). */
+  accessLog?: Pick<Logger, 'info'>;
   /** GET routes besides GraphQL, e.g. /health. */
   routes: Record<string, RouteHandler>;
   /** Looks at a request first; true when it answered it (CORS preflight, a landing page). */
@@ -154,13 +160,33 @@ export function routeRequests(server: Server, routing: RequestRouting): void {
     const requestId = requestIdFrom(request);
     response.setHeader('x-request-id', requestId);
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const handle = async () => {
+    const route = routing.routes[url.pathname];
+    const answer = async () => {
       if (routing.intercept?.(request, response, url)) return;
-      const route = routing.routes[url.pathname];
       if (route && request.method === 'GET') return route(request, response);
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, { error: 'Not found' });
       await routing.graphql(request, response, requestId);
     };
+    // Probes and scrapes (the GET routes) would only bury the requests worth tracing.
+    const handle = route
+      ? answer
+      : () =>
+          inSpan(
+            `${request.method ?? 'GET'} ${url.pathname}`,
+            {
+              kind: SpanKind.SERVER,
+              parent: contextFrom({ traceparent: headerOf(request, 'traceparent'), tracestate: headerOf(request, 'tracestate') }),
+              attributes: { [SERVICE_ATTRIBUTE]: routing.service, 'http.request.method': request.method ?? 'GET', 'url.path': url.pathname, 'bazaar.request_id': requestId },
+            },
+            async (span) => {
+              const { traceId } = span.spanContext();
+              if (routing.accessLog) logAccess(routing.accessLog, request, response, { requestId, traceId: span.isRecording() ? traceId : undefined, path: url.pathname });
+              await answer();
+              span.setAttribute('http.response.status_code', response.statusCode);
+              const operationName = operationNameOf(response);
+              if (operationName) span.setAttribute('graphql.operation.name', operationName);
+            },
+          );
     handle().catch((error: unknown) => {
       routing.logger.error({ err: error, requestId }, 'request failed');
       if (!response.headersSent) sendError(response, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
@@ -168,6 +194,11 @@ export function routeRequests(server: Server, routing: RequestRouting): void {
     });
   });
 }
+
+const headerOf = (request: IncomingMessage, name: string) => {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
 

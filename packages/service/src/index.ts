@@ -17,3 +17,4 @@ export * from './throttle';
 export * from './loaders';
 export * from './pagination';
 export * from './pg-connections';
+export { operationObservingPlugin } from './observability';

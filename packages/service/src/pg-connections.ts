@@ -21,6 +21,10 @@ export function surviveConnectionLoss<Pool extends pg.Pool>(pool: Pool, onLost: 
  * its transaction's end and its return to the pool; a terminated connection there ended the
  * process (test/connection-loss.test.ts).
  */
-export function postgresAdapter(connectionString: string): PrismaPg {
-  return new PrismaPg(surviveConnectionLoss(new pg.Pool({ connectionString })), { disposeExternalPool: true });
+export function postgresAdapter(connection: string | pg.Pool): PrismaPg {
+  const pool = typeof connection === 'string' ? postgresPool(connection) : connection;
+  return new PrismaPg(pool, { disposeExternalPool: true });
 }
+
+/** The pool a service's Prisma client runs on (given to postgresAdapter), e.g. to report its use. */
+export const postgresPool = (connectionString: string): pg.Pool => surviveConnectionLoss(new pg.Pool({ connectionString }));

@@ -8,6 +8,7 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
+import { ServiceMetrics, stopTracing } from '@bazaar/telemetry';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { ConfigError } from './config';
 import { createErrorFormatter } from './errors';
 import { createHttpServer, handleGraphQL, routeRequests, sendJson, type RouteHandler } from './http';
 import { cleanInputPlugin } from './input';
+import { operationObservingPlugin } from './observability';
 import { queryLimitProtection, queryLimitsFrom, requestBudgetPlugin, type QueryLimitsConfig } from './limits';
 import type { Logger } from './logger';
 import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, verifySignature, type SigningConfig } from './signing';
@@ -44,6 +46,8 @@ export interface SubgraphOptions<Context extends RequestContext> {
   /** Query limits, time budgets and the router's signing secret (the service's own configuration). */
   edge: QueryLimitsConfig & SigningConfig;
   logger: Logger;
+  /** The service's Prometheus series, served on /metrics (a fresh set when not given). */
+  metrics?: ServiceMetrics;
   verifier: TokenVerifier;
   /** Builds the per-request context (data loaders, domain services) on top of the shared one. */
   createContext(base: RequestContext): Context | Promise<Context>;
@@ -78,6 +82,7 @@ export async function startSubgraph<Context extends RequestContext>(
   options: SubgraphOptions<Context>,
 ): Promise<RunningService> {
   const { logger } = options;
+  const metrics = options.metrics ?? new ServiceMetrics(options.name);
   const development = options.environment !== 'production';
   const limits = queryLimitsFrom(options.edge);
   const protection = queryLimitProtection(limits);
@@ -123,6 +128,7 @@ export async function startSubgraph<Context extends RequestContext>(
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       requestLogging,
+      operationObservingPlugin<Context>(metrics),
       ...protection.plugins,
       cleanInputPlugin,
       requestBudgetPlugin,
@@ -143,10 +149,12 @@ export async function startSubgraph<Context extends RequestContext>(
         sendJson(response, 503, { status: 'unavailable', service: options.name });
       }
     },
+    '/metrics': metricsRoute(metrics),
     ...options.routes,
   };
 
   routeRequests(httpServer, {
+    service: options.name,
     logger,
     routes,
     graphql: async (request, response, requestId) => {
@@ -206,6 +214,15 @@ export async function startSubgraph<Context extends RequestContext>(
   };
 }
 
+/** Prometheus' scrape endpoint for a service's registry. */
+export const metricsRoute =
+  (metrics: ServiceMetrics): RouteHandler =>
+  async (_request, response) => {
+    const { contentType, body } = await metrics.exposition();
+    response.writeHead(200, { 'content-type': contentType });
+    response.end(body);
+  };
+
 const headerValue = (request: IncomingMessage, name: string) => {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
@@ -243,7 +260,10 @@ export async function runMain(start: () => Promise<Pick<RunningService, 'logger'
     if (stopping) return;
     stopping = true;
     service.logger.info({ signal }, 'shutting down');
-    service.stop().then(
+    service
+      .stop()
+      .then(() => stopTracing())
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         service.logger.error({ err: error }, 'shutdown failed');

@@ -34,7 +34,11 @@ export interface FailureRule {
 const retryAfter = (result: RateLimiterRes) => result.msBeforeNext / 1000;
 
 export class Throttle {
-  constructor(private readonly pool: pg.Pool) {
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Told each time a rule refuses a request (the throttling metric). */
+    private readonly onRefused: (rule: string) => void = () => {},
+  ) {
     surviveConnectionLoss(pool);
   }
 
@@ -61,7 +65,10 @@ export class Throttle {
         try {
           await limiter.consume(key);
         } catch (error) {
-          if (error instanceof RateLimiterRes) throw tooManyRequests('Too many requests; try again later.', retryAfter(error));
+          if (error instanceof RateLimiterRes) {
+            this.onRefused(rule.name);
+            throw tooManyRequests('Too many requests; try again later.', retryAfter(error));
+          }
           throw error;
         }
       },
@@ -82,9 +89,13 @@ export class Throttle {
       check: async (key: string): Promise<void> => {
         const [locked, paused] = await Promise.all([failures.get(key), pause.get(key)]);
         if (locked && locked.consumedPoints >= rule.lockoutAfter) {
+          this.onRefused(rule.name);
           throw tooManyRequests('Too many failed attempts; this is locked for a while.', retryAfter(locked));
         }
-        if (paused && paused.consumedPoints > 1) throw tooManyRequests('Too many failed attempts; wait before trying again.', retryAfter(paused));
+        if (paused && paused.consumedPoints > 1) {
+          this.onRefused(rule.name);
+          throw tooManyRequests('Too many failed attempts; wait before trying again.', retryAfter(paused));
+        }
       },
       fail: async (key: string): Promise<void> => {
         let count: number;

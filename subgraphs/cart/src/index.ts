@@ -27,11 +27,11 @@ export function startCartService(config: CartConfig, testHooks: TestHooks = {}):
     databaseUrl: config.CART_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, own, fillDemoDataFromEvents }) => {
+    compose: ({ db, own, metrics, fillDemoDataFromEvents }) => {
       // Throttling counters live in this service's database, seen by every replica.
       const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
       own({ stop: () => throttlePool.end() });
-      const guestCarts = new Throttle(throttlePool).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
+      const guestCarts = new Throttle(throttlePool, (rule) => metrics.throttledBy(rule)).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
       const carts = new Carts(db, guestCarts);
       fillDemoDataFromEvents('carts', () => seedDemoCarts(db));
       return {

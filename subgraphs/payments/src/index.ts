@@ -37,7 +37,7 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
     databaseUrl: config.PAYMENTS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, own, seedsDemoData }) => {
+    compose: ({ db, events, logger, metrics, own, seedsDemoData }) => {
       const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
       const settlement = new Settlement(provider, events.outbox);
       const payments = new Payments(db, provider, events.outbox, {
@@ -47,7 +47,7 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
         hooks: testHooks.afterProviderCall ? { afterProviderCall: testHooks.afterProviderCall } : {},
       });
       const reconciler = new Reconciler(db, payments, settlement, { leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS });
-      own(startReconciler(reconciler, { intervalMs: config.PAYMENTS_RECONCILE_INTERVAL_MS, logger }));
+      own(startReconciler(reconciler, { intervalMs: config.PAYMENTS_RECONCILE_INTERVAL_MS, logger, metrics }));
       const earnings = new SellerEarnings(db, earningsSettings(config));
       const payouts = new Payouts(db, earnings, events.outbox);
       const statements = new Statements(db);

@@ -21,7 +21,7 @@
  */
 import { retrying } from '@bazaar/service';
 import { subscriptionRegistry } from './subscriptions';
-import { Kafka, Partitioners, logLevel as LogLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as LogLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer, type RetryOptions } from 'kafkajs';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 
 /** Header carrying the envelope id, so consumers and tools need not parse the value for it. */
@@ -101,6 +101,9 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
   });
 
   let producerConnected: Promise<void> | undefined;
+  // Only for lag readings (the metrics scrape), connected on first use.
+  let admin: Admin | undefined;
+  let adminConnected: Promise<void> | undefined;
   const connectProducer = (): Promise<void> => {
     producerConnected ??= producer.connect().catch((error: unknown) => {
       producerConnected = undefined; // let the next publish try again
@@ -148,11 +151,28 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
       return subscriptions.track(subscription);
     },
 
+    async lag(group, topics) {
+      admin ??= kafka.admin({ retry: { retries: 1 } });
+      adminConnected ??= admin.connect().catch((error: unknown) => {
+        adminConnected = undefined;
+        throw error;
+      });
+      await adminConnected;
+      let behind = 0;
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group, topics: [...topics] })) {
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, Number(high)]));
+        // A partition the group never committed on counts from its start (-1): all of it is waiting.
+        for (const { partition, offset } of partitions) behind += Math.max(0, (ends.get(partition) ?? 0) - Math.max(0, Number(offset)));
+      }
+      return behind;
+    },
+
     async close() {
       if (closed) return;
       closed = true;
       await subscriptions.stopAll();
       await publishTail;
+      await adminConnected?.then(() => admin?.disconnect()).catch(() => {});
       await producer.disconnect();
     },
   };

@@ -218,6 +218,13 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
       return subscriptions.track(subscription);
     },
 
+    async lag(group, topics) {
+      const boss = await ready();
+      let waiting = 0;
+      for (const topic of topics) waiting += await boss.getQueueSize(queueName(group, topic));
+      return waiting;
+    },
+
     async close() {
       if (closed) return;
       closed = true;

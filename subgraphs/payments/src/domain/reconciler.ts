@@ -1,5 +1,6 @@
 import type { RelayLogger } from '@bazaar/events';
 import { startPeriodic } from '@bazaar/service';
+import type { ServiceMetrics } from '@bazaar/telemetry';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Payments } from './payments';
 import { lockPayment, type Settlement } from './settlement';
@@ -65,10 +66,11 @@ export class Reconciler {
 }
 
 /** Runs the reconciler every `intervalMs`, one round at a time; stop() waits for the running one. */
-export function startReconciler(reconciler: Reconciler, options: { intervalMs: number; logger: RelayLogger }) {
+export function startReconciler(reconciler: Reconciler, options: { intervalMs: number; logger: RelayLogger; metrics?: ServiceMetrics }) {
   return startPeriodic(
     async () => {
       const report = await reconciler.reconcileOnce();
+      for (const [finding, count] of Object.entries(report)) options.metrics?.reconcilerFound(finding, count);
       if (report.settled + report.released + report.duplicatesRefunded > 0) options.logger.warn(report, 'payments reconciled');
     },
     { intervalMs: options.intervalMs, onError: (error) => options.logger.error({ err: error }, 'payments reconciliation failed') },
