@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, type QueryLimits } from './limits';
 import type { Logger } from './logger';
 
-export class PayloadTooLargeError extends Error {}
+class PayloadTooLargeError extends Error {}
 
-export async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(request.headers['content-length']);
   if (declared > maxBytes) throw new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`);
   const chunks: Buffer[] = [];
@@ -53,7 +53,7 @@ export interface GraphQLHttpOptions {
   admit?(request: IncomingMessage, body: unknown): Refusal | undefined;
 }
 
-export interface Refusal {
+interface Refusal {
   status: number;
   code: string;
   message: string;

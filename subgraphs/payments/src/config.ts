@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
 /** Room for our own writes around the provider call within one lease. */
-export const LEASE_MARGIN_MS = 1_000;
+const LEASE_MARGIN_MS = 1_000;
 
-export const paymentsConfigSchema = baseServiceConfig
+const paymentsConfigSchema = baseServiceConfig
   .extend({
     PAYMENTS_PORT: port(4007),
     PAYMENTS_DATABASE_URL: postgresUrl,

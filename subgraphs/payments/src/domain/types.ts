@@ -1,4 +1,7 @@
-/** An order as this subgraph refers to it: the orders subgraph resolves the rest. */
+/**
+ * An order as this subgraph refers to it: the orders subgraph resolves the rest.
+ * @mapper
+ */
 export interface OrderReference {
   __typename: 'Order';
   id: string;
