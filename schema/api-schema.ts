@@ -5,9 +5,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The committed supergraph (with its join__/link__ machinery), as the router loads it. */
-export const SUPERGRAPH_FILE = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
+const SUPERGRAPH_FILE = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
 /** The operations the web shop and the mobile app send, one `.graphql` file per operation. */
-export const OPERATIONS_DIR = fileURLToPath(new URL('./operations/', import.meta.url));
+const OPERATIONS_DIR = fileURLToPath(new URL('./operations/', import.meta.url));
 
 /**
  * The API schema of a supergraph: what clients see and introspect through the router, without the

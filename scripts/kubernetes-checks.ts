@@ -61,6 +61,28 @@ const labelsOf = (manifest: Manifest): Record<string, string> => (manifest.spec 
 const matches = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
   selector !== undefined && Object.entries(selector).every(([key, value]) => labels[key] === value);
 
+interface PolicyPeer {
+  podSelector?: { matchLabels?: Record<string, string> };
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+}
+interface PolicySpec {
+  podSelector: { matchLabels?: Record<string, string> };
+  policyTypes?: string[];
+  egress?: { to?: PolicyPeer[] }[];
+}
+const isDns = (peer: PolicyPeer) =>
+  peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'kube-system' && peer.podSelector?.matchLabels?.['k8s-app'] === 'kube-dns';
+
+/**
+ * Where pods with these labels may connect, by the egress policies that select them: undefined when
+ * none restricts them (anywhere), else every peer the rules allow (`{}` for a rule with no `to`).
+ */
+function egressPeers(policies: Manifest[], podLabels: Record<string, string>): PolicyPeer[] | undefined {
+  const restricting = policies.map((policy) => policy.spec as PolicySpec).filter((spec) => spec.policyTypes?.includes('Egress') && matches(spec.podSelector.matchLabels ?? {}, podLabels));
+  if (restricting.length === 0) return undefined;
+  return restricting.flatMap((spec) => (spec.egress ?? []).flatMap((rule) => rule.to ?? [{}])).filter((peer) => !isDns(peer));
+}
+
 /** Violations of the deployment rules; `subgraphs` are the services that must each be complete. */
 export function policyViolations(manifests: Manifest[], subgraphs: readonly string[]): string[] {
   const violations: string[] = [];
@@ -122,6 +144,28 @@ export function policyViolations(manifests: Manifest[], subgraphs: readonly stri
       return labels['app.kubernetes.io/name'] !== name && labels['cnpg.io/cluster'] !== `${name}-db`;
     });
     if (databaseRules.length === 0 || strangers.length > 0) violations.push(`database ${name}-db: must accept connections from ${name} only`);
+
+    // Outgoing: its own database and Kafka's brokers, nothing else (DNS aside).
+    const deployment = deployments.find((candidate) => candidate.metadata.name === name);
+    const reaches = deployment && egressPeers(policies, labelsOf(deployment));
+    const ownDatabase = (peer: PolicyPeer) => peer.podSelector?.matchLabels?.['cnpg.io/cluster'] === `${name}-db`;
+    const kafka = (peer: PolicyPeer) => peer.podSelector?.matchLabels?.['strimzi.io/kind'] === 'Kafka' && !peer.namespaceSelector;
+    if (deployment && (!reaches || reaches.some((peer) => !ownDatabase(peer) && !kafka(peer)))) {
+      violations.push(`subgraph ${name}: must connect to its own database and Kafka only`);
+    }
+  }
+  const router = deployments.find((deployment) => deployment.metadata.name === 'router');
+  if (router) {
+    const reaches = egressPeers(policies, labelsOf(router));
+    if (!reaches || reaches.some((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/component'] !== 'subgraph' || peer.namespaceSelector)) {
+      violations.push('router: must connect to the subgraphs only');
+    }
+    const routed = of('Ingress').some((ingress) =>
+      ((ingress.spec as { rules?: { http?: { paths?: { backend?: { service?: { name?: string } } }[] } }[] }).rules ?? []).some((rule) =>
+        (rule.http?.paths ?? []).some((route) => route.backend?.service?.name === 'router'),
+      ),
+    );
+    if (!routed) violations.push('router: no Ingress routes to it');
   }
   return violations;
 }

@@ -40,6 +40,23 @@ const podSecurity = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefaul
 const tmpVolume = { volumes: [{ name: 'tmp', emptyDir: {} }] };
 const tmpMount = { volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] };
 
+/** The cluster's DNS, which every pod with restricted egress still needs to find a Service. */
+const DNS_EGRESS = {
+  to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+};
+const databaseEgress = (database: string) => ({ to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': database } } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+/** Where the pods matching `podSelector` may connect: nowhere else (DNS included in `egress`). */
+const egressOnly = (name: string, component: string, podSelector: Record<string, string>, egress: object[]): Manifest => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: `${name}-egress`, labels: labels(name, component) },
+  spec: { podSelector: { matchLabels: podSelector }, policyTypes: ['Egress'], egress: [...egress, DNS_EGRESS] },
+});
+
 const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 
 function workload(options: { name: string; component: string; port: number; portVariable: string; env: object[]; command: string[] }): Manifest[] {
@@ -189,6 +206,12 @@ function subgraphManifests(name: string, port: number): Manifest[] {
         ],
       },
     },
+    // The subgraph connects to its own database and to Kafka only; its migration Job to its database only.
+    egressOnly(name, 'subgraph', { ...selector(name), 'app.kubernetes.io/component': 'subgraph' }, [
+      databaseEgress(database),
+      { to: [{ podSelector: { matchLabels: { 'strimzi.io/cluster': KAFKA_CLUSTER, 'strimzi.io/kind': 'Kafka' } } }], ports: [{ protocol: 'TCP', port: 9092 }] },
+    ]),
+    egressOnly(`migrate-${name}`, 'migration', { 'bazaar/database-client': name }, [databaseEgress(database)]),
   ];
 }
 
@@ -208,6 +231,28 @@ function routerManifests(): Manifest[] {
       kind: 'NetworkPolicy',
       metadata: { name: 'router-ingress', labels: labels('router', 'router') },
       spec: { podSelector: { matchLabels: selector('router') }, policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'TCP', port: 4000 }] }] },
+    },
+    // The router connects to the subgraphs only.
+    egressOnly('router', 'router', selector('router'), [
+      {
+        to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/component': 'subgraph' } } }],
+        ports: SUBGRAPHS.map(({ defaultPort }) => ({ protocol: 'TCP', port: defaultPort })),
+      },
+    ]),
+    // The shop's one public address; the cluster's default IngressClass serves it (set ingressClassName
+    // and the host in an overlay, with TLS from your certificate manager).
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'router', labels: labels('router', 'router') },
+      spec: {
+        rules: [
+          {
+            host: 'shop.example.com',
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'router', port: { name: 'http' } } } }] },
+          },
+        ],
+      },
     },
   ];
 }

@@ -32,7 +32,7 @@ const readDocuments = (file: string): Manifest[] =>
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Strategic merge of `patch` into `target` (both plain YAML data). */
-export function strategicMerge(target: unknown, patch: unknown): unknown {
+function strategicMerge(target: unknown, patch: unknown): unknown {
   if (isObject(target) && isObject(patch)) {
     const merged: Record<string, unknown> = { ...target };
     for (const [key, value] of Object.entries(patch)) merged[key] = key in target ? strategicMerge(target[key], value) : value;

@@ -1,27 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBook, mintedUser, signUpAs, type GraphQLClient } from '@bazaar/testing';
+import { listBook, mintedUser, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { asProcesses } from '@bazaar/testing/processes';
 import { SHIPPING_ADDRESS } from './checkout-helpers';
-import { startProcessStack, type ProcessStack } from './process-stack';
 
 /**
  * Money and stock survive crashes: buyers place, pay and cancel orders over listings of several
  * sellers while books, orders and payments are SIGKILLed and started again (real processes, real
  * Postgres, the real router). Once the stack settled, every listing's copies and every order's
- * money add up. KILL_RESTART_BUYERS / KILL_RESTART_ROUNDS make the workload bigger.
+ * money add up. KILL_RESTART_BUYERS / KILL_RESTART_ROUNDS / KILL_RESTART_STEPS_PER_KILL make the
+ * workload bigger and the kills denser (the suite's default kills each victim about twice: a restart
+ * costs a process start, the slowest thing in the suite on a busy machine).
  */
 const BUYERS = Number(process.env.KILL_RESTART_BUYERS ?? 6);
-const ROUNDS = Number(process.env.KILL_RESTART_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.KILL_RESTART_ROUNDS ?? 3);
+const STEPS_PER_KILL = Number(process.env.KILL_RESTART_STEPS_PER_KILL ?? 6);
 const VICTIMS = ['books', 'orders', 'payments'];
 const STOCK = 40;
 
-let stack: ProcessStack;
+let stack: TestStack;
+/** Each subgraph's real main.ts as a process of its own, so it can be SIGKILLed and started again. */
+const processes = asProcesses();
 const pools: Record<string, pg.Pool> = {};
 
 beforeAll(async () => {
-  stack = await startProcessStack({
+  stack = await startTestStack({
     subgraphs: ['users', 'books', 'orders', 'payments'],
+    starter: processes,
     // A short lease and reconcile interval, so payments left PENDING by a killed payOrder settle soon.
     env: { PAYMENTS_PROVIDER_TIMEOUT_MS: '1000', PAYMENTS_IDEMPOTENCY_LEASE_MS: '3000', PAYMENTS_RECONCILE_INTERVAL_MS: '1000' },
   });
@@ -192,13 +198,13 @@ describe('kill and restart', () => {
     };
     const killer = (async () => {
       for (let round = 0; !finished; round++) {
-        const target = steps + 4;
+        const target = steps + STEPS_PER_KILL;
         while (!finished && steps < target) await new Promise<void>((resolve) => (wake = resolve));
         if (finished) break;
         const victim = VICTIMS[round % VICTIMS.length]!;
-        await stack.kill(victim);
+        await processes.kill(victim);
         kills++;
-        await stack.start(victim);
+        await processes.restart(victim);
       }
     })();
     const placed = (await Promise.all(Array.from({ length: BUYERS }, (_, index) => shop(listings, index, progress)))).flat();

@@ -50,7 +50,7 @@ describe('deploy/kubernetes', () => {
     expect(production.filter((manifest) => manifest.kind !== 'Namespace' && manifest.metadata.namespace !== 'book-bazaar')).toEqual([]);
   });
 
-  it('fails on planted errors: a latest tag, a missing probe, a replica count the schema refuses, an open database', () => {
+  it('fails on planted errors: a latest tag, a missing probe, a replica count the schema refuses, an open database, open egress, no Ingress', () => {
     const planted = structuredClone(production);
     const books = find(planted, 'Deployment', 'books').spec as { replicas: unknown; template: { spec: { containers: Record<string, unknown>[] } } };
     books.template.spec.containers[0]!.image = 'registry.example.com/book-bazaar:latest';
@@ -58,9 +58,12 @@ describe('deploy/kubernetes', () => {
     (find(planted, 'Deployment', 'orders').spec as { replicas: unknown }).replicas = 'two';
     const usersDatabase = find(planted, 'NetworkPolicy', 'users-db-from-users').spec as { ingress: { from: unknown[] }[] };
     usersDatabase.ingress[0]!.from.push({ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'books' } } });
+    const cartEgress = find(planted, 'NetworkPolicy', 'cart-egress').spec as { egress: { to: unknown[] }[] };
+    cartEgress.egress[0]!.to.push({ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } });
+    const withoutIngress = planted.filter((manifest) => manifest.kind !== 'Ingress');
 
-    const errors = schemaErrors(planted);
-    const violations = policyViolations(planted, NAMES);
+    const errors = schemaErrors(withoutIngress);
+    const violations = policyViolations(withoutIngress, NAMES);
     console.log(`planted errors caught:\n  schema: ${errors.join('\n  schema: ')}\n  policy: ${violations.join('\n  policy: ')}`);
     expect(errors).toEqual([expect.stringMatching(/^apps\/v1 Deployment orders: .*replicas/)]);
     expect(violations).toEqual(
@@ -68,6 +71,8 @@ describe('deploy/kubernetes', () => {
         expect.stringMatching(/Deployment books\/books: image ".*:latest" must name a version/),
         'Deployment books/books: readiness probe must GET /ready',
         'database users-db: must accept connections from users only',
+        'subgraph cart: must connect to its own database and Kafka only',
+        'router: no Ingress routes to it',
       ]),
     );
   });

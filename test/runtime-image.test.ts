@@ -1,8 +1,9 @@
 /*
  * The production image's file tree, built here without Docker: the same `npm run build:runtime`
  * the Dockerfile's build stage runs, into a temporary folder (what its runtime stage copies). Its
- * size is printed and bounded, nothing of the toolchain may be in it, and a compiled service runs
- * from it on this machine's Node against the real Postgres.
+ * size is printed and bounded, nothing of the toolchain may be in it, and a compiled subgraph and
+ * the compiled router run from it on this machine's Node (the subgraph against the real Postgres)
+ * and answer a query through the router.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '@bazaar/testing';
+import { SUBGRAPHS, subgraphUrlVariable } from '@bazaar/topology';
+import { createEmptyDatabase, createTestDatabase, GraphQLClient, type TestDatabase } from '@bazaar/testing';
 import { freePort } from '../packages/devstack/src/launch';
 import { buildRuntime, RUNTIME_ENTRIES } from '../scripts/build-runtime';
 
@@ -52,49 +54,57 @@ describe('production runtime folder (what the image runs)', () => {
     expect(typescriptSources).toEqual([]);
   });
 
-  it('runs a compiled subgraph with node alone, against Postgres, and answers /health and /ready', async () => {
-    const adminUrl = inject('postgresAdminUrl');
-    const books: TestDatabase = await createTestDatabase(adminUrl, 'books');
-    const events: TestDatabase = await createEmptyDatabase(adminUrl, 'events');
-    cleanup.push(books.drop, events.drop);
-    const port = await freePort();
-    const child = spawn(process.execPath, [path.join(outDir, 'subgraphs/books/src/main.js')], {
+  /** Runs a compiled entry point with node alone: no tsx loader, no repository, only the folder and the environment the image would have. */
+  function runCompiled(entry: string, env: Record<string, string>) {
+    const child = spawn(process.execPath, [path.join(outDir, entry)], {
       cwd: outDir,
-      // No tsx loader, no repository: only the folder and the environment the image would have.
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        BOOKS_PORT: port,
-        BOOKS_DATABASE_URL: books.url,
-        EVENT_TRANSPORT: 'postgres',
-        EVENTS_DATABASE_URL: events.url,
-        AUTH_JWKS: JSON.stringify({ keys: [] }),
-        SUBGRAPH_SIGNING_SECRET: 'runtime-image-test-signing-secret-0123456789',
-      },
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', SUBGRAPH_SIGNING_SECRET: 'runtime-image-test-signing-secret-0123456789', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     cleanup.push(async () => void child.kill('SIGKILL'));
-    try {
-      await vi.waitFor(
+    const ready = (url: string) =>
+      vi.waitFor(
         async () => {
           expect(child.exitCode, output).toBeNull();
-          const ready = await fetch(`http://127.0.0.1:${port}/ready`);
-          expect(ready.status).toBe(200);
+          expect((await fetch(url)).status).toBe(200);
         },
         { timeout: 120_000, interval: 250 },
       );
-      // Ready as soon as the database answers; the consumer group is reported, not waited for.
-      expect(await (await fetch(`http://127.0.0.1:${port}/ready`)).json()).toMatchObject({ status: 'ready', consumerGroups: { books: expect.stringMatching(/^(joined|joining)$/) } });
-      const health = await fetch(`http://127.0.0.1:${port}/health`);
-      expect(await health.json()).toMatchObject({ status: 'ok', service: 'books' });
-      console.log(`compiled books subgraph from the runtime folder on node ${process.version}: /health and /ready answered 200`);
-    } finally {
-      child.kill('SIGTERM');
-    }
-  }, 180_000);
+    return { child, ready };
+  }
+
+  it('runs the compiled books subgraph and the compiled router with node alone, and answers a query through them', async () => {
+    const adminUrl = inject('postgresAdminUrl');
+    const books: TestDatabase = await createTestDatabase(adminUrl, 'books');
+    const events: TestDatabase = await createEmptyDatabase(adminUrl, 'events');
+    cleanup.push(books.drop, events.drop);
+    const booksPort = await freePort();
+    const booksProcess = runCompiled('subgraphs/books/src/main.js', {
+      BOOKS_PORT: booksPort,
+      BOOKS_DATABASE_URL: books.url,
+      EVENT_TRANSPORT: 'postgres',
+      EVENTS_DATABASE_URL: events.url,
+      AUTH_JWKS: JSON.stringify({ keys: [] }),
+    });
+    await booksProcess.ready(`http://127.0.0.1:${booksPort}/ready`);
+    // Ready as soon as the database answers; the consumer group is reported, not waited for.
+    expect(await (await fetch(`http://127.0.0.1:${booksPort}/ready`)).json()).toMatchObject({ status: 'ready', consumerGroups: { books: expect.stringMatching(/^(joined|joining)$/) } });
+    expect(await (await fetch(`http://127.0.0.1:${booksPort}/health`)).json()).toMatchObject({ status: 'ok', service: 'books' });
+
+    // Books is the only subgraph running: every other one points at a port nobody listens on.
+    const routerPort = await freePort();
+    const router = runCompiled('router/src/main.js', {
+      ROUTER_PORT: routerPort,
+      ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), name === 'books' ? `http://127.0.0.1:${booksPort}/graphql` : 'http://127.0.0.1:9/graphql'])),
+    });
+    await router.ready(`http://127.0.0.1:${routerPort}/health`);
+    const answer = await new GraphQLClient(`http://127.0.0.1:${routerPort}/graphql`).data<{ books: { totalCount: number } }>(`{ books(first: 1) { totalCount } }`);
+    expect(answer.books.totalCount).toBe(0);
+    console.log(`compiled books subgraph and compiled router from the runtime folder on node ${process.version}: /health and /ready answered 200, { books { totalCount } } answered ${answer.books.totalCount} through the router`);
+    booksProcess.child.kill('SIGTERM');
+    router.child.kill('SIGTERM');
+  }, 240_000);
 });

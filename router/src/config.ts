@@ -4,7 +4,7 @@ import { corsOriginsSetting } from './cors';
 import { ROUTER } from '@bazaar/topology';
 import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphUrlVariable } from './subgraphs';
 
-export const routerConfigSchema = z.object({
+const routerConfigSchema = z.object({
   NODE_ENV: environment,
   LOG_LEVEL: logLevel,
   HOST: z.string().default('127.0.0.1'),

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { sendJson } from '@bazaar/service';
 
 /** Any port on the machine itself (the web shop's dev server, a mobile app's bundler) and Apollo Sandbox. */
-export const DEVELOPMENT_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*', 'https://studio.apollographql.com'] as const;
+const DEVELOPMENT_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*', 'https://studio.apollographql.com'] as const;
 
 /**
  * The headers clients send: the JSON body, the bearer token, Apollo Client's name and version and its
  * CSRF-prevention headers, and a request id that a client may set to find its request in our logs.
  */
-export const ALLOWED_REQUEST_HEADERS = [
+const ALLOWED_REQUEST_HEADERS = [
   'content-type',
   'authorization',
   'apollo-require-preflight',

@@ -8,7 +8,7 @@ import { retrying } from '@bazaar/service';
  * subgraph closes it, instead of sending a request down a socket that is closing ("socket hang up",
  * a known @apollo/gateway behaviour with its default fetcher).
  */
-export const SUBGRAPH_IDLE_TIMEOUT_MS = 2_000;
+const SUBGRAPH_IDLE_TIMEOUT_MS = 2_000;
 
 /** Errors that mean the connection was closed or reset before any response byte came back. */
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNREFUSED']);

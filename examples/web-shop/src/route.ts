@@ -15,7 +15,7 @@ export type Route =
   | { page: 'account' }
   | { page: 'seller' };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {

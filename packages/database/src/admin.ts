@@ -28,7 +28,7 @@ export function databaseUrl(adminUrl: string, database: string, credentials?: Cr
   return url.toString();
 }
 
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   // An idle client that loses its server emits 'error'; without a listener that crashes the process.
   client.on('error', () => {});

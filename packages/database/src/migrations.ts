@@ -15,7 +15,7 @@ const MIGRATION_FILE = 'migration.sql';
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
 
 /** Mirrors the Prisma CLI: every sub-folder is a migration, sorted by name; a missing folder is empty. */
-export async function readMigrationsList(migrationsDir: string): Promise<MigrationList> {
+async function readMigrationsList(migrationsDir: string): Promise<MigrationList> {
   const baseDir = path.resolve(migrationsDir);
   const lockContent = await readFile(path.join(baseDir, LOCKFILE), 'utf8').catch(() => null);
   const entries = await readdir(baseDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {

@@ -19,19 +19,39 @@ async function stopGracefully(child: ChildProcess, exited: Promise<number | null
   return exited;
 }
 
-/** The pids the launcher printed into `logFile`, once it did. */
-async function waitForPids(logFile: string): Promise<number[]> {
-  let pids: number[] = [];
-  await vi.waitFor(
-    async () => {
-      const text = await readFile(logFile, 'utf8').catch(() => '');
-      const match = /processes: ([\d ,]+)/.exec(text);
-      expect(match, text).not.toBeNull();
-      pids = match![1]!.split(',').map((pid) => Number(pid.trim()));
+const pidsIn = (list: string) => list.split(',').map((pid) => Number(pid.trim()));
+
+/**
+ * `npm start | tee start.log` in a terminal: the shell, the launcher and tee share a process group,
+ * and Ctrl-C signals the whole group at once, tee included, so the launcher's output loses its reader.
+ */
+function launchInTerminal(env: Record<string, string>, logFile: string) {
+  const terminal = spawn('sh', ['-c', `"${process.execPath}" --import tsx "${LAUNCHER_PATH}" | tee "${logFile}" > /dev/null`], {
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+    detached: true,
+    stdio: 'ignore',
+  });
+  const groupExited = new Promise((resolve) => terminal.once('exit', resolve));
+  return {
+    /** The first match of `pattern` in what tee wrote so far or will write. */
+    waitFor: async (pattern: RegExp, timeout = 180_000) =>
+      vi.waitFor(
+        async () => {
+          const text = await readFile(logFile, 'utf8').catch(() => '');
+          const match = pattern.exec(text);
+          if (!match) throw new Error(`waiting for ${pattern} in:\n${text}`);
+          return match;
+        },
+        { timeout, interval: 250 },
+      ),
+    pressCtrlC: async () => {
+      process.kill(-terminal.pid!, 'SIGINT');
+      await groupExited;
     },
-    { timeout: 600_000, interval: 250 },
-  );
-  return pids;
+    killGroup: () => {
+      if (terminal.exitCode === null && terminal.signalCode === null) process.kill(-terminal.pid!, 'SIGKILL');
+    },
+  };
 }
 
 /** The named operation of the README's GraphQL examples, exactly as written there. */
@@ -75,7 +95,10 @@ describe('the dev stack (npm start)', () => {
     for (const step of cleanup.reverse()) await step();
   });
 
-  it('runs the supergraph, keeps its data across restarts and leaves no process behind', async () => {
+  // One stack's life: a first start with demo data seeded through a pipe, Ctrl-C, a second start on
+  // the kept data, then one of its services killed. Each npm start costs minutes on a busy machine,
+  // so the properties share starts rather than each starting its own stack.
+  it('runs the supergraph, stops everything on Ctrl-C through a pipe, keeps its data, and stops the whole stack when a service dies', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-'));
     await chmod(dataDir, 0o755); // reachable by the postgres OS user, as a checkout normally is
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -87,11 +110,12 @@ describe('the dev stack (npm start)', () => {
     };
     const email = `persistent-${Date.now()}@example.com`;
 
-    const first = launch(env);
+    const first = launchInTerminal(env, path.join(dataDir, 'start.log'));
+    cleanup.push(async () => first.killGroup());
     const [, routerUrl, firstReady] = await first.waitFor(/Book Bazaar is running: (\S+)\s+\(ready in ([\d.]+ s)\)/, 900_000);
     console.log(`first start (demo data): ready in ${firstReady}`);
-    await first.waitFor(/Press Ctrl-C to stop/);
-    expect(first.output()).toContain('buyer@demo.bookbazaar.dev');
+    const [startedOutput] = await first.waitFor(/[\s\S]*Press Ctrl-C to stop/);
+    expect(startedOutput).toContain('buyer@demo.bookbazaar.dev');
     const client = new GraphQLClient(routerUrl!);
     await runReadmeCartExamples(client);
     const signUp = await client.data<{ signUp: { user: { id: string } } }>(
@@ -99,12 +123,14 @@ describe('the dev stack (npm start)', () => {
       { email },
     );
     const [, pidList] = await first.waitFor(/processes: ([\d ,]+)/);
-    const pids = pidList!.split(',').map((pid) => Number(pid.trim()));
+    const pids = pidsIn(pidList!);
     expect(pids.length).toBeGreaterThanOrEqual(3);
-    expect(await stopGracefully(first.child, first.exited)).toBe(0);
-    expect(pids.filter(isAlive)).toEqual([]);
+    await first.pressCtrlC();
+    await vi.waitFor(() => expect(pids.filter(isAlive), 'processes still running after Ctrl-C').toEqual([]), { timeout: 60_000, interval: 200 });
+    console.log(`piped Ctrl-C: ${pids.length} processes started, ${pids.filter(isAlive).length} left running`);
 
     const second = launch(env);
+    cleanup.push(async () => void second.child.kill('SIGKILL'));
     const [, secondReady] = await second.waitFor(/Book Bazaar is running: \S+\s+\(ready in ([\d.]+ s)\)/);
     console.log(`start with data kept: ready in ${secondReady}`);
     const logIn = await client.data<{ logIn: { user: { id: string } } }>(
@@ -116,45 +142,15 @@ describe('the dev stack (npm start)', () => {
       `mutation { logIn(input: { email: "admin@demo.bookbazaar.dev", password: "demo-admin-password" }) { user { roles } } }`,
     );
     expect(demo.logIn.user.roles).toEqual(['BUYER', 'ADMIN']);
+
     const [, secondPids] = await second.waitFor(/processes: ([\d ,]+)/);
-    expect(await stopGracefully(second.child, second.exited)).toBe(0);
-    expect(secondPids!.split(',').map((pid) => Number(pid.trim())).filter(isAlive)).toEqual([]);
-  }, 1_200_000);
-
-  it('stops everything on Ctrl-C even when the reader of its piped output is gone', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-pipe-'));
-    await chmod(dataDir, 0o755);
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const logFile = path.join(dataDir, 'start.log');
-    const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: await freePort(), ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()), SEED_DEMO_DATA: 'false' };
-    // `npm start | tee start.log` in a terminal: the shell, the launcher and tee share a process group.
-    const terminal = spawn('sh', ['-c', `"${process.execPath}" --import tsx "${LAUNCHER_PATH}" | tee "${logFile}" > /dev/null`], {
-      env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
-      detached: true,
-      stdio: 'ignore',
-    });
-    const groupExited = new Promise((resolve) => terminal.once('exit', resolve));
-    const pids = await waitForPids(logFile);
-    process.kill(-terminal.pid!, 'SIGINT'); // Ctrl-C: the whole group at once, tee included
-    await groupExited;
-    await vi.waitFor(() => expect(pids.filter(isAlive), 'processes still running').toEqual([]), { timeout: 60_000, interval: 200 });
-    console.log(`piped Ctrl-C: ${pids.length} processes started, ${pids.filter(isAlive).length} left running`);
-  }, 600_000);
-
-  it('reports a service that dies and stops the whole stack', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-death-'));
-    await chmod(dataDir, 0o755);
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const launcher = launch({ BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: await freePort(), ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()), SEED_DEMO_DATA: 'false' });
-    const [, pidList] = await launcher.waitFor(/processes: ([\d ,]+)/, 600_000);
-    const pids = pidList!.split(',').map((pid) => Number(pid.trim()));
-    const cartPid = Number(/cart=(\d+)/.exec(launcher.output())?.[1]);
-    expect(pids).toContain(cartPid);
+    const cartPid = Number(/cart=(\d+)/.exec(second.output())?.[1]);
+    expect(pidsIn(secondPids!)).toContain(cartPid);
     process.kill(cartPid, 'SIGKILL');
-    expect(await launcher.exited).toBe(1);
-    expect(launcher.output()).toMatch(/cart died \(exit code null\): stopping the whole stack/);
-    await vi.waitFor(() => expect(pids.filter(isAlive)).toEqual([]), { timeout: 60_000, interval: 200 });
-  }, 600_000);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/cart died \(exit code null\): stopping the whole stack/);
+    await vi.waitFor(() => expect(pidsIn(secondPids!).filter(isAlive)).toEqual([]), { timeout: 60_000, interval: 200 });
+  }, 1_200_000);
 
   it('uses external databases when given their URLs, and starts no embedded Postgres', async () => {
     const adminUrl = inject('postgresAdminUrl');
@@ -173,7 +169,8 @@ describe('the dev stack (npm start)', () => {
       EVENTS_DATABASE_URL: broker.url,
       SEED_DEMO_DATA: 'false',
     });
-    const [, routerUrl] = await launcher.waitFor(/Book Bazaar is running: (\S+)/);
+    cleanup.push(async () => void launcher.child.kill('SIGKILL'));
+    const [, routerUrl] = await launcher.waitFor(/Book Bazaar is running: (\S+)/, 600_000);
     const client = new GraphQLClient(routerUrl!);
     await client.data(`mutation { signUp(input: { email: "external@example.com", password: "a long password", displayName: "Ext" }) { user { id } } }`);
     const users = new pg.Pool({ connectionString: external[SUBGRAPHS.findIndex(({ name }) => name === 'users')]!.url });
@@ -183,8 +180,10 @@ describe('the dev stack (npm start)', () => {
       await users.end();
     }
     expect(existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+    const [, pidList] = await launcher.waitFor(/processes: ([\d ,]+)/);
     expect(await stopGracefully(launcher.child, launcher.exited)).toBe(0);
-  }, 120_000);
+    expect(pidsIn(pidList!).filter(isAlive)).toEqual([]);
+  }, 600_000);
 
   it('names the port and the variable that moves it when a port is taken', async () => {
     const blocker: Server = createServer();

@@ -6,9 +6,9 @@ import { PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, type QueryLimits } from './limits';
 import type { Logger } from './logger';
 import { bindContextToResponse, logAccess, operationNameOf } from './observability';
 
-export class PayloadTooLargeError extends Error {}
+class PayloadTooLargeError extends Error {}
 
-export async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(request.headers['content-length']);
   if (declared > maxBytes) throw new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`);
   const chunks: Buffer[] = [];
@@ -55,7 +55,7 @@ export interface GraphQLHttpOptions {
   admit?(request: IncomingMessage, body: unknown): Refusal | undefined;
 }
 
-export interface Refusal {
+interface Refusal {
   status: number;
   code: string;
   message: string;

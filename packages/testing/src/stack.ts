@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { inject } from 'vitest';
-import { ROUTER, routerEnvironment, SUBGRAPHS, subgraphEnvironment, type ServiceWiring, type SubgraphDefinition } from '@bazaar/topology';
+import { ROUTER, routerEnvironment, SUBGRAPHS, subgraphEnvironment, type Env, type ServiceWiring, type SubgraphDefinition } from '@bazaar/topology';
 import {
   createTokenIssuer,
   generateSigningKey,
@@ -34,12 +34,27 @@ export const TEST_SUBGRAPH_SECRET = 'test-subgraph-signing-secret-0123456789abcd
 
 export const TEST_ISSUER = { issuer: 'book-bazaar-users', audience: 'book-bazaar' } as const;
 
+/** How a test stack runs each subgraph: in this process (`inProcess`) or as a process of its own (`asProcesses()`). */
+export interface SubgraphStarter {
+  /** The port to give a subgraph; 0 lets it take a free one when it listens. */
+  port(): Promise<number>;
+  start(definition: SubgraphDefinition, env: Env): Promise<RunningService>;
+}
+
+/** Each subgraph's composition root started in this process, through its `service` export. */
+export const inProcess: SubgraphStarter = {
+  port: async () => 0,
+  start: (definition, env) => startModule(definition.modulePath, env),
+};
+
 /**
- * Starts the named subgraphs (all by default) in this process on free ports, each on a fresh
- * database of its own, and the real router in front of them. Everything talks over real HTTP.
+ * Starts the named subgraphs (all by default), each on a fresh database of its own, and the real
+ * router in front of them, in this process. Everything talks over real HTTP. The subgraphs run in
+ * this process too, unless `starter` runs them otherwise (`asProcesses()`, for the crash tests).
  */
-export async function startTestStack(options: { subgraphs?: string[]; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(options: { subgraphs?: string[]; env?: Record<string, string>; starter?: SubgraphStarter } = {}): Promise<TestStack> {
   const adminUrl = inject('postgresAdminUrl');
+  const starter = options.starter ?? inProcess;
   const selected = SUBGRAPHS.filter(({ name }) => !options.subgraphs || options.subgraphs.includes(name));
   const signingKey = await generateSigningKey();
   const databases: Record<string, TestDatabase> = {};
@@ -61,17 +76,17 @@ export async function startTestStack(options: { subgraphs?: string[]; env?: Reco
       signingKey,
       jwksUrl: '',
       databaseUrls: Object.fromEntries(Object.entries(databases).map(([name, database]) => [name, database.url])),
-      ports: Object.fromEntries(selected.map(({ name }) => [name, 0])),
+      ports: Object.fromEntries(await Promise.all(selected.map(async ({ name }) => [name, await starter.port()] as const))),
     };
     // Users first: the others verify tokens against the keys it publishes.
     const users = selected.find(({ name }) => name === 'users');
     if (users) {
-      services.users = await startSubgraph(users, wiring);
+      services.users = await starter.start(users, subgraphEnvironment(users, wiring));
       wiring.jwksUrl = new URL('/.well-known/jwks.json', services.users.url).toString();
     }
     await Promise.all(
       selected.filter((definition) => definition !== users).map(async (definition) => {
-        services[definition.name] = await startSubgraph(definition, wiring);
+        services[definition.name] = await starter.start(definition, subgraphEnvironment(definition, wiring));
       }),
     );
     const subgraphUrls = Object.fromEntries(Object.entries(services).map(([name, service]) => [name, service.url]));
@@ -118,8 +133,6 @@ export function testEnvironment(eventsDatabaseUrl: string, env: Record<string, s
     ...env,
   };
 }
-
-const startSubgraph = (definition: SubgraphDefinition, wiring: ServiceWiring) => startModule(definition.modulePath, subgraphEnvironment(definition, wiring));
 
 /**
  * Starts a composition root in this process through its `service` export, found by the path the

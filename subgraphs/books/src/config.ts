@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
-export const booksConfigSchema = baseServiceConfig.extend({
+const booksConfigSchema = baseServiceConfig.extend({
   BOOKS_PORT: port(4002),
   BOOKS_DATABASE_URL: postgresUrl,
   /** Seeds the demo catalog into an empty database on start; ignored in production. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
-export const cartConfigSchema = baseServiceConfig.extend({
+const cartConfigSchema = baseServiceConfig.extend({
   CART_PORT: port(4004),
   CART_DATABASE_URL: postgresUrl,
   /** Guest carts one client address may create per hour (docs/security.md). */

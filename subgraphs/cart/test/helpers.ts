@@ -55,7 +55,7 @@ export interface CartShape {
   }[];
 }
 
-export const MY_CART = `query { me { id cart { ${CART_FIELDS} } } }`;
+const MY_CART = `query { me { id cart { ${CART_FIELDS} } } }`;
 
 export async function myCart(client: GraphQLClient): Promise<CartShape> {
   const { me } = await client.data<{ me: { cart: CartShape } }>(MY_CART);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
-export const ordersConfigSchema = baseServiceConfig.extend({
+const ordersConfigSchema = baseServiceConfig.extend({
   ORDERS_PORT: port(4006),
   ORDERS_DATABASE_URL: postgresUrl,
   /** How long a placed order can be paid before it expires (tests use 1). */

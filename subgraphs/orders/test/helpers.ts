@@ -44,7 +44,7 @@ export async function publish<Data>(world: OrdersWorld, definition: EventDefinit
 
 export const ADDRESS = { name: 'Ada Buyer', line1: '1 Library Lane', postalCode: '10115', city: 'Berlin', country: 'de' };
 
-export const ORDER_FIELDS = /* GraphQL */ `
+const ORDER_FIELDS = /* GraphQL */ `
   id status createdAt expiresAt paymentFailureReason
   buyer { id }
   total { amount currency }

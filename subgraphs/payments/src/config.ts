@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
 /** Room for our own writes around the provider call within one lease. */
-export const LEASE_MARGIN_MS = 1_000;
+const LEASE_MARGIN_MS = 1_000;
 
 /** What sellers' earnings depend on: the service and the payout command read the same settings. */
 export const earningsConfigShape = {
@@ -12,7 +12,7 @@ export const earningsConfigShape = {
   PAYOUT_HOLD_DAYS: z.coerce.number().min(0).max(365).default(7),
 };
 
-export const paymentsConfigSchema = baseServiceConfig
+const paymentsConfigSchema = baseServiceConfig
   .extend({
     PAYMENTS_PORT: port(4007),
     PAYMENTS_DATABASE_URL: postgresUrl,

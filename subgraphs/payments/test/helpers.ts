@@ -41,7 +41,7 @@ export async function startPaymentsWorld(env: Record<string, string> = {}): Prom
 }
 
 /** Publishes an event as the orders service would, `times` times over. */
-export async function publish<Data>(transport: EventTransport, definition: EventDefinition<string, Data>, key: string, data: Data, times = 1): Promise<Envelope<Data>> {
+async function publish<Data>(transport: EventTransport, definition: EventDefinition<string, Data>, key: string, data: Data, times = 1): Promise<Envelope<Data>> {
   const envelope = createEnvelope(definition, { source: 'test', key, data });
   const message = { topic: definition.topic, key, id: envelope.id, value: JSON.stringify(envelope) };
   for (let time = 0; time < times; time++) await transport.publish([message]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
-export const reviewsConfigSchema = baseServiceConfig.extend({
+const reviewsConfigSchema = baseServiceConfig.extend({
   REVIEWS_PORT: port(4003),
   REVIEWS_DATABASE_URL: postgresUrl,
   /** Seeds demo reviews of the demo catalog into an empty database on start; ignored in production. */

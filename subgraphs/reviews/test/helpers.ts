@@ -49,7 +49,7 @@ export async function writeReview(client: GraphQLClient, bookId: string, rating:
   return payload.review;
 }
 
-export const RATINGS = /* GraphQL */ `
+const RATINGS = /* GraphQL */ `
   query Ratings($id: ID!) {
     book(id: $id) { averageRating ratingCount ratingHistogram { stars count } }
   }

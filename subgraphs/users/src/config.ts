@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 import { DEFAULT_THROTTLE_SETTINGS, type ThrottleSettings } from './domain/throttling';
 
-export const usersConfigSchema = baseServiceConfig.extend({
+const usersConfigSchema = baseServiceConfig.extend({
   USERS_PORT: port(4001),
   USERS_DATABASE_URL: postgresUrl,
   /** The private Ed25519 signing key as a JWK (JSON) with a `kid`. */

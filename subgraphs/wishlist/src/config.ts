@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { baseServiceConfig, loadConfig, port, postgresUrl } from '@bazaar/service';
 
-export const wishlistConfigSchema = baseServiceConfig.extend({
+const wishlistConfigSchema = baseServiceConfig.extend({
   WISHLIST_PORT: port(4005),
   WISHLIST_DATABASE_URL: postgresUrl,
   /** Fills the demo users' wishlists on start; ignored in production. */

@@ -1,4 +1,4 @@
-export const ITEM_FIELDS = /* GraphQL */ `id addedAt note targetPrice { amount currency } book { id }`;
+const ITEM_FIELDS = /* GraphQL */ `id addedAt note targetPrice { amount currency } book { id }`;
 export const ADD = `mutation($input: AddToWishlistInput!) { addToWishlist(input: $input) { item { ${ITEM_FIELDS} } } }`;
 export const UPDATE = `mutation($input: UpdateWishlistItemInput!) { updateWishlistItem(input: $input) { item { ${ITEM_FIELDS} } } }`;
 export const REMOVE = `mutation($bookId: ID!) { removeFromWishlist(bookId: $bookId) { removed wishlist { items { totalCount } } } }`;

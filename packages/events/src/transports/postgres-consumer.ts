@@ -323,6 +323,6 @@ function toMessage({ data: { topic, key, id, value } }: FetchedJob): TransportMe
   return { topic, key, id, value };
 }
 
-export function errorMessage(error: unknown): string {
+function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

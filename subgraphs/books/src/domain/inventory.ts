@@ -21,7 +21,7 @@ export interface ReservationLineInput {
   quantity: number;
 }
 
-export interface ReservedLine {
+interface ReservedLine {
   listingId: string;
   bookId: string;
   sellerId: string;

@@ -8,16 +8,16 @@ export const CATALOG_CURRENCY = 'EUR';
 export const CONDITIONS = ['NEW', 'LIKE_NEW', 'VERY_GOOD', 'GOOD', 'ACCEPTABLE'] as const;
 
 /** ISO 4217 code, any case in, upper case out. */
-export const currency = currencyCode;
+const currency = currencyCode;
 
 const MAX_AMOUNT = 100_000_000; // €1,000,000.00: far above any book, far below Int32.
 
-export const listingPrice = z.object({
+const listingPrice = z.object({
   amount: z.number().int('must be a whole number of minor units').min(1, 'must be greater than 0').max(MAX_AMOUNT, 'is too large'),
   currency,
 });
 
-export const quantity = z.number().int('must be a whole number').min(0, 'must not be negative').max(100_000, 'is too large');
+const quantity = z.number().int('must be a whole number').min(0, 'must not be negative').max(100_000, 'is too large');
 
 export const isbn = z.string().transform((value, context) => {
   const parsed = parseIsbn(value);
@@ -53,7 +53,7 @@ const genres = z
   .max(10, 'must list at most 10 genres')
   .transform((names) => [...new Set(names)]);
 
-export const language = languageCode;
+const language = languageCode;
 
 const pageCount = z.number().int().min(1, 'must be positive').max(100_000, 'is too large');
 const publishedYear = z
@@ -80,8 +80,6 @@ export const createBookInput = z.object({
   publisher: optionalText(200),
   coverUrl: coverUrl.nullish(),
 });
-
-export type CreateBookInput = z.infer<typeof createBookInput>;
 
 /** Omitted (undefined) keeps a field; null clears an optional one; required ones cannot be null. */
 export const updateBookInput = z.object({

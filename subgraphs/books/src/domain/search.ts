@@ -6,7 +6,7 @@ import type { BookFacetsModel } from './types';
 export type BookSort = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
 
 /** Below this word similarity a title is not taken for a misspelling of the query. */
-export const TITLE_SIMILARITY_THRESHOLD = 0.45;
+const TITLE_SIMILARITY_THRESHOLD = 0.45;
 
 const { sql, join } = Prisma;
 
@@ -15,7 +15,7 @@ const { sql, join } = Prisma;
  * indexes for `query`, the genres GIN, (language, id), (in_stock, id), book_authors(author_id),
  * authors' name trigrams, and listings(book_id, …) for offer filters.
  */
-export function filterPredicate(filter: BookFilter): Prisma.Sql {
+function filterPredicate(filter: BookFilter): Prisma.Sql {
   const predicates: Prisma.Sql[] = [];
   if (filter.query) {
     predicates.push(

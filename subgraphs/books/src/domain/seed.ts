@@ -39,7 +39,7 @@ const REFERENCE_DATE = new Date('2026-11-01T00:00:00Z');
  * demo sellers with varied prices, conditions and stock. The same options give the same ids, which
  * is how other services' demo data can refer to the demo books.
  */
-export function generateDemoCatalog(options: Pick<SeedOptions, 'size' | 'seed' | 'sellerIds'> = {}) {
+function generateDemoCatalog(options: Pick<SeedOptions, 'size' | 'seed' | 'sellerIds'> = {}) {
   const size = options.size ?? 2000;
   const sellers = options.sellerIds ?? DEMO_SELLER_IDS;
   const faker = new Faker({ locale: [en] });
@@ -117,7 +117,7 @@ export function generateDemoCatalog(options: Pick<SeedOptions, 'size' | 'seed' |
   return { authors: authorList, books, bookAuthors, listings, creator: sellers[0]! };
 }
 
-export type DemoCatalog = ReturnType<typeof generateDemoCatalog>;
+type DemoCatalog = ReturnType<typeof generateDemoCatalog>;
 
 /**
  * Inserts the demo catalog into an empty catalog (returns zeros otherwise), in bulk: 2,000 books

@@ -1,13 +1,16 @@
 import type { Connection } from '@bazaar/service';
 import type { Book, Listing } from '../generated/prisma/client';
 
-/** A user as this subgraph knows one: by id only (the users subgraph resolves the rest). */
+/**
+ * A user as this subgraph knows one: by id only (the users subgraph resolves the rest).
+ * @mapper
+ */
 export interface UserReference {
   __typename?: 'User';
   id: string;
 }
 
-export interface FacetCountModel {
+interface FacetCountModel {
   value: string;
   count: number;
 }
@@ -19,7 +22,7 @@ export interface BookFacetsModel {
   price: { min: MoneyModel; max: MoneyModel } | null;
 }
 
-export interface MoneyModel {
+interface MoneyModel {
   amount: number;
   currency: string;
 }

@@ -10,7 +10,7 @@ export interface CartModel {
   items: CartItem[];
 }
 
-export type CartProblemKind = 'LISTING_REMOVED' | 'LISTING_UNAVAILABLE' | 'INSUFFICIENT_STOCK' | 'PRICE_CHANGED';
+type CartProblemKind = 'LISTING_REMOVED' | 'LISTING_UNAVAILABLE' | 'INSUFFICIENT_STOCK' | 'PRICE_CHANGED';
 
 export interface MoneyValue {
   amount: number;
@@ -26,12 +26,16 @@ export interface CartProblemModel {
   currentPrice: MoneyValue | null;
 }
 
-/** Entities other subgraphs resolve: the cart only knows their ids. */
+/**
+ * Entities other subgraphs resolve: the cart only knows their ids.
+ * @mapper
+ */
 export interface ListingReference {
   __typename?: 'Listing';
   id: string;
 }
 
+/** @mapper */
 export interface UserReference {
   id: string;
 }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { countryCode, isUuid } from '@bazaar/service';
 
-export const MAX_ORDER_LINES = 50;
-export const MAX_LINE_QUANTITY = 99;
+const MAX_ORDER_LINES = 50;
+const MAX_LINE_QUANTITY = 99;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 

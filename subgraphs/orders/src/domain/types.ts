@@ -18,7 +18,10 @@ export interface StockRejectionModel {
   available: number;
 }
 
-/** Entities other subgraphs resolve: orders only knows their ids. */
+/**
+ * Entities other subgraphs resolve: orders only knows their ids.
+ * @mapper
+ */
 export interface EntityReference {
   id: string;
 }

@@ -14,7 +14,7 @@ export const HOLDING_MONEY = ['AUTHORIZED', 'SUCCEEDED', 'PARTIALLY_REFUNDED'];
 export type AuthorizationOutcome = AuthorizationResult | { status: 'TIMEOUT' | 'ABANDONED'; message: string };
 
 /** The key the provider de-duplicates a refund by: what caused it and the payment. */
-export const refundKey = (cause: string, paymentId: string) => `refund_${cause}_${paymentId}`;
+const refundKey = (cause: string, paymentId: string) => `refund_${cause}_${paymentId}`;
 
 /** Stores the key's result; later requests with the key replay it. */
 export async function completeKey(db: Db, payment: Payment): Promise<Payment> {

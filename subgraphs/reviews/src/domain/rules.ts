@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-export const RATING = { min: 1, max: 5 } as const;
-export const TITLE_MAX = 120;
-export const BODY_MAX = 5000;
+const RATING = { min: 1, max: 5 } as const;
+const TITLE_MAX = 120;
+const BODY_MAX = 5000;
 
 const rating = z.number().int().min(RATING.min, 'must be 1 to 5 stars').max(RATING.max, 'must be 1 to 5 stars');
 const title = z.string().trim().min(1, 'must not be empty').max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`);

@@ -1,13 +1,19 @@
 import type { Connection } from '@bazaar/service';
 import type { Review, SellerFeedback } from '../generated/prisma/client';
 
-/** A book as reviews knows it: just its id; the books subgraph resolves the rest. */
+/**
+ * A book as reviews knows it: just its id; the books subgraph resolves the rest.
+ * @mapper
+ */
 export interface BookReference {
   __typename?: 'Book';
   id: string;
 }
 
-/** A user as reviews knows it: just its id; the users subgraph resolves the rest. */
+/**
+ * A user as reviews knows it: just its id; the users subgraph resolves the rest.
+ * @mapper
+ */
 export interface UserReference {
   __typename?: 'User';
   id: string;

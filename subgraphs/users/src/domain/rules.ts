@@ -3,7 +3,7 @@ import { roles, type Role, type Viewer } from '@bazaar/service';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
 
 /** Emails compare case-insensitively and without surrounding spaces. */
-export const email = z
+const email = z
   .string()
   .trim()
   .toLowerCase()
@@ -11,12 +11,12 @@ export const email = z
   .pipe(z.email({ message: 'must be a valid email address' }));
 
 /** Length only; the rest of the policy needs the email and name (password-policy.ts). */
-export const password = z
+const password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
-export const displayName = z
+const displayName = z
   .string()
   .trim()
   .min(1, 'must not be empty')

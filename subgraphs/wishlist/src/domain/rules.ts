@@ -9,5 +9,6 @@ const money = z.object({
 });
 
 export const addToWishlistInput = z.object({ bookId, note: note.nullish(), targetPrice: money.nullish() });
+/** @alias Updating an item accepts exactly what adding one does. */
 export const updateWishlistItemInput = addToWishlistInput;
 export const formatMoney = (amount: number, currency: string) => `${(amount / 100).toFixed(2)} ${currency}`;
