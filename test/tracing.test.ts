@@ -34,7 +34,9 @@ function expectOneTraceAcrossTheSaga() {
       const consumers = placed.spans.filter((span) => span.name.startsWith('consume '));
       return { placed, consumers, services: new Set(placed.spans.map(placed.serviceOf)) };
     },
-    ({ consumers }) => consumers.some((span) => span.name === 'consume OrderAwaitingPayment' && serviceOf(span) === 'payments'),
+    ({ placed, consumers }) =>
+      consumers.some((span) => span.name === 'consume OrderAwaitingPayment' && serviceOf(span) === 'payments') &&
+      placed.spans.some((span) => span.name === 'POST /graphql' && placed.serviceOf(span) === 'router'),
   );
 }
 
@@ -80,8 +82,14 @@ describe.each([
     // Every SQL statement of the request is in it too (the pg instrumentation under Prisma).
     expect(placed.spans.some((span) => placed.serviceOf(span) === 'orders' && span.attributes['db.system.name'] === 'postgresql')).toBe(true);
 
-    const paid = traceOf('payOrder');
-    const paidNames = paid.spans.map((span) => `${span.name} [${paid.serviceOf(span)}]`);
+    // Spans are recorded as they end, and a server span ends after its response is on its way: wait for it.
+    const paidNames = await eventually(
+      async () => {
+        const paid = traceOf('payOrder');
+        return paid.spans.map((span) => `${span.name} [${paid.serviceOf(span)}]`);
+      },
+      (spanNames) => spanNames.includes('POST /graphql [router]') && spanNames.includes('consume PaymentSucceeded [orders]'),
+    );
     expect(paidNames).toEqual(expect.arrayContaining(['POST /graphql [router]', 'POST /graphql [payments]', 'consume PaymentSucceeded [orders]']));
     if (transport === 'postgres') console.log(`placeOrder, one trace (${placed.spans.length} spans):\n${renderTraceTree(placed.spans)}`);
   });

@@ -201,21 +201,27 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
       const total = keys.length * seqs;
       const shared = () => of((d) => d.member === 'share-1' || d.member === 'share-2');
       await waitFor(
-        () => shared().filter((d) => d.outcome === 'ok').length >= total && of((d) => d.member === 'other').length >= total,
+        () => distinct(shared().filter((d) => d.outcome === 'ok')) >= total && distinct(of((d) => d.member === 'other' && d.outcome === 'ok')) >= total,
         15_000,
         'both groups',
       );
       await sleep(300);
 
-      expect(shared(), 'each message handled by exactly one member of the group').toHaveLength(total);
-      expect(new Set(shared().map((d) => d.id)).size).toBe(total);
+      // Delivery is at least once (docs/events.md). Postgres hands a job to one member at a time, so
+      // nothing repeats here; Kafka redelivers what a member handled but had not committed when a
+      // rebalance took its partition (a missed heartbeat on a busy machine is enough), which the
+      // consumers' processed_events absorb. Every message reaches the group either way.
+      const repeated = shared().length - distinct(shared());
+      if (kind === 'postgres') expect(repeated, 'each message handled by exactly one member of the group').toBe(0);
+      else console.log(`[${kind}] share group: ${total} messages, ${repeated} redelivered after a rebalance`);
+      expect(distinct(shared())).toBe(total);
       expect(of((d) => d.member === 'share-1').length, 'share-1 got a share').toBeGreaterThan(0);
       expect(of((d) => d.member === 'share-2').length, 'share-2 got a share').toBeGreaterThan(0);
       expectFirstDeliveriesInOrder(shared(), keys, seqs);
 
       const other = of((d) => d.member === 'other');
-      expect(other, 'another group gets every message').toHaveLength(total);
-      expect(new Set(other.map((d) => d.id)).size).toBe(total);
+      if (kind === 'postgres') expect(other, 'another group gets every message once').toHaveLength(total);
+      expect(distinct(other), 'another group gets every message').toBe(total);
       expectFirstDeliveriesInOrder(other, keys, seqs);
     });
 
@@ -601,6 +607,9 @@ if (!availability.ok && !process.env.CI) {
     };
   });
 }
+
+/** How many different messages the deliveries are. */
+const distinct = (deliveries: readonly Delivery[]) => new Set(deliveries.map((d) => d.id)).size;
 
 const waitFor = (condition: () => boolean, timeoutMs: number, what: string) =>
   // At least a minute whatever the caller says: only a failing wait ever reaches it, and a busy machine is slow.
