@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, listBook, mintedUser, signUpAs, startTestStack, type Actor, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { runCommand } from '@bazaar/testing/processes';
 import { orderReaches, payOrder, placeOrder } from './checkout-helpers';
 
 /**
@@ -224,6 +226,10 @@ describe('seller payouts', () => {
     const third = await admin.client.data<{ runPayouts: { payouts: unknown[] } }>(RUN_PAYOUTS);
     const paid = [...first.runPayouts.payouts, ...second.runPayouts.payouts];
     expect(third.runPayouts.payouts).toEqual([]);
+    // The command an operator runs from a shell pays nobody twice either.
+    const command = await runCommand(fileURLToPath(new URL('../subgraphs/payments/src/payouts-cli.ts', import.meta.url)), [], { PAYMENTS_DATABASE_URL: stack.databases.payments!.url });
+    expect(command.code, command.output).toBe(0);
+    expect(command.output).toContain('[payouts] nothing to pay');
 
     for (const seller of sellers) {
       const owed = expected.get(seller.id)!;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { spawnService, stopProcess, waitUntilReady, type ServiceProcess } from '@bazaar/devstack';
 import { freePort } from '@bazaar/devstack/launch';
 import { subgraphPortVariable, type Env, type SubgraphDefinition } from '@bazaar/topology';
@@ -61,4 +62,13 @@ export function asProcesses(): ProcessStarter {
     },
     restart: launch,
   };
+}
+
+/** Runs a TypeScript command (a seed, a payout run) as its own process, as `npm run` would; resolves with its exit code and output. */
+export function runCommand(scriptPath: string, args: string[], env: Env): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', scriptPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { prepareDatabases } from '@bazaar/devstack';
+import { withServiceDatabase } from '@bazaar/devstack';
 import { createOutbox } from '@bazaar/events';
 import { seedDemoCatalog } from './domain/seed';
 import { PrismaClient } from './generated/prisma/client';
@@ -19,15 +19,10 @@ if (!Number.isInteger(size) || size < 1) {
   process.exit(1);
 }
 const log = (line: string) => console.log(`[seed] ${line}`);
-const databases = process.env.BOOKS_DATABASE_URL ? undefined : await prepareDatabases(process.env, log);
-const url = process.env.BOOKS_DATABASE_URL ?? databases!.databaseUrls.books!;
-const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
-try {
+const connect = (connectionString: string) => new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
+await withServiceDatabase('books', { env: process.env, log, connect }, async (db) => {
   const started = performance.now();
   const result = await seedDemoCatalog(db, { size, ...(values.seed ? { seed: Number(values.seed) } : {}), outbox: createOutbox('books'), log });
   if (result.books === 0) log('the catalog is not empty; nothing seeded');
   else log(`done in ${Math.round(performance.now() - started)} ms; announced to the other services through the outbox`);
-} finally {
-  await db.$disconnect();
-  await databases?.stop();
-}
+});

@@ -1,21 +1,12 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintedUser, settled, startTestStack, type TestStack } from '@bazaar/testing';
+import { runCommand } from '@bazaar/testing/processes';
 
 /** `npm run seed -w @bazaar/books -- --size <n>`, as a process of its own against the stack's books database. */
-function runSeedCommand(booksUrl: string, size: number): Promise<{ code: number | null; output: string }> {
-  const cli = fileURLToPath(new URL('../src/seed-cli.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--size', String(size)], {
-    env: { ...process.env, BOOKS_DATABASE_URL: booksUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
+const runSeedCommand = (booksUrl: string, size: number) =>
+  runCommand(fileURLToPath(new URL('../src/seed-cli.ts', import.meta.url)), ['--size', String(size)], { BOOKS_DATABASE_URL: booksUrl });
 
 describe('the seed command', () => {
   let stack: TestStack;

@@ -9,7 +9,7 @@
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import { z } from 'zod';
-import { prepareDatabases } from '@bazaar/devstack';
+import { withServiceDatabase } from '@bazaar/devstack';
 import { createOutbox } from '@bazaar/events';
 import { amountFromColumn, loadConfig } from '@bazaar/service';
 import { earningsConfigShape, earningsSettings } from './config';
@@ -19,16 +19,11 @@ import { PrismaClient } from './generated/prisma/client';
 
 const log = (line: string) => console.log(`[payouts] ${line}`);
 const config = loadConfig(z.object(earningsConfigShape), process.env);
-const databases = process.env.PAYMENTS_DATABASE_URL ? undefined : await prepareDatabases(process.env, log);
-const url = process.env.PAYMENTS_DATABASE_URL ?? databases!.databaseUrls.payments!;
-const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
-try {
+const connect = (connectionString: string) => new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
+await withServiceDatabase('payments', { env: process.env, log, connect }, async (db) => {
   const earnings = new SellerEarnings(db, earningsSettings(config));
   const report = await new Payouts(db, earnings, createOutbox('payments')).run();
   log(`${report.released} order part(s) past their holding period made available`);
   for (const payout of report.payouts) log(`paid ${amountFromColumn(payout.amount)} ${payout.currency} minor units to seller ${payout.sellerId}: ${payout.reference}`);
   log(report.payouts.length === 0 ? 'nothing to pay' : `${report.payouts.length} payout(s) made`);
-} finally {
-  await db.$disconnect();
-  await databases?.stop();
-}
+});
