@@ -12,7 +12,7 @@ beforeAll(async () => {
     env: { ORDER_PAYMENT_TTL_SECONDS: '2', ORDER_EXPIRY_SWEEP_MS: '200' },
   });
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Expiry Seller');
-}, 60_000);
+});
 afterAll(async () => {
   await stack?.stop();
 });
@@ -35,4 +35,4 @@ it('expires an unpaid order, releases its stock, and refuses to take its payment
   );
   expect(late.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   expect((await orderReaches(buyer.client, order.id, 'EXPIRED')).payment).toBeNull();
-}, 60_000);
+});

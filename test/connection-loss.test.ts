@@ -22,7 +22,7 @@ beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'orders', 'payments', 'cart'] });
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Connection Loss Seller');
   admin = new pg.Pool({ connectionString: inject('postgresAdminUrl'), max: 1 });
-}, 60_000);
+});
 afterAll(async () => {
   await stack?.stop();
   await admin?.end();

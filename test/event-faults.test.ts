@@ -17,7 +17,7 @@ let seller: { id: string; client: GraphQLClient };
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'orders', 'payments', 'cart'] });
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Fault Seller');
-}, 60_000);
+});
 afterAll(async () => {
   await stack?.stop();
 });

@@ -9,7 +9,7 @@ let seller: { id: string; client: GraphQLClient };
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'cart', 'orders', 'payments'] });
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Rare Books Seller');
-}, 60_000);
+});
 afterAll(async () => {
   await stack?.stop();
 });
@@ -35,5 +35,5 @@ describe('money fits', () => {
       { id: order.id },
     );
     expect(rejected.rejectionReasons).toEqual([{ reason: 'TOTAL_TOO_LARGE' }]);
-  }, 90_000);
+  });
 });

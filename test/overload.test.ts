@@ -25,7 +25,7 @@ beforeAll(async () => {
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Overload Seller');
   orders = new pg.Pool({ connectionString: stack.databases.orders!.url, max: 1 });
   payments = new pg.Pool({ connectionString: stack.databases.payments!.url, max: 1 });
-}, 60_000);
+});
 afterAll(async () => {
   for (const hog of hogs) hog.kill();
   await orders?.end();

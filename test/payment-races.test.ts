@@ -20,7 +20,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Race Seller');
   payments = new pg.Pool({ connectionString: stack.databases.payments!.url, max: 2 });
-}, 60_000);
+});
 afterAll(async () => {
   await payments?.end();
   await stack?.stop();

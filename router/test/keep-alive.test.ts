@@ -14,7 +14,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books'] });
-}, 60_000);
+});
 afterAll(async () => {
   await stack?.stop();
 });

@@ -16,7 +16,7 @@ let db: pg.Pool;
 beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'payments'] });
   db = new pg.Pool({ connectionString: stack.databases.payments!.url, max: 2 });
-}, 60_000);
+});
 afterAll(async () => {
   await db?.end();
   await stack?.stop();

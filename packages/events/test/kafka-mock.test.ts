@@ -87,7 +87,7 @@ describe.skipIf(skip)('kafkajs 2.2.4 against the librdkafka mock cluster', () =>
       },
     });
     await joined;
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await consumer?.disconnect();

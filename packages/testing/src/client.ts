@@ -12,6 +12,17 @@ export interface GraphQLResponse<Data> {
   headers: Headers;
 }
 
+/** Errors that mean the connection was closed or reset before any response byte came back. */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+function wasResetBeforeResponse(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && RESET_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 /** A small GraphQL-over-HTTP client for tests: real HTTP, JSON in and out, optional bearer token. */
 export class GraphQLClient {
   constructor(
@@ -28,15 +39,19 @@ export class GraphQLClient {
     variables?: Record<string, unknown>,
     headers: Record<string, string> = {},
   ): Promise<GraphQLResponse<Data>> {
-    const response = await fetch(this.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        ...headers,
-      },
-      body: JSON.stringify({ query, variables }),
-    });
+    const send = () =>
+      fetch(this.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+    // On a busy machine fetch's idle timer can fire late and hand out a keep-alive connection the
+    // server has just closed; the server never read the request, so a browser would send it again.
+    const response = await send().catch((error: unknown) => (wasResetBeforeResponse(error) ? send() : Promise.reject(error)));
     const text = await response.text();
     assertNoStackTrace(text);
     let body: { data?: Data | null; errors?: GraphQLErrorShape[] };

@@ -16,7 +16,7 @@ beforeAll(async () => {
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Seller');
   buyer = await signUpAs(stack, ['BUYER'], 'Buyer');
   bookId = (await createBook(seller.client, { title: 'The Cart Book', authors: ['Cart Tester'] })).id;
-}, 60_000);
+});
 afterAll(async () => {
   await pool?.end();
   await stack?.stop();

@@ -21,7 +21,7 @@ beforeAll(async () => {
   transport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'cart-test');
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Seller');
   bookId = (await createBook(seller.client, { title: 'Guest Book', authors: ['Cart Tester'] })).id;
-}, 60_000);
+});
 afterAll(async () => {
   await transport?.close();
   await pool?.end();

@@ -33,7 +33,7 @@ let seller: Actor;
 beforeAll(async () => {
   world = await startOrdersWorld();
   [buyer, seller] = await Promise.all([signUpAs(world.stack, ['BUYER'], 'Buyer'), signUpAs(world.stack, ['BUYER', 'SELLER'], 'Seller')]);
-}, 60_000);
+});
 afterAll(async () => {
   await world?.stop();
 });

@@ -14,7 +14,7 @@ let seller: Actor;
 beforeAll(async () => {
   world = await startOrdersWorld({ ORDER_PAYMENT_TTL_SECONDS: '3600', ORDER_EXPIRY_SWEEP_MS: '200' });
   [buyer, seller] = await Promise.all([signUpAs(world.stack, ['BUYER'], 'Buyer'), signUpAs(world.stack, ['BUYER', 'SELLER'], 'Seller')]);
-}, 60_000);
+});
 afterAll(async () => {
   await world?.stop();
 });

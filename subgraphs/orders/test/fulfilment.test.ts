@@ -27,7 +27,7 @@ beforeAll(async () => {
     signUpAs(world.stack, ['BUYER', 'SELLER'], 'Alice'),
     signUpAs(world.stack, ['BUYER', 'SELLER'], 'Bob'),
   ]);
-}, 60_000);
+});
 afterAll(async () => {
   await world?.stop();
 });

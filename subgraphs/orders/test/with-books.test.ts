@@ -13,7 +13,7 @@ beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'orders'] });
   [seller, buyer] = await Promise.all([signUpAs(stack, ['BUYER', 'SELLER'], 'Seller'), signUpAs(stack, ['BUYER'], 'Buyer')]);
   ({ bookId, listingId } = await listBook(seller.client, { title: 'The Orders Book', authors: ['Saga Tester'] }, { amount: 1234, currency: 'EUR', quantity: 3 }));
-}, 60_000);
+});
 afterAll(async () => {
   await stack?.stop();
 });

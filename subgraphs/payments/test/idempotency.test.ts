@@ -11,7 +11,7 @@ beforeAll(async () => {
   world = await startPaymentsWorld();
   const signedUp = await signUpAs(world.stack);
   buyer = { ...signedUp, token: await world.stack.tokens.issueAccessToken({ id: signedUp.id, roles: ['BUYER'] }) };
-}, 60_000);
+});
 afterAll(async () => {
   await world?.stop();
 });

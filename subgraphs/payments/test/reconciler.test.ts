@@ -13,7 +13,7 @@ beforeAll(async () => {
   world = await startPaymentsWorld({ PAYMENTS_RECONCILE_INTERVAL_MS: String(INTERVAL_MS) });
   const signedUp = await signUpAs(world.stack);
   buyer = { ...signedUp, token: await world.stack.tokens.issueAccessToken({ id: signedUp.id, roles: ['BUYER'] }) };
-}, 60_000);
+});
 afterAll(async () => {
   await world?.stop();
 });

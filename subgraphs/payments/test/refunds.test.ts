@@ -9,7 +9,7 @@ let buyer: { id: string; client: GraphQLClient };
 beforeAll(async () => {
   world = await startPaymentsWorld();
   buyer = await signUpAs(world.stack);
-}, 60_000);
+});
 afterAll(async () => {
   await world?.stop();
 });

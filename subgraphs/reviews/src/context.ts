@@ -1,10 +1,11 @@
-import type DataLoader from 'dataloader';
-import type { RequestContext } from '@bazaar/service';
+import DataLoader from 'dataloader';
+import { loaderById, loaderByKey, pageArgs, viewerOrNull, type Connection, type RequestContext } from '@bazaar/service';
+import { decodeCursor } from './domain/cursor';
 import type { Reviews, PageRequest } from './domain/reviews';
-import type { RatingSummary, ReviewPage } from './domain/types';
-import type { SellerFeedbacks, SellerFeedbackPageRequest, SellerRatingSummary } from './domain/seller-feedback';
+import { NO_RATINGS, type RatingSummary, type ReviewPage } from './domain/types';
+import { decodeFeedbackCursor, NO_SELLER_RATINGS, type SellerFeedbacks, type SellerFeedbackPageRequest, type SellerRatingSummary } from './domain/seller-feedback';
 import type { Review, SellerFeedback } from './generated/prisma/client';
-import type { Connection } from '@bazaar/service';
+import { pageLoaders } from './page-loaders';
 
 export interface ReviewsContext extends RequestContext {
   reviews: Reviews;
@@ -27,4 +28,34 @@ export interface ReviewsContext extends RequestContext {
   sellerRatingsBySellerId: DataLoader<string, SellerRatingSummary>;
   /** One page of feedback per seller, for every seller of one request asking for the same page, in one query. */
   sellerFeedbackPages(request: SellerFeedbackPageRequest): DataLoader<string, Connection<SellerFeedback>>;
+}
+
+/** One request's context: the domain services and a fresh set of batching loaders over them. */
+export function reviewsContext(base: RequestContext, reviews: Reviews, sellerFeedbacks: SellerFeedbacks): ReviewsContext {
+  const viewer = viewerOrNull(base.auth);
+  const checkReviewPage = (request: PageRequest) => {
+    pageArgs(request);
+    decodeCursor(request.after, request.sort);
+  };
+  return {
+    ...base,
+    reviews,
+    reviewsById: loaderById((ids) => reviews.findMany(ids)),
+    ratingsByBookId: loaderByKey((ids) => reviews.ratingsOf(ids), NO_RATINGS),
+    myReviewByBookId: new DataLoader<string, Review | null>(async (ids) => {
+      if (!viewer) return ids.map(() => null);
+      const mine = await reviews.byAuthorOf(viewer.id, ids);
+      return ids.map((id) => mine.get(id) ?? null);
+    }),
+    reviewCountByAuthorId: loaderByKey((ids) => reviews.countByAuthors(ids), 0),
+    bookReviewPages: pageLoaders((keys, request: PageRequest) => reviews.pages('book_id', keys, request), checkReviewPage),
+    authorReviewPages: pageLoaders((keys, request: PageRequest) => reviews.pages('author_id', keys, request), checkReviewPage),
+    sellerFeedbacks,
+    sellerFeedbackById: loaderById((ids) => sellerFeedbacks.findMany(ids)),
+    sellerRatingsBySellerId: loaderByKey((ids) => sellerFeedbacks.ratingsOf(ids), NO_SELLER_RATINGS),
+    sellerFeedbackPages: pageLoaders(
+      (keys, request) => sellerFeedbacks.pages(keys, request),
+      (request) => decodeFeedbackCursor(pageArgs(request).after),
+    ),
+  };
 }

@@ -56,7 +56,7 @@ beforeAll(async () => {
       REVIEWS_SUBGRAPH_URL: counted.url,
     }),
   );
-}, 60_000);
+});
 afterAll(async () => {
   await router?.stop();
   await counted?.stop();

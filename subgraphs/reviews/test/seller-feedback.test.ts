@@ -19,7 +19,7 @@ beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'reviews', 'orders', 'payments'] });
   db = new pg.Pool({ connectionString: stack.databases.reviews!.url });
   transport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, 'seller-feedback-test');
-}, 60_000);
+});
 afterAll(async () => {
   await transport?.close();
   await db?.end();

@@ -44,7 +44,7 @@ beforeAll(async () => {
       await tx.$executeRaw`UPDATE known_users SET roles = ${event.data.roles} WHERE user_id = ${event.data.userId}`;
     });
   await consumer.start();
-}, 60_000);
+});
 
 afterAll(async () => {
   await consumer?.stop();

@@ -41,7 +41,7 @@ beforeAll(async () => {
     }),
     { onQuery: (sql) => statements.push(sql), consume: false },
   );
-}, 60_000);
+});
 afterAll(async () => {
   await counted?.stop();
   await pool?.end();

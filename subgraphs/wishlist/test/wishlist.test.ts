@@ -15,7 +15,7 @@ beforeAll(async () => {
   stack = await startTestStack({ subgraphs: ['users', 'books', 'wishlist'] });
   pool = new pg.Pool({ connectionString: stack.databases.wishlist!.url });
   seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Seller');
-}, 60_000);
+});
 afterAll(async () => {
   await pool?.end();
   await stack?.stop();
