@@ -20,6 +20,8 @@ export interface BookFacetsModel {
   languages: FacetCountModel[];
   conditions: FacetCountModel[];
   price: { min: MoneyModel; max: MoneyModel } | null;
+  /** False when the counts cover a sample of the matches (search-facets.ts FACET_SAMPLE_LIMIT). */
+  countsAreExact: boolean;
 }
 
 interface MoneyModel {
