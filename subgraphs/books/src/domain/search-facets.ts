@@ -1,22 +1,16 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { CATALOG_CURRENCY, type BookFilter } from './rules';
-import { filterPredicate } from './search';
+import { filterPredicate, MATCH_LIMIT } from './search';
 import type { BookFacetsModel } from './types';
 
 const { sql } = Prisma;
 
 /**
- * Counts stop at this many matching books: a broad search ("story", the unfiltered browse) would
- * otherwise count the whole catalog on every request. Beyond it `totalCount` is this number with
- * `totalCountIsExact: false`.
+ * The unfiltered and single-genre browse count from the summary, exactly up to this many books;
+ * beyond it `totalCount` is this number with `totalCountIsExact: false` (what the schema promises).
+ * Other searches count their matches themselves, up to MATCH_LIMIT.
  */
-export const EXACT_COUNT_LIMIT = 10_000;
-
-/**
- * Facets of a search that the summary cannot answer count this many matches at most (the first the
- * indexes give); beyond it they are a sample and `countsAreExact` is false.
- */
-export const FACET_SAMPLE_LIMIT = 1_000;
+export const BROWSE_COUNT_LIMIT = 10_000;
 
 /**
  * The facet summary's scope that answers this filter exactly: '' for the unfiltered browse, the
@@ -30,19 +24,23 @@ export function summaryScope(filter: BookFilter): string | null {
   return genres.length === 1 ? genres[0]! : null;
 }
 
-/** How many books match, exactly up to EXACT_COUNT_LIMIT. */
+/** How many books match, exactly up to BROWSE_COUNT_LIMIT (browse) or MATCH_LIMIT (other searches). */
 export async function countMatches(db: PrismaClient, filter: BookFilter): Promise<{ count: number; exact: boolean }> {
   const [row] = await db.$queryRaw<{ count: bigint | number }[]>(countMatchesQuery(filter));
   const count = Number(row?.count ?? 0);
-  return count > EXACT_COUNT_LIMIT ? { count: EXACT_COUNT_LIMIT, exact: false } : { count, exact: true };
+  const limit = countLimit(filter);
+  return count > limit ? { count: limit, exact: false } : { count, exact: true };
 }
+
+/** Where counting stops for this filter. */
+export const countLimit = (filter: BookFilter) => (summaryScope(filter) === null ? MATCH_LIMIT : BROWSE_COUNT_LIMIT);
 
 export function countMatchesQuery(filter: BookFilter): Prisma.Sql {
   const scope = summaryScope(filter);
   if (scope !== null) {
     return sql`SELECT coalesce((SELECT count FROM book_facet_counts WHERE scope = ${scope} AND kind = 'book' AND value = ''), 0) AS count`;
   }
-  return sql`SELECT count(*) AS count FROM (SELECT 1 FROM books b WHERE ${filterPredicate(filter)} LIMIT ${EXACT_COUNT_LIMIT + 1}) matched`;
+  return sql`SELECT count(*) AS count FROM (SELECT 1 FROM books b WHERE ${filterPredicate(filter)} LIMIT ${MATCH_LIMIT + 1}) matched`;
 }
 
 type FacetRow = { kind: string; value: string | null; count: bigint | number | null; min: number | null; max: number | null };
@@ -50,7 +48,7 @@ type FacetRow = { kind: string; value: string | null; count: bigint | number | n
 /**
  * Genre, language and condition counts and the price range of the matching books, in one statement:
  * from the summary for the unfiltered and single-genre browse, else over the first
- * FACET_SAMPLE_LIMIT matches (a `matched` row says how many there were, up to one more).
+ * MATCH_LIMIT matches (a `matched` row says how many there were, up to one more).
  */
 export async function facets(db: PrismaClient, filter: BookFilter): Promise<BookFacetsModel> {
   const currency = filter.price?.currency ?? CATALOG_CURRENCY;
@@ -70,7 +68,7 @@ export async function facets(db: PrismaClient, filter: BookFilter): Promise<Book
       range && range.min !== null && range.max !== null
         ? { min: { amount: Number(range.min), currency }, max: { amount: Number(range.max), currency } }
         : null,
-    countsAreExact: !matched || Number(matched.count) <= FACET_SAMPLE_LIMIT,
+    countsAreExact: !matched || Number(matched.count) <= MATCH_LIMIT,
   };
 }
 
@@ -80,11 +78,14 @@ export function facetsQuery(filter: BookFilter): Prisma.Sql {
   if (scope !== null) return summaryFacetsQuery(scope, currency);
   return sql`
     WITH matched AS MATERIALIZED (
-      SELECT b.id, b.genres, b.language FROM books b WHERE ${filterPredicate(filter)} LIMIT ${FACET_SAMPLE_LIMIT + 1}),
-    sample AS MATERIALIZED (SELECT * FROM matched LIMIT ${FACET_SAMPLE_LIMIT}),
+      SELECT b.id, b.genres, b.language FROM books b WHERE ${filterPredicate(filter)} LIMIT ${MATCH_LIMIT + 1}),
+    sample AS MATERIALIZED (SELECT * FROM matched LIMIT ${MATCH_LIMIT}),
+    -- Each sampled book's offers by the listings (book_id, status, condition) index: OFFSET 0 keeps the
+    -- planner from turning this into a hash join over every listing of the catalog.
     offers AS MATERIALIZED (
-      SELECT l.book_id, l.condition, l.currency, l.price_amount FROM listings l JOIN sample ON sample.id = l.book_id
-       WHERE l.status = 'ACTIVE' AND l.quantity > 0)
+      SELECT o.* FROM sample CROSS JOIN LATERAL (
+        SELECT l.book_id, l.condition, l.currency, l.price_amount FROM listings l
+         WHERE l.book_id = sample.id AND l.status = 'ACTIVE' AND l.quantity > 0 OFFSET 0) o)
     SELECT 'genre' AS kind, genre AS value, count(*) AS count, NULL::int AS min, NULL::int AS max
       FROM sample, unnest(sample.genres) AS genre GROUP BY genre
     UNION ALL

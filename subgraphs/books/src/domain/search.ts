@@ -117,12 +117,13 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
 }
 
 /**
- * RELEVANCE ranks every match only while at most this many match. A broader query (a word a
- * quarter of the catalog holds) scores nearly the same on every match, and ranking them all costs a
- * scan of the catalog per page: such a query lists its matches newest first instead
+ * A search reads at most this many matches (+1, to know there are more) for each of its ranking,
+ * count and facets, so that a broad query (a word a quarter of the catalog holds) costs the same as
+ * a narrow one. RELEVANCE ranks every match only while at most this many match: a broader query
+ * scores nearly the same on every match, so it lists its matches newest first instead
  * (docs/catalog.md "Search"), read from the (created_at, id) index with keyset cursors.
  */
-export const RANKED_MATCH_LIMIT = 1_000;
+export const MATCH_LIMIT = 1_000;
 
 interface PageOptions {
   filter: BookFilter;
@@ -136,7 +137,7 @@ type PageRow = { id: string; cursor: string };
 /**
  * One page of matching book ids with their cursors, and one more when there is a next page: a
  * keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`) that each sort's index answers.
- * A RELEVANCE search's first page ranks at most RANKED_MATCH_LIMIT + 1 matches; when that many
+ * A RELEVANCE search's first page ranks at most MATCH_LIMIT + 1 matches; when that many
  * match, a second statement lists them newest first.
  */
 export async function searchPage(db: PrismaClient, options: PageOptions): Promise<PageRow[]> {
@@ -175,17 +176,17 @@ export function searchPageQuery(options: PageOptions) {
 }
 
 /**
- * The first RELEVANCE page: the first RANKED_MATCH_LIMIT + 1 matches the indexes give, ranked only
+ * The first RELEVANCE page: the first MATCH_LIMIT + 1 matches the indexes give, ranked only
  * when they are all the matches; otherwise one row with a null id says the search is broad.
  */
 function boundedRankingQuery(plan: SortPlan, predicate: Prisma.Sql, first: number): Prisma.Sql {
   return sql`
     WITH candidates AS MATERIALIZED (
-      SELECT b.id, b.search_vector, b.title FROM books b WHERE ${predicate} LIMIT ${RANKED_MATCH_LIMIT + 1})
+      SELECT b.id, b.search_vector, b.title FROM books b WHERE ${predicate} LIMIT ${MATCH_LIMIT + 1})
     (SELECT id, key FROM (
-       SELECT b.id, ${plan.key} AS key FROM candidates b WHERE (SELECT count(*) FROM candidates) <= ${RANKED_MATCH_LIMIT}
+       SELECT b.id, ${plan.key} AS key FROM candidates b WHERE (SELECT count(*) FROM candidates) <= ${MATCH_LIMIT}
      ) ranked
      ORDER BY ${plan.order} LIMIT ${first + 1})
     UNION ALL
-    SELECT NULL, NULL WHERE (SELECT count(*) FROM candidates) > ${RANKED_MATCH_LIMIT}`;
+    SELECT NULL, NULL WHERE (SELECT count(*) FROM candidates) > ${MATCH_LIMIT}`;
 }

@@ -20,7 +20,7 @@ export interface BookFacetsModel {
   languages: FacetCountModel[];
   conditions: FacetCountModel[];
   price: { min: MoneyModel; max: MoneyModel } | null;
-  /** False when the counts cover a sample of the matches (search-facets.ts FACET_SAMPLE_LIMIT). */
+  /** False when the counts cover a sample of the matches (search.ts MATCH_LIMIT). */
   countsAreExact: boolean;
 }
 
