@@ -87,3 +87,9 @@ CREATE TRIGGER books_facet_summary_update AFTER UPDATE ON books
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION books_facet_summary();
 CREATE TRIGGER books_facet_summary_delete AFTER DELETE ON books
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION books_facet_summary();
+
+-- Catalog reads are short statements bounded by LIMITs (a page, 1,001 matches): starting parallel
+-- workers costs more than they save, and on a busy machine waiting for them to be scheduled took
+-- ten times the scan itself (EXPLAIN on 100,000 books: 417 ms, of which 37 ms scanning).
+ALTER TABLE books SET (parallel_workers = 0);
+ALTER TABLE listings SET (parallel_workers = 0);
