@@ -16,7 +16,7 @@ export const BROWSE_COUNT_LIMIT = 10_000;
  * The facet summary's scope that answers this filter exactly: '' for the unfiltered browse, the
  * genre for a browse of one genre, null when the filter needs the matching books themselves.
  */
-export function summaryScope(filter: BookFilter): string | null {
+function summaryScope(filter: BookFilter): string | null {
   const { genres, ...rest } = filter;
   const others = Object.values(rest).some((value) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0));
   if (others) return null;
@@ -33,7 +33,7 @@ export async function countMatches(db: PrismaClient, filter: BookFilter): Promis
 }
 
 /** Where counting stops for this filter. */
-export const countLimit = (filter: BookFilter) => (summaryScope(filter) === null ? MATCH_LIMIT : BROWSE_COUNT_LIMIT);
+const countLimit = (filter: BookFilter) => (summaryScope(filter) === null ? MATCH_LIMIT : BROWSE_COUNT_LIMIT);
 
 export function countMatchesQuery(filter: BookFilter): Prisma.Sql {
   const scope = summaryScope(filter);
