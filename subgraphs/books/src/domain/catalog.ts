@@ -4,7 +4,8 @@ import { type Prisma, type Author, type Book, type PrismaClient } from '../gener
 import { authorKey, bookFilter, createBookInput, isbn, updateBookInput } from './rules';
 import { type Outbox } from '@bazaar/events';
 import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
-import { countMatches, facets, searchPage, type BookSort } from './search';
+import { searchPage, type BookSort } from './search';
+import { countMatches, facets } from './search-facets';
 import type { BookConnectionModel } from './types';
 
 /** The client itself or an open transaction: both can run a statement. */

@@ -2,7 +2,8 @@ import { CATALOG_CURRENCY } from './rules';
 import type { Database } from './catalog';
 
 /**
- * Recomputes the books' denormalised offer columns (`lowest_price_amount`, `in_stock`) from their
+ * Recomputes the books' denormalised offer columns (`lowest_price_amount`, `in_stock`, `offer_conditions`,
+ * whose changes the facet summary triggers count) from their
  * listings. Call it in the transaction that changed the listings, after the change: it first locks
  * the books' rows (in id order, after any listing rows, so lock order is always listings → books),
  * then reads the listings in a new statement, so the last of two concurrent writers sees both changes.
@@ -19,7 +20,10 @@ export async function refreshOffers(tx: Database, bookIds: readonly string[]): P
       lowest_price_amount = (
         SELECT min(l.price_amount) FROM listings l
          WHERE l.book_id = b.id AND l.status = 'ACTIVE' AND l.quantity > 0 AND l.currency = ${CATALOG_CURRENCY}),
-      in_stock = EXISTS (SELECT 1 FROM listings l WHERE l.book_id = b.id AND l.status = 'ACTIVE' AND l.quantity > 0)
+      in_stock = EXISTS (SELECT 1 FROM listings l WHERE l.book_id = b.id AND l.status = 'ACTIVE' AND l.quantity > 0),
+      offer_conditions = coalesce((
+        SELECT array_agg(DISTINCT l.condition::text) FROM listings l
+         WHERE l.book_id = b.id AND l.status = 'ACTIVE' AND l.quantity > 0), '{}')
     WHERE b.id = ANY(${ids}::uuid[])`;
 }
 
@@ -33,11 +37,12 @@ export function statusFor(current: 'ACTIVE' | 'PAUSED' | 'SOLD_OUT' | 'REMOVED',
 /** refreshOffers for the whole catalog in one statement (after a bulk load). */
 export async function refreshAllOffers(db: Database): Promise<void> {
   await db.$executeRaw`
-    UPDATE books b SET lowest_price_amount = offers.lowest, in_stock = offers.in_stock
+    UPDATE books b SET lowest_price_amount = offers.lowest, in_stock = offers.in_stock, offer_conditions = offers.conditions
     FROM (
       SELECT bk.id,
              min(l.price_amount) FILTER (WHERE l.status = 'ACTIVE' AND l.quantity > 0 AND l.currency = ${CATALOG_CURRENCY}) AS lowest,
-             coalesce(bool_or(l.status = 'ACTIVE' AND l.quantity > 0), false) AS in_stock
+             coalesce(bool_or(l.status = 'ACTIVE' AND l.quantity > 0), false) AS in_stock,
+             coalesce(array_agg(DISTINCT l.condition::text) FILTER (WHERE l.status = 'ACTIVE' AND l.quantity > 0), '{}') AS conditions
         FROM books bk LEFT JOIN listings l ON l.book_id = bk.id
        GROUP BY bk.id
     ) offers

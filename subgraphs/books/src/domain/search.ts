@@ -1,12 +1,8 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { cursorValue, decodeCursor, encodeCursor, isUuid } from '@bazaar/service';
 import { CATALOG_CURRENCY, type BookFilter } from './rules';
-import type { BookFacetsModel } from './types';
 
 export type BookSort = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
-
-/** Below this word similarity a title is not taken for a misspelling of the query. */
-const TITLE_SIMILARITY_THRESHOLD = 0.45;
 
 const { sql, join } = Prisma;
 
@@ -15,12 +11,14 @@ const { sql, join } = Prisma;
  * indexes for `query`, the genres GIN, (language, id), (in_stock, id), book_authors(author_id),
  * authors' name trigrams, and listings(book_id, …) for offer filters.
  */
-function filterPredicate(filter: BookFilter): Prisma.Sql {
+export function filterPredicate(filter: BookFilter): Prisma.Sql {
   const predicates: Prisma.Sql[] = [];
   if (filter.query) {
     predicates.push(
+      // title_resembles (migration facet_summary): word_similarity ≥ 0.45, costed so that the planner
+      // reads the trigram index for `<%` rather than computing every title's trigrams.
       sql`(b.search_vector @@ websearch_to_tsquery('english', ${filter.query})
-           OR (${filter.query} <% b.title AND word_similarity(${filter.query}, b.title) >= ${TITLE_SIMILARITY_THRESHOLD}))`,
+           OR (${filter.query} <% b.title AND title_resembles(${filter.query}, b.title)))`,
     );
   }
   if (filter.authorId) {
@@ -119,27 +117,57 @@ function sortPlan(sort: BookSort, query: string | undefined): SortPlan {
 }
 
 /**
- * One page of matching book ids with their cursors, and one more when there is a next page: a
- * keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`) that each sort's index answers.
+ * A search reads at most this many matches (+1, to know there are more) for each of its ranking,
+ * count and facets, so that a broad query (a word a quarter of the catalog holds) costs the same as
+ * a narrow one. RELEVANCE ranks every match only while at most this many match: a broader query
+ * scores nearly the same on every match, so it lists its matches newest first instead
+ * (docs/catalog.md "Search"), read from the (created_at, id) index with keyset cursors.
  */
-export async function searchPage(
-  db: PrismaClient,
-  options: { filter: BookFilter; sort: BookSort; first: number; after: string | null },
-): Promise<{ id: string; cursor: string }[]> {
-  const { query, list, cursorKey } = searchPageQuery(options);
-  const rows = await db.$queryRaw<{ id: string; key: unknown }[]>(query);
-  return rows.map((row) => ({ id: row.id, cursor: encodeCursor(list, [cursorKey(row.key), row.id]) }));
+export const MATCH_LIMIT = 1_000;
+
+interface PageOptions {
+  filter: BookFilter;
+  sort: BookSort;
+  first: number;
+  after: string | null;
 }
 
-/** The page statement itself (also what the plan checks EXPLAIN). */
-export function searchPageQuery(options: { filter: BookFilter; sort: BookSort; first: number; after: string | null }) {
+type PageRow = { id: string; cursor: string };
+
+/**
+ * One page of matching book ids with their cursors, and one more when there is a next page: a
+ * keyset query (`WHERE (key, id) > cursor ORDER BY … LIMIT n+1`) that each sort's index answers.
+ * A RELEVANCE search's first page ranks at most MATCH_LIMIT + 1 matches; when that many
+ * match, a second statement lists them newest first.
+ */
+export async function searchPage(db: PrismaClient, options: PageOptions): Promise<PageRow[]> {
+  const page = searchPageQuery(options);
+  const rows = await db.$queryRaw<{ id: string | null; key: unknown }[]>(page.query);
+  if (rows.some((row) => row.id === null)) return searchPage(db, { ...options, after: BROAD_RELEVANCE_START });
+  return rows.map((row) => ({ id: row.id!, cursor: encodeCursor(page.list, [page.cursorKey(row.key), row.id]) }));
+}
+
+/** Where a broad RELEVANCE search starts: a cursor before the newest possible book. */
+export const BROAD_RELEVANCE_START = encodeCursor('books:RELEVANCE', ['9999-12-31T00:00:00.000Z', 'ffffffff-ffff-ffff-ffff-ffffffffffff']);
+
+/**
+ * The page statement itself (also what the plan checks EXPLAIN). For RELEVANCE with a query the
+ * cursor's key says how the walk goes: a score (ranked), a timestamp (broad, newest first), none
+ * (the bounded first statement, which answers one row with a null id when the search is broad).
+ */
+export function searchPageQuery(options: PageOptions) {
   const effectiveSort = options.sort === 'RELEVANCE' && !options.filter.query ? 'TITLE' : options.sort;
-  const plan = sortPlan(effectiveSort, options.filter.query);
   const list = `books:${effectiveSort}`;
-  const position = decodeCursor(options.after, list, [plan.validKey, cursorValue.uuid]);
+  const ranked = effectiveSort === 'RELEVANCE';
+  const validKey = ranked ? (value: unknown) => cursorValue.number(value) || cursorValue.timestamp(value) : sortPlan(effectiveSort, undefined).validKey;
+  const position = decodeCursor(options.after, list, [validKey, cursorValue.uuid]);
+  const broad = ranked && typeof position?.[0] === 'string';
+  const plan = sortPlan(broad ? 'NEWEST' : effectiveSort, options.filter.query);
+  const predicate = filterPredicate(options.filter);
+  if (ranked && !position) return { query: boundedRankingQuery(plan, predicate, options.first), list, cursorKey: plan.cursorKey };
   const query = sql`
     SELECT id, key FROM (
-      SELECT b.id, ${plan.key} AS key FROM books b WHERE ${filterPredicate(options.filter)}
+      SELECT b.id, ${plan.key} AS key FROM books b WHERE ${predicate}
     ) matched
     WHERE ${position ? plan.after(position[0]!, String(position[1])) : sql`TRUE`}
     ORDER BY ${plan.order}
@@ -148,61 +176,17 @@ export function searchPageQuery(options: { filter: BookFilter; sort: BookSort; f
 }
 
 /**
- * Counts and facets stop at this many matching books: a broad search ("story", the unfiltered
- * browse) would otherwise count the whole catalog on every request. Beyond it `totalCount` is this
- * number with `totalCountIsExact: false`, and facets count the first this-many matches.
+ * The first RELEVANCE page: the first MATCH_LIMIT + 1 matches the indexes give, ranked only
+ * when they are all the matches; otherwise one row with a null id says the search is broad.
  */
-export const EXACT_COUNT_LIMIT = 10_000;
-
-/** How many books match, exactly up to EXACT_COUNT_LIMIT. */
-export async function countMatches(db: PrismaClient, filter: BookFilter): Promise<{ count: number; exact: boolean }> {
-  const [row] = await db.$queryRaw<{ count: bigint }[]>(countMatchesQuery(filter));
-  const count = Number(row?.count ?? 0);
-  return count > EXACT_COUNT_LIMIT ? { count: EXACT_COUNT_LIMIT, exact: false } : { count, exact: true };
-}
-
-export const countMatchesQuery = (filter: BookFilter) =>
-  sql`SELECT count(*) AS count FROM (SELECT 1 FROM books b WHERE ${filterPredicate(filter)} LIMIT ${EXACT_COUNT_LIMIT + 1}) matched`;
-
-/**
- * Facets over the matching books (the first EXACT_COUNT_LIMIT of them), genre, language and
- * condition counts and the price range, in one statement.
- */
-export async function facets(db: PrismaClient, filter: BookFilter): Promise<BookFacetsModel> {
-  const currency = filter.price?.currency ?? CATALOG_CURRENCY;
-  const rows = await db.$queryRaw<{ kind: string; value: string | null; count: bigint | null; min: number | null; max: number | null }[]>(
-    facetsQuery(filter),
-  );
-  const byKind = (kind: string) =>
-    rows
-      .filter((row) => row.kind === kind)
-      .map((row) => ({ value: row.value!, count: Number(row.count) }))
-      .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
-  const range = rows.find((row) => row.kind === 'price');
-  return {
-    genres: byKind('genre'),
-    languages: byKind('language'),
-    conditions: byKind('condition'),
-    price:
-      range && range.min !== null && range.max !== null
-        ? { min: { amount: Number(range.min), currency }, max: { amount: Number(range.max), currency } }
-        : null,
-  };
-}
-
-export function facetsQuery(filter: BookFilter): Prisma.Sql {
-  const currency = filter.price?.currency ?? CATALOG_CURRENCY;
+function boundedRankingQuery(plan: SortPlan, predicate: Prisma.Sql, first: number): Prisma.Sql {
   return sql`
-    WITH matched AS MATERIALIZED (SELECT b.id, b.genres, b.language FROM books b WHERE ${filterPredicate(filter)} LIMIT ${EXACT_COUNT_LIMIT}),
-    offers AS MATERIALIZED (
-      SELECT l.book_id, l.condition, l.currency, l.price_amount FROM listings l JOIN matched ON matched.id = l.book_id
-       WHERE l.status = 'ACTIVE' AND l.quantity > 0)
-    SELECT 'genre' AS kind, genre AS value, count(*) AS count, NULL::int AS min, NULL::int AS max
-      FROM matched, unnest(matched.genres) AS genre GROUP BY genre
+    WITH candidates AS MATERIALIZED (
+      SELECT b.id, b.search_vector, b.title FROM books b WHERE ${predicate} LIMIT ${MATCH_LIMIT + 1})
+    (SELECT id, key FROM (
+       SELECT b.id, ${plan.key} AS key FROM candidates b WHERE (SELECT count(*) FROM candidates) <= ${MATCH_LIMIT}
+     ) ranked
+     ORDER BY ${plan.order} LIMIT ${first + 1})
     UNION ALL
-    SELECT 'language', language, count(*), NULL, NULL FROM matched GROUP BY language
-    UNION ALL
-    SELECT 'condition', condition::text, count(DISTINCT book_id), NULL, NULL FROM offers GROUP BY condition
-    UNION ALL
-    SELECT 'price', NULL, NULL, min(price_amount), max(price_amount) FROM offers WHERE currency = ${currency}`;
+    SELECT NULL, NULL WHERE (SELECT count(*) FROM candidates) > ${MATCH_LIMIT}`;
 }

@@ -20,6 +20,8 @@ export interface BookFacetsModel {
   languages: FacetCountModel[];
   conditions: FacetCountModel[];
   price: { min: MoneyModel; max: MoneyModel } | null;
+  /** False when the counts cover a sample of the matches (search.ts MATCH_LIMIT). */
+  countsAreExact: boolean;
 }
 
 interface MoneyModel {

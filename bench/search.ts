@@ -1,0 +1,164 @@
+/*
+ * Search on a large catalog, the way the storefront asks (`npx tsx bench/search.ts`, options after it):
+ * starts the stack (`npm start` on an empty data folder), adds a generated catalog of --size books
+ * (default 100,000) to the books database, then for each search kind of issue 15 (typo, common word,
+ * author, genre + price sort, page 50, unfiltered browse) runs, interleaved A B A B over --runs rounds
+ * (default 20, after 3 warm-up rounds):
+ *   A. the search's own SQL statements alone, straight to Postgres over one connection each (the page,
+ *      its books and authors, then count and facets at once, as the subgraph issues them);
+ *   B. the same search through the router (page of 20 with authors and price, totalCount, facets).
+ * Prints p50/p95 of each and the ratio router p95 ÷ SQL p95. The machine's other load shows in both.
+ * Options: --size 100000 --runs 20; --router <url> --books-database <url> to use a running stack
+ * whose books database already holds the catalog.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
+import {
+  BROAD_RELEVANCE_START,
+  bookFilter,
+  countMatchesQuery,
+  facetsQuery,
+  generatedCatalogSql,
+  searchPageQuery,
+  type BookSort,
+} from '@bazaar/books/search-statements';
+import { percentiles, Router } from './router-client';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '20' },
+    router: { type: 'string' },
+    'books-database': { type: 'string' },
+  },
+});
+const size = Number(values.size);
+const runs = Number(values.runs);
+const print = (line: string) => console.log(`[bench:search] ${line}`);
+
+interface SearchKind {
+  filter: Record<string, unknown>;
+  sort: BookSort;
+  /** The page to time (20 books a page); the pages before it are walked once to get its cursor. */
+  page: number;
+}
+
+const SEARCHES: Record<string, SearchKind> = {
+  'typo ("midnight libary")': { filter: { query: 'midnight libary' }, sort: 'RELEVANCE', page: 1 },
+  'common word ("story")': { filter: { query: 'story' }, sort: 'RELEVANCE', page: 1 },
+  'author ("Writer 42")': { filter: { author: 'Writer 42' }, sort: 'TITLE', page: 1 },
+  'genre + price sort': { filter: { genres: ['mystery'] }, sort: 'PRICE_ASC', page: 1 },
+  'common word, page 50': { filter: { query: 'story' }, sort: 'RELEVANCE', page: 50 },
+  'unfiltered browse': { filter: {}, sort: 'RELEVANCE', page: 1 },
+  'unfiltered browse, newest': { filter: {}, sort: 'NEWEST', page: 1 },
+};
+
+const SEARCH_PAGE = /* GraphQL */ `
+  query Search($filter: BookFilter, $sort: BookSort, $first: Int, $after: String) {
+    books(filter: $filter, sort: $sort, first: $first, after: $after) {
+      edges { cursor node { id title authors { name } lowestPrice { amount currency } inStock } }
+      pageInfo { hasNextPage endCursor }
+      totalCount totalCountIsExact
+      facets { genres { value count } languages { value count } conditions { value count } price { min { amount } max { amount } } countsAreExact }
+    }
+  }`;
+
+type SearchResult = { books: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { endCursor: string | null } } };
+
+let stack: LaunchedStack | undefined;
+let dataDir: string | undefined;
+try {
+  const { routerUrl, booksDatabaseUrl } = values.router && values['books-database']
+    ? { routerUrl: values.router, booksDatabaseUrl: values['books-database'] }
+    : await startStackWithCatalog();
+  const router = new Router(routerUrl);
+  const pool = new pg.Pool({ connectionString: booksDatabaseUrl, max: 4 });
+  try {
+    print(`catalog: ${(await pool.query<{ n: string }>('SELECT count(*) AS n FROM books')).rows[0]!.n} books; ${runs} runs per search after 3 warm-up runs`);
+    print('search | SQL alone p50 / p95 | router p50 / p95 | router p95 ÷ SQL p95');
+    for (const [name, search] of Object.entries(SEARCHES)) {
+      const after = await cursorOfPage(router, search);
+      const variables = { filter: search.filter, sort: search.sort, first: 20, after };
+      const sqlTimes: number[] = [];
+      const routerTimes: number[] = [];
+      for (let run = 0; run < runs + 3; run++) {
+        const sqlMs = await timed(() => runStatements(pool, search, after));
+        const routerMs = await timed(() => router.data<SearchResult>(SEARCH_PAGE, variables));
+        if (run < 3) continue;
+        sqlTimes.push(sqlMs);
+        routerTimes.push(routerMs);
+      }
+      const sql = percentiles(sqlTimes);
+      const routed = percentiles(routerTimes);
+      print(`${name} | ${sql.p50} / ${sql.p95} ms | ${routed.p50} / ${routed.p95} ms | ${(routed.p95 / Math.max(1, sql.p95)).toFixed(2)}`);
+    }
+  } finally {
+    await pool.end();
+  }
+} finally {
+  if (stack) {
+    stack.child.kill('SIGINT');
+    await stack.exited;
+  }
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+}
+
+async function startStackWithCatalog(): Promise<{ routerUrl: string; booksDatabaseUrl: string }> {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-bench-search-'));
+  await chmod(dataDir, 0o755); // the postgres OS user must reach it
+  const postgresPort = await freePort();
+  const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: postgresPort, ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()) };
+  const started = performance.now();
+  stack = launchStack(env);
+  const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
+  print(`stack ready after ${Math.round(performance.now() - started)} ms`);
+  const booksDatabaseUrl = `postgresql://postgres:postgres@127.0.0.1:${postgresPort}/books`;
+  const client = new pg.Client({ connectionString: booksDatabaseUrl });
+  await client.connect();
+  try {
+    const generating = performance.now();
+    await client.query(generatedCatalogSql(size));
+    print(`generated ${size.toLocaleString('en')} books in ${Math.round(performance.now() - generating)} ms`);
+  } finally {
+    await client.end();
+  }
+  return { routerUrl: routerUrl!, booksDatabaseUrl };
+}
+
+/** The cursor after which the timed page starts (null for page 1), walking 100 books at a time. */
+async function cursorOfPage(router: Router, search: SearchKind): Promise<string | null> {
+  let after: string | null = null;
+  for (let skip = (search.page - 1) * 20; skip > 0; skip -= 100) {
+    const first = Math.min(100, skip);
+    const { books } = await router.data<SearchResult>(SEARCH_PAGE, { filter: search.filter, sort: search.sort, first, after });
+    after = books.edges[first - 1]!.cursor;
+  }
+  return after;
+}
+
+/** The statements the books subgraph runs for one search request, in the same order and overlap. */
+async function runStatements(pool: pg.Pool, search: SearchKind, after: string | null): Promise<void> {
+  const filter = bookFilter.parse(search.filter);
+  const run = (query: { text: string; values: unknown[] }) => pool.query<{ id: string | null }>(query.text, query.values);
+  let { rows } = await run(searchPageQuery({ filter, sort: search.sort, first: 20, after }).query);
+  if (rows.some((row) => row.id === null)) {
+    ({ rows } = await run(searchPageQuery({ filter, sort: search.sort, first: 20, after: BROAD_RELEVANCE_START }).query));
+  }
+  const ids = rows.slice(0, 20).map((row) => row.id);
+  await pool.query('SELECT * FROM books WHERE id = ANY($1::uuid[])', [ids]);
+  await pool.query(
+    'SELECT ba.book_id, a.* FROM book_authors ba JOIN authors a ON a.id = ba.author_id WHERE ba.book_id = ANY($1::uuid[]) ORDER BY ba.book_id, ba.position',
+    [ids],
+  );
+  await Promise.all([run(countMatchesQuery(filter)), run(facetsQuery(filter))]);
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
