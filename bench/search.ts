@@ -134,7 +134,7 @@ async function cursorOfPage(router: Router, search: SearchKind): Promise<string 
   let after: string | null = null;
   for (let skip = (search.page - 1) * 20; skip > 0; skip -= 100) {
     const first = Math.min(100, skip);
-    const { books } = await router.data<SearchResult>(SEARCH_PAGE, { filter: search.filter, sort: search.sort, first, after });
+    const { books }: SearchResult = await router.data<SearchResult>(SEARCH_PAGE, { filter: search.filter, sort: search.sort, first, after });
     after = books.edges[first - 1]!.cursor;
   }
   return after;
