@@ -5,7 +5,7 @@
  *     complete checkout of every process of the stack (from /proc), and each hop of the saga's
  *     first half from the databases' own timestamps (transaction starts: outbox row written,
  *     relay picked it up, consumer's transaction began);
- *   - with --cpu-prof, every Node service runs under `node --cpu-prof` and its self time is
+ *   - with --cpu-prof, every Node service is profiled (cpu-profile-hook.mjs) and its self time is
  *     summed per package and per function after the stack stopped.
  * Options: --buyers 10 --checkouts 10 --data <dir> (kept between runs: a second run skips the
  * first start's seeding) --cpu-prof --top 12.
@@ -13,6 +13,7 @@
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
@@ -43,7 +44,9 @@ const env: Record<string, string> = {
   POSTGRES_PORT: postgresPort,
   ROUTER_PORT: await freePort(),
   ...(await freeSubgraphPorts()),
-  ...(values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {}),
+  ...(values['cpu-prof']
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('./cpu-profile-hook.mjs', import.meta.url))}`.trim(), BAZAAR_CPU_PROFILE_DIR: profileDir }
+    : {}),
 };
 const admin = (database: string) => `postgresql://postgres:postgres@127.0.0.1:${postgresPort}/${database}`;
 
@@ -163,7 +166,7 @@ async function printHops(round: CheckoutRound): Promise<void> {
 async function printProfiles(): Promise<void> {
   const top = Number(values.top);
   for (const file of (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'))) {
-    const pid = Number(file.split('.')[3]);
+    const pid = Number(file.split('.')[0]);
     const name = servicePids.get(pid);
     if (!name || name === 'launcher') continue;
     const summary = summariseProfile(path.join(profileDir, file), top);

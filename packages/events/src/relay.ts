@@ -122,7 +122,27 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   function schedule(delayMs: number) {
     clearTimeout(timer);
-    if (!stopped) timer = setTimeout(() => void run().catch(() => {}), delayMs);
+    if (!stopped) timer = setTimeout(() => void poll().catch(() => {}), delayMs);
+  }
+
+  /**
+   * The fallback poll. Notifications wake the relay for nearly every row, so the poll almost
+   * always finds nothing: one indexed look instead of a transaction with its advisory lock keeps
+   * an idle relay (one per service process, every second) cheap.
+   */
+  async function poll(): Promise<number> {
+    if (stopped) return 0;
+    if (!running) {
+      const pending = await pool
+        .query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL) AS pending')
+        .then(({ rows }) => rows[0]?.pending !== false)
+        .catch(() => true); // let run() meet the error and back off
+      if (!pending) {
+        schedule(pollIntervalMs);
+        return 0;
+      }
+    }
+    return run();
   }
 
   /** One drain at a time; a wake-up during a drain runs another right after it. */
