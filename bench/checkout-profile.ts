@@ -5,8 +5,8 @@
  *     complete checkout of every process of the stack (from /proc), and each hop of the saga's
  *     first half from the databases' own timestamps (transaction starts: outbox row written,
  *     relay picked it up, consumer's transaction began);
- *   - with --cpu-prof, every Node service is profiled (cpu-profile-hook.mjs) and its self time is
- *     summed per package and per function after the stack stopped.
+ *   - with --cpu-prof, every Node service is profiled during the N-buyer round
+ *     (cpu-profile-hook.mjs) and its self time summed per package and per function.
  * Options: --buyers 10 --checkouts 10 --data <dir> (kept between runs: a second run skips the
  * first start's seeding) --cpu-prof --top 12.
  */
@@ -19,7 +19,7 @@ import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
 import { summariseProfile } from './cpu-profile';
 import { cpuBetween, stackCpu } from './process-cpu';
-import { checkoutRound, describeRound, percentiles, prepareBuyers, Router, type CheckoutRound } from './router-client';
+import { checkoutRound, describeRound, percentiles, pollUntil, prepareBuyers, Router, type CheckoutRound } from './router-client';
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +44,8 @@ const env: Record<string, string> = {
   POSTGRES_PORT: postgresPort,
   ROUTER_PORT: await freePort(),
   ...(await freeSubgraphPorts()),
+  // Every bench buyer signs up from this machine's address; runs on kept data would hit the hourly limit.
+  SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
   ...(values['cpu-prof']
     ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('./cpu-profile-hook.mjs', import.meta.url))}`.trim(), BAZAAR_CPU_PROFILE_DIR: profileDir }
     : {}),
@@ -51,7 +53,6 @@ const env: Record<string, string> = {
 const admin = (database: string) => `postgresql://postgres:postgres@127.0.0.1:${postgresPort}/${database}`;
 
 let stack: LaunchedStack | undefined = launchStack(env);
-const servicePids = new Map<number, string>();
 try {
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
   print(`stack ready (data in ${dataDir}); load average ${loadAverage()}`);
@@ -60,18 +61,20 @@ try {
   const { shoppers, listings } = await prepareBuyers(router, buyers);
   for (const count of [1, buyers]) {
     const before = stackCpu(stack.child.pid!);
+    const profiling = values['cpu-prof'] && count === buyers;
+    if (profiling) toggleProfilers(before.pids);
     const round = await checkoutRound(shoppers.slice(0, count), listings, perBuyer);
     const after = stackCpu(stack.child.pid!);
-    for (const [pid, name] of after.pids) servicePids.set(pid, name);
+    if (profiling) toggleProfilers(after.pids);
     for (const line of describeRound(round, count, perBuyer)) print(line);
     print(`  load average ${loadAverage()}`);
     printCpu(cpuBetween(before.cpuMs, after.cpuMs), round);
     await printHops(round);
+    if (profiling) await printProfiles(after.pids);
   }
   stack.child.kill('SIGINT');
   await stack.exited;
   stack = undefined;
-  if (values['cpu-prof']) await printProfiles();
 } finally {
   if (stack) {
     stack.child.kill('SIGINT');
@@ -163,15 +166,22 @@ async function printHops(round: CheckoutRound): Promise<void> {
   }
 }
 
-async function printProfiles(): Promise<void> {
+/** SIGUSR2 starts, and then stops, the profiler of each Node service (cpu-profile-hook.mjs). */
+function toggleProfilers(pids: Map<number, string>): void {
+  for (const [pid, name] of pids) if (name !== 'launcher') process.kill(pid, 'SIGUSR2');
+}
+
+async function printProfiles(pids: Map<number, string>): Promise<void> {
   const top = Number(values.top);
+  const services = [...pids.values()].filter((name) => name !== 'launcher');
+  // Each service writes its profile when the signal reaches it.
+  await pollUntil(async () => (await readdir(profileDir)).length >= services.length, 100, 60_000);
   for (const file of (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'))) {
-    const pid = Number(file.split('.')[0]);
-    const name = servicePids.get(pid);
+    const name = pids.get(Number(file.split('.')[0]));
     if (!name || name === 'launcher') continue;
     const summary = summariseProfile(path.join(profileDir, file), top);
     const share = (ms: number) => `${((100 * ms) / summary.busyMs).toFixed(1)}%`;
-    print(`profile ${name}: ${(summary.busyMs / 1000).toFixed(1)} s busy over the whole run`);
+    print(`profile ${name}: ${(summary.busyMs / 1000).toFixed(1)} s busy during the ${buyers}-buyer round`);
     print(`  by package: ${summary.byPackage.map(([owner, ms]) => `${owner} ${share(ms)}`).join(', ')}`);
     for (const [fn, ms] of summary.byFunction) print(`  ${share(ms).padStart(6)} ${fn}`);
   }
