@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
+import { freePort, freeSubgraphPorts, launchStack } from '@bazaar/devstack/launch';
 import { summariseProfile } from './cpu-profile';
 import { cpuBetween, stackCpu } from './process-cpu';
 import { checkoutRound, describeRound, percentiles, pollUntil, prepareBuyers, Router, type CheckoutRound } from './router-client';
@@ -52,7 +52,7 @@ const env: Record<string, string> = {
 };
 const admin = (database: string) => `postgresql://postgres:postgres@127.0.0.1:${postgresPort}/${database}`;
 
-let stack: LaunchedStack | undefined = launchStack(env);
+const stack = launchStack(env);
 try {
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
   print(`stack ready (data in ${dataDir}); load average ${loadAverage()}`);
@@ -72,14 +72,9 @@ try {
     await printHops(round);
     if (profiling) await printProfiles(after.pids);
   }
+} finally {
   stack.child.kill('SIGINT');
   await stack.exited;
-  stack = undefined;
-} finally {
-  if (stack) {
-    stack.child.kill('SIGINT');
-    await stack.exited;
-  }
   await rm(profileDir, { recursive: true, force: true });
   if (!values.data) await rm(dataDir, { recursive: true, force: true });
 }
