@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 
 const ADDRESS = { name: 'Bench Buyer', line1: '1 Reading Lane', postalCode: '10115', city: 'Berlin', country: 'DE' };
 /**
- * How often a waiting buyer looks at the order again. Latency comes from the order's own status
- * timestamps, not from this; polling faster only loads the machine being measured.
+ * How a waiting buyer looks at the order again: soon at first, then less and less often (up to
+ * every 250 ms). Latency comes from the order's own status timestamps, not from this; a fixed fast
+ * poll only loaded the machine being measured (10 buyers at 100 ms were 100 router requests a
+ * second, more than the checkouts themselves). The web shop polls every second.
  */
-const POLL_MS = 100;
+const POLL = { firstMs: 20, maxMs: 250 };
 
 interface GraphQLBody<Data> {
   data?: Data | null;
@@ -68,7 +70,7 @@ export class Shopper {
   }
 
   /** One complete checkout of one copy: place, wait for AWAITING_PAYMENT, pay, wait for PAID. */
-  async checkout(listingId: string): Promise<{ awaitingPaymentMs: number }> {
+  async checkout(listingId: string): Promise<{ orderId: string; awaitingPaymentMs: number }> {
     const placedAt = Date.now();
     const { placeOrder } = await this.router.data<{ placeOrder: { order: { id: string } } }>(
       `mutation($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key) { order { id } } }`,
@@ -79,16 +81,19 @@ export class Shopper {
     // From sending placeOrder to the moment orders recorded AWAITING_PAYMENT (one machine, one clock).
     const awaitingPaymentMs = Date.parse(history.find(({ status }) => status === 'AWAITING_PAYMENT')!.at) - placedAt;
     const payKey = randomUUID();
+    let paymentStatus: string | undefined;
     // payments may learn of the payable order a moment after orders does: a refusal is retried.
     await pollUntil(async () => {
-      const body = await this.router.request(
+      const body = await this.router.request<{ payOrder: { payment: { status: string } } }>(
         `mutation($input: PayOrderInput!) { payOrder(input: $input) { payment { status } } }`,
         { input: { orderId, paymentMethodToken: 'tok_visa', idempotencyKey: payKey } },
       );
+      paymentStatus = body.data?.payOrder.payment.status;
       return !body.errors?.length;
-    }, POLL_MS, 60_000);
-    await this.waitForStatus(orderId, 'PAID');
-    return { awaitingPaymentMs };
+    }, POLL, 60_000);
+    // payOrder waits a little for orders' decision: SUCCEEDED (captured) comes only after the order is PAID.
+    if (paymentStatus !== 'SUCCEEDED') await this.waitForStatus(orderId, 'PAID');
+    return { orderId, awaitingPaymentMs };
   }
 
   private async waitForStatus(orderId: string, status: string): Promise<{ status: string; at: string }[]> {
@@ -101,19 +106,80 @@ export class Shopper {
       if (order.status === 'REJECTED' || order.status === 'CANCELLED') throw new Error(`order ${orderId} is ${order.status}`);
       history = order.statusHistory;
       return order.status === status;
-    }, POLL_MS, 120_000);
+    }, POLL, 120_000);
     if (!reached) throw new Error(`order ${orderId} never reached ${status}`);
     return history;
   }
 }
 
-/** Calls `check` every `everyMs` until it returns true (then true) or `forMs` passed (then false). */
-export async function pollUntil(check: () => Promise<boolean>, everyMs: number, forMs: number): Promise<boolean> {
+/** A seller's plentiful listing and a new buyer for each of `count` buyers, each warmed up by one checkout. */
+export async function prepareBuyers(router: Router, count: number): Promise<{ shoppers: Shopper[]; listings: string[] }> {
+  const seller = await router.logIn('seller@demo.bookbazaar.dev', 'demo-seller-password');
+  // A book of their own per buyer, as in a shop where buyers want different books.
+  // One after another: concurrent createBook calls with the same new author fail (INTERNAL_SERVER_ERROR).
+  const listings: string[] = [];
+  for (let i = 0; i < count; i++) listings.push(await seller.listPlentifulBook());
+  // One at a time: ten password hashes at once overran the request budget on the busy machine.
+  const shoppers: Shopper[] = [];
+  for (let i = 0; i < count; i++) shoppers.push(await router.signUp(`bench-${i}-${randomUUID()}@example.com`));
+  // One warm-up checkout each, so first-request costs (JIT, connections) stay out of the figures.
+  await Promise.all(shoppers.map((shopper, i) => shopper.checkout(listings[i]!).catch(() => undefined)));
+  return { shoppers, listings };
+}
+
+export interface CheckoutRound {
+  /** placeOrder -> AWAITING_PAYMENT of each complete checkout, ms. */
+  awaiting: number[];
+  orderIds: string[];
+  failures: string[];
+  elapsedMs: number;
+}
+
+/** Every shopper checks out `perBuyer` times in a row, all shoppers at once (shopper i buys listing i). */
+export async function checkoutRound(shoppers: readonly Shopper[], listings: readonly string[], perBuyer: number): Promise<CheckoutRound> {
+  const round: CheckoutRound = { awaiting: [], orderIds: [], failures: [], elapsedMs: 0 };
+  const started = performance.now();
+  await Promise.all(
+    shoppers.map(async (shopper, index) => {
+      for (let i = 0; i < perBuyer; i++) {
+        try {
+          const { orderId, awaitingPaymentMs } = await shopper.checkout(listings[index]!);
+          round.awaiting.push(awaitingPaymentMs);
+          round.orderIds.push(orderId);
+        } catch (error) {
+          round.failures.push(error instanceof Error ? error.message.slice(0, 200) : String(error));
+        }
+      }
+    }),
+  );
+  round.elapsedMs = performance.now() - started;
+  return round;
+}
+
+/** The figures of a round, as the benchmarks print them. */
+export function describeRound(round: CheckoutRound, buyers: number, perBuyer: number): string[] {
+  const { p50, p95, max } = percentiles(round.awaiting);
+  const lines = [
+    `checkout, ${buyers} buyers x ${perBuyer}: placeOrder -> AWAITING_PAYMENT p50 ${p50} ms, p95 ${p95} ms, max ${max} ms`,
+    `checkout: ${round.orderIds.length} complete checkouts (to PAID) in ${(round.elapsedMs / 1000).toFixed(1)} s = ${((round.orderIds.length * 1000) / round.elapsedMs).toFixed(1)} checkouts/s`,
+  ];
+  if (round.failures.length > 0) lines.push(`checkout: ${round.failures.length} failed, e.g. ${round.failures[0]}`);
+  return lines;
+}
+
+/**
+ * Calls `check` until it returns true (then true) or `forMs` passed (then false): every `every` ms,
+ * or from `firstMs` doubling up to `maxMs`.
+ */
+export async function pollUntil(check: () => Promise<boolean>, every: number | { firstMs: number; maxMs: number }, forMs: number): Promise<boolean> {
   const deadline = performance.now() + forMs;
+  let pause = typeof every === 'number' ? every : every.firstMs;
+  const maxPause = typeof every === 'number' ? every : every.maxMs;
   for (;;) {
     if (await check()) return true;
     if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, maxPause);
   }
 }
 

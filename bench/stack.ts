@@ -9,14 +9,13 @@
  * Options: --buyers 10 --checkouts 10 (per buyer) --skip-restart; --router <url> benches checkout
  * only, against a stack already running there.
  */
-import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
-import { percentiles, pollUntil, Router } from './router-client';
+import { checkoutRound, describeRound, pollUntil, prepareBuyers, Router } from './router-client';
 
 const { values } = parseArgs({
   options: {
@@ -105,37 +104,8 @@ async function reportCatchUp(readyAfterMs: number): Promise<void> {
 }
 
 async function benchCheckout(router: Router): Promise<void> {
-  const seller = await router.logIn('seller@demo.bookbazaar.dev', 'demo-seller-password');
-  // A book of their own per buyer, as in a shop where buyers want different books.
-  // One after another: concurrent createBook calls with the same new author fail (INTERNAL_SERVER_ERROR).
-  const listings: string[] = [];
-  for (let i = 0; i < buyers; i++) listings.push(await seller.listPlentifulBook());
-  const shoppers = await Promise.all(Array.from({ length: buyers }, (_, i) => router.signUp(`bench-${i}-${randomUUID()}@example.com`)));
-  // One warm-up checkout each, so first-request costs (JIT, connections) stay out of the figures.
-  await Promise.all(shoppers.map((shopper, i) => shopper.checkout(listings[i]!).catch(() => undefined)));
-
-  const awaiting: number[] = [];
-  const failures: string[] = [];
-  let checkouts = 0;
-  const started = performance.now();
-  await Promise.all(
-    shoppers.map(async (shopper, index) => {
-      for (let i = 0; i < checkoutsPerBuyer; i++) {
-        try {
-          const timing = await shopper.checkout(listings[index]!);
-          awaiting.push(timing.awaitingPaymentMs);
-          checkouts++;
-        } catch (error) {
-          failures.push(error instanceof Error ? error.message.slice(0, 200) : String(error));
-        }
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  const { p50, p95, max } = percentiles(awaiting);
-  print(`checkout, ${buyers} buyers x ${checkoutsPerBuyer}: placeOrder -> AWAITING_PAYMENT p50 ${p50} ms, p95 ${p95} ms, max ${max} ms`);
-  print(`checkout: ${checkouts} complete checkouts (to PAID) in ${seconds(elapsed)} = ${((checkouts * 1000) / elapsed).toFixed(1)} checkouts/s`);
-  if (failures.length > 0) print(`checkout: ${failures.length} failed, e.g. ${failures[0]}`);
+  const { shoppers, listings } = await prepareBuyers(router, buyers);
+  for (const line of describeRound(await checkoutRound(shoppers, listings, checkoutsPerBuyer), buyers, checkoutsPerBuyer)) print(line);
 }
 
 /** What the launcher said about catching up (the time the projections took to take in the events already published). */

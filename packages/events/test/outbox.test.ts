@@ -326,6 +326,50 @@ it('keeps the unpublished rows when the transport refuses them, and publishes th
   }
 });
 
+it('publishes a row committed without a notification on its fallback poll (a cheap look first), once', async () => {
+  const adminUrl = inject('postgresAdminUrl');
+  const name = `unnotified_${randomUUID().slice(0, 8)}`;
+  await createDatabase(adminUrl, name, { template: 'template_users' });
+  const pool = new pg.Pool({ connectionString: databaseUrl(adminUrl, name) });
+  // As if the notification were lost: only the poll can find the row.
+  await pool.query('ALTER TABLE outbox_events DISABLE TRIGGER outbox_events_notify');
+  const published: string[] = [];
+  const publishCalls: number[] = [];
+  const recording: EventTransport = {
+    kind: 'postgres',
+    async publish(messages) {
+      publishCalls.push(messages.length);
+      published.push(...messages.map((message) => message.id));
+    },
+    subscribe: () => Promise.reject(new Error('not used')),
+    close: async () => {},
+  };
+  const relay = startOutboxRelay({ connectionString: databaseUrl(adminUrl, name), transport: recording, logger: silent, pollIntervalMs: 100 });
+  try {
+    const userId = randomUUID();
+    const envelope = await pgTransaction(pool, (tx) =>
+      createOutbox('users').add(tx, {
+        definition: UserRegistered,
+        key: userId,
+        data: { userId, displayName: 'Unnotified', roles: ['BUYER'], registeredAt: new Date().toISOString() },
+      }),
+    );
+    expect(await eventually(async () => published, (ids) => ids.length === 1)).toEqual([envelope.id]);
+    const isMarked = async () => (await pool.query<{ published: boolean }>('SELECT published_at IS NOT NULL AS published FROM outbox_events WHERE id = $1', [envelope.id])).rows[0]?.published;
+    expect(await eventually(isMarked, (published) => published === true)).toBe(true);
+    // Polls and a flush go on with nothing pending: none of them publishes (or marks) anything again.
+    const marked = async () => (await pool.query<{ n: number }>('SELECT sum(attempts)::int AS n FROM outbox_events')).rows[0]!.n;
+    const attemptsBefore = await marked();
+    await relay.flush();
+    expect(await marked()).toBe(attemptsBefore);
+    expect(publishCalls).toEqual([1]);
+  } finally {
+    await relay.stop();
+    await pool.end();
+    await dropDatabase(adminUrl, name);
+  }
+});
+
 it('refuses to write an event whose payload breaks its schema, so nothing is committed', async () => {
   const adminUrl = inject('postgresAdminUrl');
   const name = `invalid_${randomUUID().slice(0, 8)}`;

@@ -9,11 +9,11 @@
  * So fetch, failure and hand-back are statements of ours over pg-boss's job table; pg-boss still
  * creates the queues, inserts, completes, expires and archives.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type PgBoss from 'pg-boss';
 import type { SubscribeOptions, TransportMessage } from '../transport';
 import { retrying } from '@bazaar/service';
-import { jobsChannel, type BrokerMember } from './postgres-member';
+import { jobsChannel, preparedName, type BrokerMember } from './postgres-member';
 
 export interface JobData {
   topic: string;
@@ -171,26 +171,31 @@ export class QueueConsumer {
     const schema = this.settings.schema;
     const identity = this.member.identity;
     try {
-      const { rows } = await this.pool.query<FetchedJob>(
-        `WITH next AS (
+      // A named statement with the queue as a literal: each connection plans it once (a generic plan,
+      // pruned to the queue's partition) instead of at every fetch, where planning over pg-boss's
+      // partitioned job table cost milliseconds, many times the execution.
+      const queue = escapeLiteral(this.queue);
+      const { rows } = await this.pool.query<FetchedJob>({
+        name: preparedName('fetch', `${schema}.${this.queue}`),
+        text: `WITH next AS (
            SELECT j.id FROM ${schema}.job j
-            WHERE j.name = $1 AND j.state < 'active' AND j.start_after <= now()
+            WHERE j.name = ${queue} AND j.state < 'active' AND j.start_after <= now()
               AND NOT EXISTS (
                 SELECT 1 FROM ${schema}.job earlier
-                 WHERE earlier.name = $1 AND earlier.singleton_key = j.singleton_key AND earlier.state <= 'active'
+                 WHERE earlier.name = ${queue} AND earlier.singleton_key = j.singleton_key AND earlier.state <= 'active'
                    AND (earlier.created_on, earlier.id) < (j.created_on, j.id))
             ORDER BY j.created_on, j.id
-            LIMIT $2
+            LIMIT $1
             FOR UPDATE SKIP LOCKED)
          UPDATE ${schema}.job j SET
            state = 'active',
            started_on = now(),
            retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END,
-           output = $3::jsonb
-          FROM next WHERE j.name = $1 AND j.id = next.id
+           output = $2::jsonb
+          FROM next WHERE j.name = ${queue} AND j.id = next.id
          RETURNING j.id, j.data, extract(epoch FROM j.expire_in)::int AS expire_seconds, j.retry_count`,
-        [this.queue, limit, identity ? JSON.stringify({ memberPid: identity.pid, memberSince: identity.since }) : null],
-      );
+        values: [limit, identity ? JSON.stringify({ memberPid: identity.pid, memberSince: identity.since }) : null],
+      });
       this.fetchFailures = 0;
       return rows;
     } catch (error) {
@@ -317,6 +322,11 @@ export class QueueConsumer {
       this.settings.logger.warn(`events (postgres): could not record a job outcome on ${this.queue}, it will be redelivered: ${errorMessage(error)}`);
     }
   }
+}
+
+/** Quotes a value as an SQL string literal (the queue names are ours, this only makes sure). */
+function escapeLiteral(value: string): string {
+  return pg.Client.prototype.escapeLiteral(value);
 }
 
 function toMessage({ data: { topic, key, id, value } }: FetchedJob): TransportMessage {

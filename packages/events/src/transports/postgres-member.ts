@@ -5,6 +5,7 @@
  * member's connection is gone (the process died or lost the database), any other member hands its
  * active jobs back to the queue at once instead of waiting for pg-boss's expiry.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 /** The connection a member's jobs are tied to: its backend pid and start time (pids are reused). */
@@ -140,8 +141,11 @@ export class BrokerMember {
     if (this.closed) return;
     const schema = this.options.schema;
     try {
-      const { rows } = await this.pool.query<{ name: string }>(
-        `WITH orphaned AS (
+      // Named, so each connection plans it once: planned afresh it spanned every partition of the
+      // job table and cost more than everything else an idle member does.
+      const { rows } = await this.pool.query<{ name: string }>({
+        name: preparedName('sweep', schema),
+        text: `WITH orphaned AS (
            UPDATE ${schema}.job j SET state = 'retry', start_after = now(),
                   output = jsonb_build_object('message', 'the consumer holding this job is gone')
             WHERE j.state = 'active' AND j.output ? 'memberPid'
@@ -153,11 +157,19 @@ export class BrokerMember {
                         OR (extract(epoch FROM a.backend_start) * 1000000)::bigint::text = j.output->>'memberSince'))
            RETURNING j.name)
          SELECT name, pg_notify($1, name) FROM (SELECT DISTINCT name FROM orphaned) AS queues`,
-        [jobsChannel(schema)],
-      );
+        values: [jobsChannel(schema)],
+      });
       if (rows.length > 0) this.options.logger.warn(`events (postgres): handed back jobs of a vanished consumer in ${rows.map((r) => r.name).join(', ')}`);
     } catch (error) {
       if (!this.closed) this.options.logger.warn(`events (postgres): sweep for vanished consumers failed: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * A prepared statement's name, unique per statement text (`what` + `subject`) and within
+ * Postgres's 63-character limit: a connection refuses one name for two texts.
+ */
+export function preparedName(what: string, subject: string): string {
+  return `bazaar_${what}_${createHash('sha1').update(subject).digest('hex').slice(0, 24)}`;
 }
