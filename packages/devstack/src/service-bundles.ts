@@ -14,7 +14,7 @@ import { REPO_ROOT } from '@bazaar/topology';
 import { bundleEntries, bundlePath } from './bundle';
 
 /** How to start one service's entry point (`node <args>`). */
-export type ServiceCommand = (mainPath: string) => string[];
+type ServiceCommand = (mainPath: string) => string[];
 
 export const fromTypeScript: ServiceCommand = (mainPath) => ['--import', 'tsx', mainPath];
 
@@ -32,7 +32,7 @@ interface Manifest {
   inputs: Record<string, string>;
 }
 
-export interface BundleOptions {
+interface BundleOptions {
   /** The services' entry points (absolute paths inside the repository). */
   mainPaths: readonly string[];
   /** Builds live in `<cacheDir>/services/<build id>/`. */
@@ -45,6 +45,8 @@ export async function prepareServiceBundles(options: BundleOptions): Promise<Ser
   const entries = options.mainPaths.map((mainPath) => path.relative(REPO_ROOT, mainPath));
   const builds = path.join(options.cacheDir, 'services');
   try {
+    // A bundle imports its packages from the node_modules folders above it, the repository's.
+    if (!options.cacheDir.startsWith(`${REPO_ROOT}${path.sep}`)) throw new Error(`BAZAAR_CACHE_DIR must be inside ${REPO_ROOT}`);
     const hashes = new FileHashes();
     const found = await findUpToDateBuild(builds, entries, hashes);
     let buildDir = found.dir;

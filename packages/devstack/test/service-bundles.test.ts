@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { GraphQLClient } from '@bazaar/testing';
+import { REPO_ROOT } from '@bazaar/topology';
 import { freePort, freeSubgraphPorts, isAlive, launchStack } from '../src/launch';
 
 /** The command line a process was started with (Linux), e.g. to see whether a service runs from a bundle. */
@@ -24,7 +25,9 @@ describe('npm start runs the services from cached bundles', () => {
     const scratch = await mkdtemp(path.join(tmpdir(), 'bazaar-bundles-'));
     await chmod(scratch, 0o755); // the postgres OS user must reach the data folder inside
     cleanup.push(() => rm(scratch, { recursive: true, force: true }));
-    const cacheDir = path.join(scratch, 'cache');
+    // Inside the repository, as the bundles import node_modules from the folders above them.
+    const cacheDir = await mkdtemp(path.join(REPO_ROOT, 'node_modules', '.cache', 'bazaar-test-'));
+    cleanup.push(() => rm(cacheDir, { recursive: true, force: true }));
     const env = {
       BAZAAR_DATA_DIR: path.join(scratch, 'data'),
       BAZAAR_CACHE_DIR: cacheDir,
@@ -71,7 +74,7 @@ describe('npm start runs the services from cached bundles', () => {
     expect(edited.cart).not.toBe(first.cart);
 
     // A cache folder that cannot be created (a file stands in its way): the services run from TypeScript.
-    const blocked = path.join(scratch, 'not-a-folder');
+    const blocked = path.join(cacheDir, 'not-a-folder');
     await writeFile(blocked, '');
     const fallback = await startAndStop({ ...env, BAZAAR_CACHE_DIR: blocked });
     expect(fallback.output).toMatch(/could not build the service bundles \(.+\): running the services from TypeScript \(tsx\)/);
