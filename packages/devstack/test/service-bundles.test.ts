@@ -7,7 +7,7 @@ import { REPO_ROOT } from '@bazaar/topology';
 import { freePort, freeSubgraphPorts, isAlive, launchStack } from '../src/launch';
 
 /** The command line a process was started with (Linux), e.g. to see whether a service runs from a bundle. */
-const commandLine = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
+const commandLine = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ').trim();
 
 /**
  * `npm start` runs the services from esbuild bundles kept in a cache folder (BAZAAR_CACHE_DIR here, a
