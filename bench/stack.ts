@@ -6,6 +6,7 @@
  *   2. checkout with N buyers at once: placeOrder -> AWAITING_PAYMENT latency (p50/p95/max) and
  *      complete checkouts (place, reserve, pay, PAID) per second;
  *   3. Ctrl-C, then `npm start` again with the data kept: time to "ready".
+ * Each start prints the launcher's `--timings` (its steps and each service's phases, seconds after launch).
  * Options: --buyers 10 --checkouts 10 (per buyer) --skip-restart; --router <url> benches checkout
  * only, against a stack already running there.
  */
@@ -43,10 +44,11 @@ const admin = (database: string) => `postgresql://postgres:postgres@127.0.0.1:${
 let stack: LaunchedStack | undefined;
 try {
   const firstStarted = performance.now();
-  stack = launchStack(env);
+  stack = launchStack(env, { args: ['--timings'] });
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
   const readyAfter = performance.now() - firstStarted;
   print(`first start: ready after ${seconds(readyAfter)}${phases(stack.output())}`);
+  await printTimings(stack);
   await reportCatchUp(readyAfter);
 
   const router = new Router(routerUrl!);
@@ -60,9 +62,10 @@ try {
 
   if (!values['skip-restart']) {
     const secondStarted = performance.now();
-    stack = launchStack(env);
+    stack = launchStack(env, { args: ['--timings'] });
     await stack.waitFor(/Book Bazaar is running/, 900_000);
     print(`start with data kept: ready after ${seconds(performance.now() - secondStarted)}${phases(stack.output())}`);
+    await printTimings(stack);
     stack.child.kill('SIGINT');
     await stack.exited;
     stack = undefined;
@@ -106,6 +109,15 @@ async function reportCatchUp(readyAfterMs: number): Promise<void> {
 async function benchCheckout(router: Router): Promise<void> {
   const { shoppers, listings } = await prepareBuyers(router, buyers);
   for (const line of describeRound(await checkoutRound(shoppers, listings, checkoutsPerBuyer), buyers, checkoutsPerBuyer)) print(line);
+}
+
+/** The launcher's start timings (`--timings`): its steps, then each service's phases. */
+async function printTimings(launched: LaunchedStack): Promise<void> {
+  await launched.waitFor(/processes: /);
+  const lines = launched.output().split('\n');
+  const first = lines.findIndex((line) => line.includes('start timings'));
+  if (first < 0) return;
+  for (const line of lines.slice(first).filter((line) => /start timings|^\[bazaar\] {3}/.test(line))) print(line.replace(/^\[bazaar\] /, ''));
 }
 
 /** What the launcher said about catching up (the time the projections took to take in the events already published). */

@@ -9,13 +9,12 @@
  *
  * Requires `npm run generate` first (Prisma clients, resolver types).
  */
-import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFileTrace } from '@vercel/nft';
-import { build, type Plugin } from 'esbuild';
+import { bundleEntries, bundlePath } from '@bazaar/devstack/bundle';
 import { SUBGRAPHS } from '../router/src/subgraphs';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -39,57 +38,22 @@ const explorerAsset = (asset: string) => {
   return path.join(path.dirname(fromRouter.resolve(`${name}/package.json`)), ...file);
 };
 
-const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
-
-/**
- * Whether a workspace has its own copy of a package (another version than the hoisted one, e.g. uuid 13
- * in packages/events while the root holds an older one). A bundle resolves its imports from the root,
- * so such a package is compiled into the bundle instead of staying an import.
- */
-function hasOwnCopy(specifier: string, resolveDir: string): boolean {
-  for (let folder = resolveDir; folder.startsWith(REPO_ROOT) && folder !== path.dirname(REPO_ROOT); folder = path.dirname(folder)) {
-    if (path.relative(folder, REPO_ROOT) === '') return false;
-    if (existsSync(path.join(folder, 'node_modules', packageName(specifier), 'package.json'))) return true;
-  }
-  return false;
-}
-
-/** Our workspace packages (and workspace-own copies of packages) are compiled in; every other package stays an import of node_modules. */
-const thirdPartyExternal: Plugin = {
-  name: 'third-party-external',
-  setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@bazaar/') || hasOwnCopy(args.path, args.resolveDir) ? undefined : { path: args.path, external: true },
-    );
-  },
-};
+/** Packages the services load with `require` only when asked (the tracing SDK, @bazaar/telemetry): traced from their entry files. */
+const LOADED_ON_DEMAND = ['@opentelemetry/sdk-node', '@opentelemetry/instrumentation-graphql', '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-undici'];
+const fromTelemetry = createRequire(path.join(REPO_ROOT, 'packages/telemetry/src/tracing.ts'));
 
 export async function buildRuntime(outDir: string): Promise<{ files: number }> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  const bundles = RUNTIME_ENTRIES.map((entry) => path.join(outDir, entry.replace(/\.ts$/, '.js')));
-  await build({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: RUNTIME_ENTRIES,
-    outbase: '.',
-    outdir: outDir,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    // The oldest Node the code must run on (package.json engines); images run a newer LTS.
-    target: 'node20.19',
-    sourcemap: 'linked',
-    legalComments: 'none',
-    plugins: [thirdPartyExternal],
-    logLevel: 'warning',
-  });
+  const bundles = RUNTIME_ENTRIES.map((entry) => bundlePath(outDir, entry));
+  await bundleEntries(REPO_ROOT, RUNTIME_ENTRIES, outDir, 'warning');
   await writeFile(path.join(outDir, 'package.json'), `${JSON.stringify({ name: 'book-bazaar-runtime', private: true, type: 'module' }, null, 2)}\n`);
   for (const file of DATA_FILES) await cp(path.join(REPO_ROOT, file), path.join(outDir, file), { recursive: true });
 
   // Trace from the repository (where node_modules is), then copy what the bundles reach. Node 20.19+
   // resolves `module-sync` exports when a package is required, while nft assumes that only from Node
   // 22 on: trace with and without that condition so the folder runs on every Node the code supports.
-  const entries = [...bundles.map((bundle) => path.join(REPO_ROOT, path.relative(outDir, bundle))), ...EXPLORER_ASSETS.map(explorerAsset)];
+  const entries = [...bundles.map((bundle) => path.join(REPO_ROOT, path.relative(outDir, bundle))), ...EXPLORER_ASSETS.map(explorerAsset), ...LOADED_ON_DEMAND.map((name) => fromTelemetry.resolve(name))];
   const trace = (conditions: string[]) =>
     nodeFileTrace(entries, {
       base: REPO_ROOT,

@@ -7,6 +7,7 @@ import {
   createLogger,
   postgresAdapter,
   postgresPool,
+  reportStartPhase,
   retryForAWhile,
   startSubgraph,
   tokenVerifierFromConfig,
@@ -195,6 +196,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
     if (parts.handlers && testHooks.consume !== false) {
       consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger, metrics }));
       await consumer.start();
+      reportStartPhase('consuming');
     }
     observeServiceState(metrics, { pool, transport: backbone.transport, consumer });
     for (const start of demoFills) start();

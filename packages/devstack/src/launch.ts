@@ -17,8 +17,8 @@ export interface LaunchedStack {
 
 export const LAUNCHER_PATH = path.join(REPO_ROOT, 'packages/devstack/src/cli.ts');
 
-export function launchStack(env: Record<string, string>, options: { echo?: boolean } = {}): LaunchedStack {
-  const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER_PATH], {
+export function launchStack(env: Record<string, string>, options: { echo?: boolean; args?: string[] } = {}): LaunchedStack {
+  const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER_PATH, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { StartPhase } from '@bazaar/service';
 import { REPO_ROOT, type Env } from '@bazaar/topology';
 
 export class PortInUseError extends Error {}
@@ -26,15 +27,18 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
   /** From now on only warnings and errors of its log reach the terminal (set when stopping). */
   quiet: boolean;
+  /** When (Date.now()) it was spawned, reached each phase it reports (`reportStartPhase`), and answered /ready. */
+  phases: Partial<Record<'spawned' | StartPhase | 'ready', number>>;
 }
 
 /**
- * Starts a service's `main.ts` as its own Node process. The IPC channel doubles as a lifeline: the
+ * Starts a service as its own Node process (`node <nodeArgs>`: its bundle, or its `main.ts` through tsx). The IPC channel doubles as a lifeline: the
  * child stops itself when the launcher disappears, even if the launcher was killed outright. Its
  * output goes through the launcher, so a closed terminal or pipe never reaches the service.
  */
-export function spawnService(name: string, mainPath: string, env: Env): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+export function spawnService(name: string, nodeArgs: string[], env: Env): ServiceProcess {
+  const spawned = Date.now();
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -44,7 +48,11 @@ export function spawnService(name: string, mainPath: string, env: Env): ServiceP
     child,
     exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
     quiet: false,
+    phases: { spawned },
   };
+  child.on('message', (message: { startPhase?: StartPhase; at?: number }) => {
+    if (message.startPhase && typeof message.at === 'number') service.phases[message.startPhase] = message.at;
+  });
   const forward = (to: NodeJS.WriteStream) => (line: string) => {
     if (!service.quiet || !/"level":"(info|debug|trace)"/.test(line)) to.write(`${line}\n`);
   };
@@ -63,7 +71,10 @@ export async function waitUntilReady(service: ServiceProcess, readyUrl: string, 
     if (exitCode !== undefined) throw new Error(`${service.name} exited with code ${exitCode} while starting`);
     try {
       const response = await fetch(readyUrl);
-      if (response.ok) return;
+      if (response.ok) {
+        service.phases.ready = Date.now();
+        return;
+      }
     } catch {
       // Not listening yet.
     }

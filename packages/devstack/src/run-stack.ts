@@ -7,12 +7,14 @@ import { ConfigError } from '@bazaar/service';
 import { DEMO_ACCOUNTS } from '@bazaar/demo';
 import { PortInUseError } from './processes';
 import { startDevStack, type DevStack } from './stack';
+import { describeStartTimings } from './start-timings';
 import { superviseStack } from './supervisor';
 
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 const log = (line: string) => console.log(`[bazaar] ${line}`);
-const startedAt = performance.now();
+/** When `npm start` started (cli.ts says), else when this process did; as Date.now() time. */
+const launchedAt = Number(process.env.BAZAAR_LAUNCHED_AT) || performance.timeOrigin;
 
 let stack: DevStack | undefined;
 let stopping = false;
@@ -44,13 +46,14 @@ try {
   superviseStack(stack, stop, () => stopping);
   const development = (process.env.NODE_ENV ?? 'development') === 'development';
   log('');
-  log(`Book Bazaar is running: ${stack.routerUrl}  (ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
+  log(`Book Bazaar is running: ${stack.routerUrl}  (ready in ${((Date.now() - launchedAt) / 1000).toFixed(1)} s)`);
   if (development) {
     log(`Open it in a browser for the explorer (GraphiQL, works offline). Data is kept in ${stack.dataDir}.`);
     log('The web shop: run `npm run web` in another terminal, then open http://localhost:5173');
     log('Demo accounts (development only):');
     for (const account of DEMO_ACCOUNTS) log(`  ${account.roles.join('+').padEnd(19)} ${account.email}  password: ${account.password}`);
   }
+  if (process.argv.includes('--timings')) for (const line of describeStartTimings(launchedAt, stack.steps, stack.services)) log(line);
   log(`services: ${stack.services.map(({ name, child }) => `${name}=${child.pid}`).join(' ')}`);
   log(`processes: ${[process.ppid, process.pid, ...stack.pids].join(', ')}`);
   log('Press Ctrl-C to stop.');

@@ -26,6 +26,8 @@ import {
 import { loadOrCreateRolePasswords, loadOrCreateSigningKey, loadOrCreateSubgraphSecret } from './keys';
 import { waitForCatchUp } from './catch-up';
 import { waitForDemoShopper } from './demo-check';
+import { fromTypeScript, prepareServiceBundles } from './service-bundles';
+import type { StartSteps } from './start-timings';
 import { assertPortsFree, spawnService, stopProcess, waitUntilReady, type ServiceProcess } from './processes';
 
 const HOST = '127.0.0.1';
@@ -40,6 +42,9 @@ const stackConfigSchema = z.object({
   EVENT_TRANSPORT: z.enum(['postgres', 'kafka']).default('postgres'),
   EVENTS_DATABASE_URL: z.string().optional(),
   KAFKA_BROKERS: z.string().optional(),
+  /** `bundles`: each service runs from an esbuild bundle, built once into BAZAAR_CACHE_DIR (service-bundles.ts). */
+  SERVICES_FROM: z.enum(['bundles', 'typescript']).default('bundles'),
+  BAZAAR_CACHE_DIR: z.string().default(path.join(REPO_ROOT, 'node_modules', '.cache', 'bazaar')),
 });
 
 /** The embedded event broker (pg-boss) lives in a database of its own, shared by the services. */
@@ -56,6 +61,8 @@ export interface DevStack {
   postgresExited: Promise<number | null> | undefined;
   /** Services first (in parallel), Postgres last; one line per service. */
   stop(): Promise<void>;
+  /** When (Date.now()) each step of the start ended, in order, for `npm start -- --timings`. */
+  steps: StartSteps;
 }
 
 /**
@@ -80,6 +87,8 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
   ]);
 
   const started: ServiceProcess[] = [];
+  const steps: StartSteps = [];
+  const step = (name: string) => steps.push({ name, at: Date.now() });
   let databases: PreparedDatabases | undefined;
   const stop = async () => {
     const stopOne = async (service: ServiceProcess) => {
@@ -97,7 +106,15 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
   };
 
   try {
-    databases = await prepareDatabases(env, log);
+    // Side by side: esbuild works in a process of its own while Postgres starts and migrations are checked.
+    const [prepared, serviceCommand] = await Promise.all([
+      prepareDatabases(env, log).then((ready) => (step('databases ready'), ready)),
+      (config.SERVICES_FROM === 'bundles'
+        ? prepareServiceBundles({ mainPaths: [...SUBGRAPHS.map(({ mainPath }) => mainPath), ROUTER.mainPath], cacheDir: config.BAZAAR_CACHE_DIR, log })
+        : Promise.resolve(fromTypeScript)
+      ).then((command) => (step(`${config.SERVICES_FROM} ready`), command)),
+    ]);
+    databases = prepared;
     signal?.throwIfAborted();
     const { databaseUrls, postgres } = databases;
 
@@ -120,11 +137,12 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
     };
     // All at once: nothing needs another at start (tokens are checked against users' keys on first use).
     const launchedAt = new Date();
-    for (const definition of SUBGRAPHS) started.push(spawnService(definition.name, definition.mainPath, subgraphEnvironment(definition, wiring)));
+    for (const definition of SUBGRAPHS) started.push(spawnService(definition.name, serviceCommand(definition.mainPath), subgraphEnvironment(definition, wiring)));
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, `http://${HOST}:${ports[name]}/graphql`]));
-    started.push(spawnService('router', ROUTER.mainPath, routerEnvironment(subgraphUrls, config.ROUTER_PORT, wiring.base)));
+    started.push(spawnService('router', serviceCommand(ROUTER.mainPath), routerEnvironment(subgraphUrls, config.ROUTER_PORT, wiring.base)));
     const readyUrl = (name: string) => `http://${HOST}:${name === 'router' ? config.ROUTER_PORT : ports[name]}/ready`;
     await Promise.all(started.map((service) => waitUntilReady(service, readyUrl(service.name), signal)));
+    step('every service ready');
     log('every service answers; waiting for the projections to catch up with the events already published');
 
     if (databases.eventsDatabaseUrl) {
@@ -132,6 +150,7 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
       const caughtUp = await waitForCatchUp({ eventsDatabaseUrl: databases.eventsDatabaseUrl, databaseUrls, since: launchedAt, log, signal });
       if (!caughtUp.complete) log(`still catching up after 10 minutes: ${JSON.stringify(caughtUp.pending)}`);
       else log(`projections caught up in ${((performance.now() - catchUpStarted) / 1000).toFixed(1)} s`);
+      step('projections caught up');
     } else {
       log('events go through Kafka: not waiting for the projections (their progress is Kafka consumer lag)');
     }
@@ -139,6 +158,7 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
     if (wiring.base.SEED_DEMO_DATA === 'true' && databases.freshCatalog) {
       const filled = await waitForDemoShopper(routerUrl, signal);
       if (!filled) log('the demo carts, wishlists and reviews are still filling');
+      step('demo shelves filled');
     }
 
     return {
@@ -148,6 +168,7 @@ export async function startDevStack(env: Env, log: (line: string) => void, signa
       services: started,
       postgresExited: postgres?.exited,
       stop,
+      steps,
     };
   } catch (error) {
     await stop();

@@ -243,14 +243,25 @@ export function listen(server: Server, port: number, host: string, name: string)
   });
 }
 
+/** The start phases a service reports to `npm start`, which prints how long each took (`npm start -- --timings`). */
+export type StartPhase = 'loaded' | 'consuming' | 'listening';
+
+/** Tells the dev stack's launcher over its IPC channel that this process reached `phase`; nothing without that channel. */
+export function reportStartPhase(phase: StartPhase): void {
+  if (process.connected) process.send?.({ startPhase: phase, at: Date.now() });
+}
+
 /**
  * The body of every service's `main.ts`: start it, stop it cleanly on SIGTERM/SIGINT, and turn a
  * start-up failure (bad configuration, a port in use) into one readable line and exit code 1.
  */
 export async function runMain(start: () => Promise<Pick<RunningService, 'logger' | 'stop'>>): Promise<void> {
+  // main.ts calls this once every module it imports is loaded.
+  reportStartPhase('loaded');
   let service: Pick<RunningService, 'logger' | 'stop'>;
   try {
     service = await start();
+    reportStartPhase('listening');
   } catch (error) {
     console.error(error instanceof ConfigError || error instanceof PortInUseError ? error.message : error);
     process.exit(1);

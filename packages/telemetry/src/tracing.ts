@@ -8,11 +8,28 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
+import { createRequire } from 'node:module';
+import type * as GraphQLInstrumentations from '@opentelemetry/instrumentation-graphql';
+import type * as HttpInstrumentations from '@opentelemetry/instrumentation-http';
+import type * as PgInstrumentations from '@opentelemetry/instrumentation-pg';
+import type * as UndiciInstrumentations from '@opentelemetry/instrumentation-undici';
+import type * as Sdk from '@opentelemetry/sdk-node';
+import type { NodeSDK, tracing } from '@opentelemetry/sdk-node';
+
+/**
+ * The SDK and its instrumentations are loaded only when tracing is on: loading them took about a
+ * second of CPU in every process, most of a service's start once it runs from a bundle. They are
+ * CommonJS packages, so `require` loads exactly what a static import did, synchronously, before the
+ * libraries they hook are loaded.
+ */
+const require = createRequire(import.meta.url);
+const tracingSdk = () => ({
+  ...(require('@opentelemetry/sdk-node') as typeof Sdk),
+  ...(require('@opentelemetry/instrumentation-graphql') as typeof GraphQLInstrumentations),
+  ...(require('@opentelemetry/instrumentation-http') as typeof HttpInstrumentations),
+  ...(require('@opentelemetry/instrumentation-pg') as typeof PgInstrumentations),
+  ...(require('@opentelemetry/instrumentation-undici') as typeof UndiciInstrumentations),
+});
 
 /** The attribute that names the service a span belongs to, also when several share one process (test stacks). */
 export const SERVICE_ATTRIBUTE = 'bazaar.service';
@@ -53,6 +70,7 @@ export function startTracing(options: TracingOptions): Tracing {
   const env = options.env ?? process.env;
   if (running) return { enabled: true, stop: async () => {} };
   if (!options.spanProcessors && !tracingRequested(env)) return { enabled: false, stop: async () => {} };
+  const { NodeSDK, HttpInstrumentation, UndiciInstrumentation, PgInstrumentation, GraphQLInstrumentation } = tracingSdk();
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.service,
     ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),

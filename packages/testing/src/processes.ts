@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { spawnService, stopProcess, waitUntilReady, type ServiceProcess } from '@bazaar/devstack';
+import { fromTypeScript, spawnService, stopProcess, waitUntilReady, type ServiceProcess } from '@bazaar/devstack';
 import { freePort } from '@bazaar/devstack/launch';
 import { subgraphPortVariable, type Env, type SubgraphDefinition } from '@bazaar/topology';
 import { createLogger, type RunningService } from '@bazaar/service';
@@ -27,7 +27,7 @@ export function asProcesses(): ProcessStarter {
   };
   const launch = async (name: string) => {
     const service = entry(name);
-    service.process = spawnService(name, service.definition.mainPath, service.env);
+    service.process = spawnService(name, fromTypeScript(service.definition.mainPath), service.env);
     await waitUntilReady(service.process, new URL('/ready', service.url).toString());
   };
   const running = (name: string) => {
