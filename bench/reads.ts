@@ -7,7 +7,9 @@
  * per request of each process, and SQL statements per request. Every target must give the same JSON.
  * Options: --rounds 3 --seconds 5 --connections 10 --only "book page,cart" --json (a last line with
  * every figure, for tools); --baseline <git ref> adds the router as that commit has it (e.g. main) as
- * a target of its own, for before/after figures.
+ * a target of its own, for before/after figures; --profile <dir> writes a CPU profile of each gateway
+ * the benchmark starts itself (Hive Gateway, the baseline router: `--baseline HEAD` profiles today's
+ * router) into <dir>; `tsx bench/profile-summary.ts <file>` sums it by package and function.
  */
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     json: { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const options = { rounds: Number(values.rounds), seconds: Number(values.seconds), connections: Number(values.connections) };
@@ -40,7 +43,7 @@ interface OperationFigures {
   statements: Record<string, Record<string, number>>;
 }
 
-const stack = await startReadsStack(print, values.baseline ? { baseline: values.baseline } : {});
+const stack = await startReadsStack(print, { ...(values.baseline ? { baseline: values.baseline } : {}), ...(values.profile ? { profileDir: values.profile } : {}) });
 try {
   const operations = (await readOperations(stack.routerUrl)).filter(({ name }) => !values.only || values.only.split(',').includes(name));
   print(`${options.connections} connections, ${options.rounds} rounds of ${options.seconds} s per target, targets interleaved; processes: ${JSON.stringify(stack.pids)}`);

@@ -21,7 +21,7 @@ export interface Round {
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** User + system CPU time a process has used so far, in milliseconds (/proc/<pid>/stat). */
-export function cpuMsOf(pid: number): number {
+function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name, which may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

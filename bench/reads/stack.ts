@@ -32,7 +32,8 @@ export interface ReadsStack {
 
 const READY = /Book Bazaar is running: (\S+)/;
 
-export async function startReadsStack(log: (line: string) => void, options: { baseline?: string } = {}): Promise<ReadsStack> {
+export async function startReadsStack(log: (line: string) => void, options: { baseline?: string; profileDir?: string } = {}): Promise<ReadsStack> {
+  const nodeFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-bench-reads-'));
   await chmod(dataDir, 0o755); // the postgres OS user must reach it
   const ports = await freeSubgraphPorts();
@@ -68,7 +69,7 @@ export async function startReadsStack(log: (line: string) => void, options: { ba
     const hiveUrls = { dedupOff: '', dedupOn: '' };
     for (const dedup of [false, true] as const) {
       const port = await freePort();
-      const hive = startGateway(HIVE_GATEWAY_PATH, { SUPERGRAPH_PATH: supergraph, PORT: port, HIVE_DEDUP: String(dedup), SUBGRAPH_SIGNING_SECRET: signingSecret });
+      const hive = startGateway(HIVE_GATEWAY_PATH, nodeFlags, { SUPERGRAPH_PATH: supergraph, PORT: port, HIVE_DEDUP: String(dedup), SUBGRAPH_SIGNING_SECRET: signingSecret });
       gateways.push(hive);
       await readyLine(hive, /hive gateway ready/);
       pids[dedup ? 'hive-dedup-on' : 'hive-dedup-off'] = hive.pid!;
@@ -78,7 +79,7 @@ export async function startReadsStack(log: (line: string) => void, options: { ba
     if (options.baseline) {
       const port = await freePort();
       const environment = routerEnvironment(subgraphUrls, Number(port), { NODE_ENV: 'development', LOG_LEVEL: 'warn', SUBGRAPH_SIGNING_SECRET: signingSecret });
-      const baseline = startGateway(await checkOutRouter(options.baseline), environment as Record<string, string>);
+      const baseline = startGateway(await checkOutRouter(options.baseline), nodeFlags, environment as Record<string, string>);
       gateways.push(baseline);
       await readyLine(baseline, /router ready/);
       pids['router-baseline'] = baseline.pid!;
@@ -117,8 +118,9 @@ async function supergraphAt(subgraphUrls: Record<string, string>, dataDir: strin
 
 const HIVE_GATEWAY_PATH = fileURLToPath(new URL('./hive-gateway.ts', import.meta.url));
 
-function startGateway(mainPath: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', mainPath], {
+/** `nodeFlags`: e.g. `--cpu-prof`, which Node refuses in NODE_OPTIONS; the profile is written at exit. */
+function startGateway(mainPath: string, nodeFlags: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', mainPath], {
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
