@@ -81,7 +81,8 @@ export async function startReadsStack(log: (line: string) => void, options: { ba
       const environment = routerEnvironment(subgraphUrls, Number(port), { NODE_ENV: 'development', LOG_LEVEL: 'warn', SUBGRAPH_SIGNING_SECRET: signingSecret });
       const baseline = startGateway(await checkOutRouter(options.baseline), nodeFlags, environment as Record<string, string>);
       gateways.push(baseline);
-      await readyLine(baseline, /router ready/);
+      baseline.stdout!.resume(); // its warnings, if any, are not needed here
+      await answersHealth(`http://127.0.0.1:${port}/health`, baseline, `the router as ${options.baseline} has it`);
       pids['router-baseline'] = baseline.pid!;
       baselineRouterUrl = `http://127.0.0.1:${port}/graphql`;
     }
@@ -127,24 +128,35 @@ function startGateway(mainPath: string, nodeFlags: string[], env: Record<string,
 }
 
 /**
- * The router's sources at `ref`, under the git-ignored .build/ so they resolve the same packages
- * (node_modules up the tree) as the router of the working tree. Returns its entry point.
+ * The router's sources at `ref`, in the git-ignored router/.build/, so they resolve the same packages
+ * as the router of the working tree (router/node_modules holds some, e.g. the explorer's graphiql).
+ * Returns its entry point.
  */
 async function checkOutRouter(ref: string): Promise<string> {
-  const target = path.join(REPO_ROOT, '.build', `bench-router-${ref.replace(/[^\w.-]/g, '_')}`);
+  const target = path.join(REPO_ROOT, 'router', '.build', `bench-baseline-${ref.replace(/[^\w.-]/g, '_')}`);
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   execFileSync('sh', ['-c', `git archive --format=tar "$0" router/src | tar -x -C "$1"`, ref, target], { cwd: REPO_ROOT });
   return path.join(target, 'router/src/main.ts');
 }
 
-function readyLine(child: ChildProcess, pattern: RegExp): Promise<void> {
+/** Polls `url` until it answers 200 (at log level warn the router says nothing when it is ready). */
+async function answersHealth(url: string, child: ChildProcess, name: string): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) before it was ready`);
+    const healthy = await fetch(url).then((response) => response.ok, () => false);
+    if (healthy) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function readyLine(child: ChildProcess, pattern: RegExp, name = 'Hive Gateway'): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (pattern.test(output)) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`Hive Gateway exited (${code}) before it was ready:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${output}`)));
   });
 }
