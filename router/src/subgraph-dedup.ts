@@ -9,11 +9,18 @@ import { CLIENT_ADDRESS_HEADER } from '@bazaar/service';
  */
 const ANSWER_HEADERS = ['authorization', CLIENT_ADDRESS_HEADER, 'content-type', 'accept'];
 
+/** A query (`query …` or a shorthand `{ … }`), JSON-escaped, at the start of the `query` string. */
+const QUERY_START = /^(?:\s|\\[nrt])*(?:query\b|\{)/;
+const GATEWAY_BODY_START = '{"query":"';
+
 /** A GraphQL query (or a shorthand `{ … }` selection): never a mutation or a subscription. */
-const isQueryBody = (body: string) => {
+function isQueryBody(body: string): boolean {
+  // The gateway writes `query` first: read the operation's first word without parsing the whole
+  // body (its entity representations can be large). Anything else is parsed.
+  if (body.startsWith(GATEWAY_BODY_START)) return QUERY_START.test(body.slice(GATEWAY_BODY_START.length, GATEWAY_BODY_START.length + 64));
   const query = (JSON.parse(body) as { query?: unknown }).query;
   return typeof query === 'string' && /^\s*(query\b|\{)/.test(query);
-};
+}
 
 interface Settled {
   status: number;
@@ -54,6 +61,16 @@ async function settle(response: Promise<FetcherResponse>): Promise<Settled> {
 
 function dedupKey(url: string, init: FetcherRequestInit | undefined): string | null {
   if (init?.method !== 'POST' || typeof init.body !== 'string' || !isQueryBody(init.body)) return null;
-  const headers = new Headers(init.headers);
-  return JSON.stringify([url, init.body, ...ANSWER_HEADERS.map((name) => headers.get(name))]);
+  const headers = headerReader(init.headers);
+  return JSON.stringify([url, init.body, ...ANSWER_HEADERS.map(headers)]);
+}
+
+/** The gateway passes headers as a plain object with lower-case names; anything else goes through Headers. */
+function headerReader(headers: FetcherRequestInit['headers']): (name: string) => string | null {
+  if (headers && !Array.isArray(headers) && typeof (headers as { get?: unknown }).get !== 'function') {
+    const plain = headers as Record<string, string | undefined>;
+    return (name) => plain[name] ?? null;
+  }
+  const parsed = new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+  return (name) => parsed.get(name);
 }

@@ -61,6 +61,16 @@ describe('deduplication of identical in-flight subgraph queries', () => {
     await Promise.all(calls);
   });
 
+  it('reads the operation wherever the body puts it: a mutation after its variables is never shared, an indented query is', async () => {
+    const send = (body: string) => fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer a' }, body });
+    const mutations = Array.from({ length: 2 }, () => send(JSON.stringify({ variables: { id: '1' }, query: 'mutation Pay { pay(id: $id) { id } }' })));
+    await answer(2);
+    await Promise.all(mutations);
+    const queries = Array.from({ length: 3 }, () => send(JSON.stringify({ query: '\n  query Indented { book(id: $id) { title } }', variables: { id: '1' } })));
+    await answer(1);
+    await Promise.all(queries);
+  });
+
   it('keeps callers apart: another token or client address is another call', async () => {
     const calls = [
       post('{ me { id } }'),
@@ -72,6 +82,18 @@ describe('deduplication of identical in-flight subgraph queries', () => {
     const answers = await Promise.all((await Promise.all(calls)).map(async (response) => ((await response.json()) as { data: { answer: number } }).data.answer));
     expect(answers[0]).toBe(answers[1]);
     expect(new Set(answers).size).toBe(3);
+  });
+
+  it("passes a subgraph's status and headers through", async () => {
+    const call = subgraph.fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ a }"}' });
+    await vi.waitFor(() => expect(held).toHaveLength(1), { timeout: 30_000 });
+    const [{ response }] = held.splice(0) as [(typeof held)[number]];
+    response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"errors":[{"message":"busy"}]}');
+    const answer = await call;
+    expect(answer.ok).toBe(false);
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(await answer.json()).toEqual({ errors: [{ message: 'busy' }] });
   });
 
   it('calls again once the shared call has finished', async () => {
