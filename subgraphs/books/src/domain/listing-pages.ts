@@ -28,6 +28,9 @@ interface PageScope {
  * (everything but REMOVED) or everyone's (ACTIVE only). Both views of sellers go in one batch, so
  * how many statements a request costs never depends on when each batch happens to be dispatched.
  */
+/** A decoded cursor: the sort's keys and the listing id after which the page starts (undefined: the first page). */
+type CursorPosition = ReturnType<typeof decodeCursor>;
+
 interface Parent {
   id: string;
   own: boolean;
@@ -70,8 +73,8 @@ export class ListingPages {
   private async connection(scope: PageScope, parent: Parent): Promise<ListingConnectionModel> {
     const list = `listing:${scope.sort}`;
     // Decoded before batching, so that a bad cursor fails this field alone with BAD_USER_INPUT.
-    decodeCursor(scope.after, list, cursorShape(scope.sort));
-    const rows = await loaderFor(this.pages, JSON.stringify(scope), (parents) => this.loadPages(scope, parents)).load(parent);
+    const after = decodeCursor(scope.after, list, cursorShape(scope.sort));
+    const rows = await loaderFor(this.pages, JSON.stringify(scope), (parents) => this.loadPages(scope, after, parents)).load(parent);
     const cursorOf = (node: PagedListing) => encodeCursor(list, cursorKeyOf(scope.sort, node));
     const countKey = JSON.stringify({ ...scope, sort: null, first: null, after: null });
     return {
@@ -80,7 +83,7 @@ export class ListingPages {
     };
   }
 
-  private async loadPages(scope: PageScope, parents: readonly Parent[]): Promise<PagedListing[][]> {
+  private async loadPages(scope: PageScope, after: CursorPosition, parents: readonly Parent[]): Promise<PagedListing[][]> {
     const pages = parents.map((): PagedListing[] => []);
     const [ids, owns, positions] = valid(parents);
     if (ids.length === 0) return pages;
@@ -95,7 +98,7 @@ export class ListingPages {
         FROM unnest(${ids}::uuid[], ${owns}::boolean[], ${positions}::int[]) AS p(id, own, position)
         CROSS JOIN LATERAL (
           SELECT l.*${rating}
-           WHERE l.${raw(scope.parent)} = p.id AND ${VISIBLE} AND ${conditionIs(scope)} AND ${keysetAfter(scope)}
+           WHERE l.${raw(scope.parent)} = p.id AND ${VISIBLE} AND ${conditionIs(scope)} AND ${keysetAfter(scope.sort, after)}
            ORDER BY ${orderOf(scope.sort, 'inner')}
            LIMIT ${scope.first + 1}
         ) l
@@ -159,19 +162,17 @@ function orderOf(sort: ListingSort, side: 'inner' | 'outer'): Prisma.Sql {
 }
 
 /** Keyset pages (sort key + id), so pages never skip or repeat. */
-function keysetAfter(scope: PageScope): Prisma.Sql {
-  const list = `listing:${scope.sort}`;
-  const position = decodeCursor(scope.after, list, cursorShape(scope.sort));
+function keysetAfter(sort: ListingSort, position: CursorPosition): Prisma.Sql {
   if (!position) return sql`TRUE`;
-  if (scope.sort === 'SELLER_RATING') {
+  if (sort === 'SELLER_RATING') {
     // Row comparison on negated keys: (average DESC, count DESC, price ASC, id ASC) strictly after the cursor.
     return sql`(-coalesce(r.average, 0), -coalesce(r.count, 0), l.price_amount, l.id)
       > (${-Number(position[0])}::float8, ${-Number(position[1])}::int, ${Number(position[2])}::int, ${String(position[3])}::uuid)`;
   }
   const id = String(position[1]);
-  if (scope.sort === 'NEWEST') return sql`(l.created_at, l.id) < (${new Date(String(position[0]))}::timestamptz, ${id}::uuid)`;
+  if (sort === 'NEWEST') return sql`(l.created_at, l.id) < (${new Date(String(position[0]))}::timestamptz, ${id}::uuid)`;
   const amount = Number(position[0]);
-  return scope.sort === 'PRICE_ASC'
+  return sort === 'PRICE_ASC'
     ? sql`(l.price_amount, l.id) > (${amount}, ${id}::uuid)`
     : sql`(l.price_amount < ${amount} OR (l.price_amount = ${amount} AND l.id > ${id}::uuid))`;
 }
