@@ -39,6 +39,7 @@ COPY packages/topology/package.json packages/topology/
 COPY examples/client/package.json examples/client/
 COPY examples/web-shop/package.json examples/web-shop/
 COPY router/package.json router/
+COPY bench/package.json bench/
 COPY subgraphs/books/package.json subgraphs/books/
 COPY subgraphs/cart/package.json subgraphs/cart/
 COPY subgraphs/orders/package.json subgraphs/orders/

@@ -59,6 +59,7 @@ function targetsFor(stack: ReadsStack, operation: ReadOperation): Target[] {
   const client = (): Record<string, string> => (operation.authorization ? { authorization: operation.authorization } : {});
   const targets: Target[] = [
     { name: 'router', url: stack.routerUrl, headers: client },
+    { name: 'router-dedup-off', url: stack.routerDedupOffUrl, headers: client },
     ...(stack.baselineRouterUrl ? [{ name: 'router-baseline', url: stack.baselineRouterUrl, headers: client }] : []),
     { name: 'hive-dedup-off', url: stack.hiveUrls.dedupOff, headers: client },
     { name: 'hive-dedup-on', url: stack.hiveUrls.dedupOn, headers: client },
@@ -127,6 +128,8 @@ async function benchOperation(stack: ReadsStack, operation: ReadOperation): Prom
     const theirs = throughput(other);
     if (theirs) ratios[`router/${other}`] = throughput('router')! / theirs;
   }
+  // Like for like: both gateways without deduplication.
+  ratios['router-dedup-off/hive-dedup-off'] = throughput('router-dedup-off')! / throughput('hive-dedup-off')!;
 
   print(`${operation.name}:`);
   for (const line of summary) {

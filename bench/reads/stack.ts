@@ -1,8 +1,8 @@
 /**
  * The stack the reads benchmark measures: `npm start`'s launcher on a throw-away data folder (demo
  * catalog seeded) whose Postgres cluster was prepared beforehand with pg_stat_statements preloaded,
- * so SQL statements can be counted per operation, plus two Hive Gateway processes (deduplication off and on) over the same supergraph
- * and the same subgraph processes.
+ * so SQL statements can be counted per operation, plus two Hive Gateway processes (deduplication off and on) and
+ * our router with its deduplication off, over the same supergraph and the same subgraph processes.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ export interface ReadsStack {
   routerUrl: string;
   /** The router as another commit has it (`--baseline <ref>`), on the same subgraphs: before/after. */
   baselineRouterUrl?: string;
+  /** This router with its in-flight deduplication off, to compare with Hive Gateway's dedup off like for like. */
+  routerDedupOffUrl: string;
   hiveUrls: { dedupOff: string; dedupOn: string };
   subgraphUrls: Record<string, string>;
   /** Process id of each measured process: the router, each subgraph, `hive-dedup-off`, `hive-dedup-on`. */
@@ -75,18 +77,20 @@ export async function startReadsStack(log: (line: string) => void, options: { ba
       pids[dedup ? 'hive-dedup-on' : 'hive-dedup-off'] = hive.pid!;
       hiveUrls[dedup ? 'dedupOn' : 'dedupOff'] = `http://127.0.0.1:${port}/graphql`;
     }
-    let baselineRouterUrl: string | undefined;
-    if (options.baseline) {
+    /** Another router process on the same subgraphs, measured as a target of its own. */
+    const startRouter = async (name: string, mainPath: string, settings: Record<string, string> = {}) => {
       const port = await freePort();
-      const environment = routerEnvironment(subgraphUrls, Number(port), { NODE_ENV: 'development', LOG_LEVEL: 'warn', SUBGRAPH_SIGNING_SECRET: signingSecret });
-      const baseline = startGateway(await checkOutRouter(options.baseline), nodeFlags, environment as Record<string, string>);
-      gateways.push(baseline);
-      baseline.stdout!.resume(); // its warnings, if any, are not needed here
-      await answersHealth(`http://127.0.0.1:${port}/health`, baseline, `the router as ${options.baseline} has it`);
-      pids['router-baseline'] = baseline.pid!;
-      baselineRouterUrl = `http://127.0.0.1:${port}/graphql`;
-    }
-    return { routerUrl: routerUrl!, baselineRouterUrl, hiveUrls, subgraphUrls, pids, signingSecret, admin, stop };
+      const environment = routerEnvironment(subgraphUrls, Number(port), { NODE_ENV: 'development', LOG_LEVEL: 'warn', SUBGRAPH_SIGNING_SECRET: signingSecret, ...settings });
+      const router = startGateway(mainPath, nodeFlags, environment as Record<string, string>);
+      gateways.push(router);
+      router.stdout!.resume(); // its warnings, if any, are not needed here
+      await answersHealth(`http://127.0.0.1:${port}/health`, router, name);
+      pids[name] = router.pid!;
+      return `http://127.0.0.1:${port}/graphql`;
+    };
+    const routerDedupOffUrl = await startRouter('router-dedup-off', path.join(REPO_ROOT, 'router/src/main.ts'), { SUBGRAPH_DEDUP: 'false' });
+    const baselineRouterUrl = options.baseline ? await startRouter('router-baseline', await checkOutRouter(options.baseline)) : undefined;
+    return { routerUrl: routerUrl!, baselineRouterUrl, routerDedupOffUrl, hiveUrls, subgraphUrls, pids, signingSecret, admin, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -39,7 +39,7 @@ describe('npm run bench', () => {
     expect(figures.map(({ operation }) => operation)).toEqual(['search page', 'browse page', 'book page', 'cart', 'plain list']);
     for (const { operation, sameJson, targets, statements } of figures) {
       expect(sameJson, operation).toBe(true);
-      const expected = ['router', 'hive-dedup-off', 'hive-dedup-on', ...(operation === 'plain list' ? ['subgraph'] : [])];
+      const expected = ['router', 'router-dedup-off', 'hive-dedup-off', 'hive-dedup-on', ...(operation === 'plain list' ? ['subgraph'] : [])];
       expect(targets.map(({ target }) => target), operation).toEqual(expected);
       // Throughput may be zero in a one-second round on a busy machine; a failed request never is fine.
       for (const { target, failures } of targets) expect(failures, `${operation} → ${target}`).toBe(0);

@@ -32,7 +32,7 @@ export const listingCreatedData = (listing: Pick<Listing, 'id' | 'bookId' | 'sel
   status: listing.status,
 });
 
-/** Sellers' offers: creation, changes by their seller (or an admin), and the pages that list them. */
+/** Sellers' offers: creation and changes by their seller (or an admin); their pages are in listing-pages.ts. */
 export class Listings {
   constructor(
     private readonly db: PrismaClient,
