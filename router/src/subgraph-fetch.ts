@@ -37,19 +37,23 @@ export function createSubgraphFetcher(options: { idleTimeoutMs?: number; retries
   const idleTimeoutMs = options.idleTimeoutMs ?? SUBGRAPH_IDLE_TIMEOUT_MS;
   const retries = options.retries ?? 2;
   const agent = new Agent({ keepAliveTimeout: idleTimeoutMs, keepAliveMaxTimeout: idleTimeoutMs });
-  const fetcher = ((url: string, init?: FetcherRequestInit) =>
+  const fetcher = (async (url: string, init?: FetcherRequestInit) => {
     // At once: the connection was reset before the subgraph read the request, nothing to wait for.
-    retrying(() => send(agent, url, init), {
+    // Only up to the response headers: a failure while reading the body is never sent again.
+    const response = await retrying(() => send(agent, url, init), {
       retryIf: wasResetBeforeResponse,
       maxAttempts: retries + 1,
       initialDelayMs: 0,
       maxDelayMs: 0,
-    })) as Fetcher;
+    });
+    return readInFull(response);
+  }) as Fetcher;
   return { fetcher, close: () => agent.close() };
 }
 
-async function send(agent: Agent, url: string, init: FetcherRequestInit = {}): Promise<FetcherResponse> {
-  const { statusCode, headers, body } = await agent.request({
+/** The request, resolved when the response headers arrive. */
+function send(agent: Agent, url: string, init: FetcherRequestInit = {}) {
+  return agent.request({
     origin: new URL(url).origin,
     path: url.slice(url.indexOf('/', url.indexOf('//') + 2)) || '/',
     method: (init.method ?? 'GET') as 'GET',
@@ -57,6 +61,9 @@ async function send(agent: Agent, url: string, init: FetcherRequestInit = {}): P
     body: init.body ?? null,
     signal: (init as { signal?: AbortSignal }).signal,
   });
+}
+
+async function readInFull({ statusCode, headers, body }: Awaited<ReturnType<typeof send>>): Promise<FetcherResponse> {
   const text = await body.text();
   const responseHeaders = new Headers();
   for (const [name, value] of Object.entries(headers)) {
