@@ -1,6 +1,6 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, Headers, Response } from 'undici';
-import { retrying } from '@bazaar/service';
+import { retrying, wasResetBeforeResponse } from '@bazaar/service';
 
 /**
  * How long the router keeps an idle connection to a subgraph. Below the subgraphs' own idle timeout
@@ -9,17 +9,6 @@ import { retrying } from '@bazaar/service';
  * a known @apollo/gateway behaviour with its default fetcher).
  */
 const SUBGRAPH_IDLE_TIMEOUT_MS = 2_000;
-
-/** Errors that mean the connection was closed or reset before any response byte came back. */
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNREFUSED']);
-
-function wasResetBeforeResponse(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && RESET_CODES.has(code)) return true;
-  }
-  return false;
-}
 
 /**
  * The router's fetch to subgraphs: keep-alive connections (undici) with an idle timeout under the

@@ -11,6 +11,7 @@ export * from './signing';
 export * from './cost';
 export * from './retry';
 export * from './transient';
+export * from './connection-reset';
 export * from './money';
 export * from './input';
 export * from './throttle';

@@ -1,4 +1,4 @@
-import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
+import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest, wasResetBeforeResponse } from '@bazaar/service';
 export interface GraphQLErrorShape {
   message: string;
   path?: ReadonlyArray<string | number>;
@@ -10,17 +10,6 @@ export interface GraphQLResponse<Data> {
   data?: Data | null;
   errors?: GraphQLErrorShape[];
   headers: Headers;
-}
-
-/** Errors that mean the connection was closed or reset before any response byte came back. */
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-
-function wasResetBeforeResponse(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && RESET_CODES.has(code)) return true;
-  }
-  return false;
 }
 
 /** A small GraphQL-over-HTTP client for tests: real HTTP, JSON in and out, optional bearer token. */
