@@ -13,7 +13,6 @@ const require = createRequire(import.meta.url);
 const LONGEST_FIRST = [
   'packages/devstack/test/devstack.test.ts',
   'bench/test/reads.test.ts',
-  'packages/devstack/test/service-bundles.test.ts',
   'packages/devstack/test/supervisor.test.ts',
   'test/kill-restart.test.ts',
   'examples/web-shop/test/shop.e2e.test.ts',

@@ -1,25 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { readFile } from 'node:fs/promises';
-import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { databaseUrlVariable, REPO_ROOT, SUBGRAPHS } from '@bazaar/topology';
 import { findFreePort } from '@bazaar/database';
 import { createEmptyDatabase, GraphQLClient } from '@bazaar/testing';
 import { freePort, freeSubgraphPorts, isAlive, LAUNCHER_PATH, launchStack } from '../src/launch';
+import { bundleCacheFolder, cartPidIn, cleanupAfterAll, commandLine, freeStackPorts, pidsIn, scratchFolder } from './launcher-setup';
 
 const launch = (env: Record<string, string>) => launchStack(env);
-
-async function stopGracefully(child: ChildProcess, exited: Promise<number | null>) {
-  child.kill('SIGINT');
-  return exited;
-}
-
-const pidsIn = (list: string) => list.split(',').map((pid) => Number(pid.trim()));
 
 /**
  * `npm start | tee start.log` in a terminal: the shell, the launcher and tee share a process group,
@@ -89,25 +82,28 @@ async function runReadmeCartExamples(client: GraphQLClient): Promise<void> {
   expect(guestAdded.addToCart.cart.itemCount).toBe(1);
 }
 
+/** `npm start`'s output says where the bundles went: `services/<build>/subgraphs/cart/src/main.js`. */
+const BUNDLED_CART = (cacheDir: string) => new RegExp(`^\\S+ --enable-source-maps ${cacheDir}/services/[\\w-]+/subgraphs/cart/src/main\\.js$`);
+
+/**
+ * Every `npm start` here is the real launcher as a process, as a user's is, and each costs minutes on a
+ * busy machine: so the properties share starts. The tests run in order and share one bundle cache
+ * (BAZAAR_CACHE_DIR, a folder of this file's own): the first start builds the service bundles, the
+ * second reuses them, the third (external databases) rebuilds them after a source changed. Running
+ * from TypeScript when building fails is in supervisor.test.ts.
+ */
 describe('the dev stack (npm start)', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const step of cleanup.reverse()) await step();
-  });
+  const cleanup = cleanupAfterAll();
+  let cacheDir = '';
+  /** The first start's cart command line: which bundle it ran from. */
+  let bundledCart: string | undefined;
 
   // One stack's life: a first start with demo data seeded through a pipe, Ctrl-C, a second start on
-  // the kept data, then one of its services killed. Each npm start costs minutes on a busy machine,
-  // so the properties share starts rather than each starting its own stack.
-  it('runs the supergraph, stops everything on Ctrl-C through a pipe, keeps its data, and stops the whole stack when a service dies', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-devstack-'));
-    await chmod(dataDir, 0o755); // reachable by the postgres OS user, as a checkout normally is
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const env = {
-      BAZAAR_DATA_DIR: dataDir,
-      POSTGRES_PORT: await freePort(),
-      ROUTER_PORT: await freePort(),
-      ...(await freeSubgraphPorts()),
-    };
+  // the kept data, then one of its services killed.
+  it('runs the supergraph from bundles it builds once, stops everything on Ctrl-C through a pipe, keeps its data and bundles, and stops the whole stack when a service dies', async () => {
+    cacheDir = await bundleCacheFolder(cleanup);
+    const dataDir = await scratchFolder('bazaar-devstack-', cleanup);
+    const env = { BAZAAR_DATA_DIR: dataDir, BAZAAR_CACHE_DIR: cacheDir, ...(await freeStackPorts()) };
     const email = `persistent-${Date.now()}@example.com`;
 
     const first = launchInTerminal(env, path.join(dataDir, 'start.log'));
@@ -116,6 +112,10 @@ describe('the dev stack (npm start)', () => {
     console.log(`first start (demo data): ready in ${firstReady}`);
     const [startedOutput] = await first.waitFor(/[\s\S]*Press Ctrl-C to stop/);
     expect(startedOutput).toContain('buyer@demo.bookbazaar.dev');
+    const [built] = await first.waitFor(/built the service bundles in [\d.]+ s;/);
+    console.log(`first start: ${built}`);
+    bundledCart = await commandLine(cartPidIn(startedOutput!));
+    expect(bundledCart).toMatch(BUNDLED_CART(cacheDir));
     const client = new GraphQLClient(routerUrl!);
     await runReadmeCartExamples(client);
     const signUp = await client.data<{ signUp: { user: { id: string } } }>(
@@ -144,7 +144,9 @@ describe('the dev stack (npm start)', () => {
     expect(demo.logIn.user.roles).toEqual(['BUYER', 'ADMIN']);
 
     const [, secondPids] = await second.waitFor(/processes: ([\d ,]+)/);
-    const cartPid = Number(/cart=(\d+)/.exec(second.output())?.[1]);
+    expect(second.output(), 'nothing changed: no build').not.toMatch(/built the service bundles/);
+    const cartPid = cartPidIn(second.output());
+    expect(await commandLine(cartPid), 'the same bundle as the first start').toBe(bundledCart);
     expect(pidsIn(secondPids!)).toContain(cartPid);
     process.kill(cartPid, 'SIGKILL');
     expect(await second.exited).toBe(1);
@@ -152,7 +154,17 @@ describe('the dev stack (npm start)', () => {
     await vi.waitFor(() => expect(pidsIn(secondPids!).filter(isAlive)).toEqual([]), { timeout: 60_000, interval: 200 });
   }, 1_200_000);
 
-  it('uses external databases when given their URLs, and starts no embedded Postgres', async () => {
+  it('uses external databases when given their URLs, starts no embedded Postgres, and rebuilds the bundles after a source changed', async () => {
+    expect(bundledCart, 'the first test built the bundles this one finds changed').toBeDefined();
+    // A source edited since the build: its recorded hash no longer matches (the repository's files
+    // stay untouched, other tests read them at the same time).
+    const buildDir = path.dirname(path.dirname(path.dirname(path.dirname(bundledCart!.split(' ').at(-1)!))));
+    const manifestPath = path.join(buildDir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { inputs: Record<string, string> };
+    expect(Object.keys(manifest.inputs)).toContain('subgraphs/cart/src/index.ts');
+    manifest.inputs['subgraphs/cart/src/index.ts'] = 'edited since';
+    await writeFile(manifestPath, JSON.stringify(manifest));
+
     const adminUrl = inject('postgresAdminUrl');
     const external = await Promise.all(SUBGRAPHS.map(({ name }) => createEmptyDatabase(adminUrl, `external_${name}`)));
     const broker = await createEmptyDatabase(adminUrl, 'external_events');
@@ -163,6 +175,7 @@ describe('the dev stack (npm start)', () => {
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
     const launcher = launch({
       BAZAAR_DATA_DIR: dataDir,
+      BAZAAR_CACHE_DIR: cacheDir,
       ROUTER_PORT: await freePort(),
       ...(await freeSubgraphPorts()),
       ...Object.fromEntries(SUBGRAPHS.map(({ name }, index) => [databaseUrlVariable(name), external[index]!.url])),
@@ -181,7 +194,12 @@ describe('the dev stack (npm start)', () => {
     }
     expect(existsSync(path.join(dataDir, 'postgres'))).toBe(false);
     const [, pidList] = await launcher.waitFor(/processes: ([\d ,]+)/);
-    expect(await stopGracefully(launcher.child, launcher.exited)).toBe(0);
+    expect(launcher.output()).toMatch(/built the service bundles in [\d.]+ s \(subgraphs\/cart\/src\/index\.ts changed\)/);
+    const rebuiltCart = await commandLine(cartPidIn(launcher.output()));
+    expect(rebuiltCart).toMatch(BUNDLED_CART(cacheDir));
+    expect(rebuiltCart).not.toBe(bundledCart);
+    launcher.child.kill('SIGINT');
+    expect(await launcher.exited).toBe(0);
     expect(pidsIn(pidList!).filter(isAlive)).toEqual([]);
   }, 600_000);
 
@@ -193,9 +211,8 @@ describe('the dev stack (npm start)', () => {
     // Every other port free, so the blocked one is the only clash (a default such as 54320 sits in
     // the ephemeral range and may be held for a moment by a test running beside this one).
     const launcher = launch({
+      ...(await freeStackPorts()),
       ROUTER_PORT: String(port),
-      POSTGRES_PORT: await freePort(),
-      ...(await freeSubgraphPorts()),
       BAZAAR_DATA_DIR: path.join(tmpdir(), 'bazaar-never-created'),
     });
     expect(await launcher.exited).toBe(1);

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { inject } from 'vitest';
-import { ROUTER, routerEnvironment, SUBGRAPHS, subgraphEnvironment, type Env, type ServiceWiring, type SubgraphDefinition } from '@bazaar/topology';
+import { databaseUrlVariable, ROUTER, routerEnvironment, SUBGRAPHS, subgraphEnvironment, subgraphPortVariable, type Env, type ServiceWiring, type SubgraphDefinition } from '@bazaar/topology';
 import {
   createTokenIssuer,
   generateSigningKey,
@@ -130,6 +130,23 @@ export function testEnvironment(eventsDatabaseUrl: string, env: Record<string, s
     GUEST_CARTS_PER_ADDRESS_PER_HOUR: '1000000',
     // A busy test machine must not turn slow requests into REQUEST_TIMEOUT (budget.test.ts sets its own).
     REQUEST_BUDGET_MS: '120000',
+    ...env,
+  };
+}
+
+/**
+ * A second instance of one of the stack's subgraphs (e.g. one that counts its SQL statements): on a
+ * free port, on the same database and broker, checking the stack's tokens, and without a signing
+ * secret, so a test may call it directly; `env` adds to it.
+ */
+export function secondInstanceEnvironment(stack: TestStack, name: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    [subgraphPortVariable(name)]: '0',
+    [databaseUrlVariable(name)]: stack.databases[name]!.url,
+    AUTH_JWKS_URL: new URL('/.well-known/jwks.json', stack.services.users!.url).toString(),
+    EVENTS_DATABASE_URL: stack.eventsDatabase.url,
     ...env,
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBook, createListing, GraphQLClient, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
+import { createBook, createListing, GraphQLClient, signUpAs, startTestStack, secondInstanceEnvironment, type TestStack } from '@bazaar/testing';
 import type { RunningService } from '@bazaar/service';
 import { loadBooksConfig, startBooksService } from '../src/index';
 
@@ -25,14 +25,7 @@ beforeAll(async () => {
   }
   for (const bookId of bookIds.slice(0, 30)) listingIds.push((await createListing(seller, bookId, { amount: 1000 + listingIds.length })).id);
   counted = await startBooksService(
-    loadBooksConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      BOOKS_PORT: '0',
-      BOOKS_DATABASE_URL: stack.databases.books!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', stack.services.users!.url).toString(),
-      EVENTS_DATABASE_URL: stack.eventsDatabase.url,
-    }),
+    loadBooksConfig(secondInstanceEnvironment(stack, 'books')),
     { onQuery: (sql) => statements.push(sql) },
   );
 });

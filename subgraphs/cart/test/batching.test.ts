@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
+import { GraphQLClient, signUpAs, startTestStack, secondInstanceEnvironment, type TestStack } from '@bazaar/testing';
 import type { RunningService } from '@bazaar/service';
 import { loadCartConfig, startCartService } from '../src/index';
 import { ADD } from './helpers';
@@ -39,14 +39,7 @@ beforeAll(async () => {
   // A few lines with problems, so every resolver has work to do.
   await pool.query(`UPDATE listings SET price_amount = price_amount + 100 WHERE id = ANY($1)`, [listingIds.slice(0, 3)]);
   counted = await startCartService(
-    loadCartConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      CART_PORT: '0',
-      CART_DATABASE_URL: stack.databases.cart!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', stack.services.users!.url).toString(),
-      EVENTS_DATABASE_URL: stack.eventsDatabase.url,
-    }),
+    loadCartConfig(secondInstanceEnvironment(stack, 'cart')),
     { onQuery: (sql) => statements.push(sql), consume: false },
   );
 });

@@ -6,7 +6,7 @@ import { PaymentAuthorized } from '@bazaar/contracts/payments';
 import { createTransport } from '@bazaar/events/transports';
 import { expect } from 'vitest';
 import type { RunningService } from '@bazaar/service';
-import { eventually, GraphQLClient, startTestStack, type TestStack } from '@bazaar/testing';
+import { eventually, GraphQLClient, secondInstanceEnvironment, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
 import { loadPaymentsConfig, startPaymentsService } from '../src/index';
 
 /** The stack every payments test file runs: users (tokens, keys) and payments behind the router. */
@@ -17,6 +17,20 @@ export interface PaymentsWorld {
   /** What the orders stand-in knows: an order awaiting payment, cancelled, or paid by a payment. */
   orders: Map<string, { status: 'AWAITING_PAYMENT' | 'CANCELLED' | 'PAID'; buyerId: string; paymentId?: string }>;
   stop(): Promise<void>;
+}
+
+export interface PaymentsBuyer {
+  id: string;
+  client: GraphQLClient;
+  /** For calls straight to a payments instance. */
+  token: string;
+}
+
+/** A payments world and one buyer signed up in it, as most test files start. */
+export async function startPaymentsWorldWithBuyer(env: Record<string, string> = {}): Promise<{ world: PaymentsWorld; buyer: PaymentsBuyer }> {
+  const world = await startPaymentsWorld(env);
+  const signedUp = await signUpAs(world.stack);
+  return { world, buyer: { ...signedUp, token: await world.stack.tokens.issueAccessToken({ id: signedUp.id, roles: ['BUYER'] }) } };
 }
 
 export async function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
@@ -169,16 +183,7 @@ export const count = async (pool: pg.Pool, sql: string, values: unknown[] = []) 
 export async function payAndCrash(world: PaymentsWorld, buyerToken: string, orderId: string, key: string) {
   let crashes = 1;
   const crashing: RunningService = await startPaymentsService(
-    loadPaymentsConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PAYMENTS_PORT: '0',
-      PAYMENTS_DATABASE_URL: world.stack.databases.payments!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', world.stack.services.users!.url).toString(),
-      EVENT_TRANSPORT: 'postgres',
-      EVENTS_DATABASE_URL: world.stack.eventsDatabase.url,
-    }),
+    loadPaymentsConfig(secondInstanceEnvironment(world.stack, 'payments', { HOST: '127.0.0.1', EVENT_TRANSPORT: 'postgres' })),
     {
       consume: false,
       afterProviderCall: () => {

@@ -1,20 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
-import { awaitingPayment, count, outboxEvents, PAY, pay, payAndCrash, providerAuthorizations, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
+import { eventually } from '@bazaar/testing';
+import { awaitingPayment, count, outboxEvents, PAY, pay, payAndCrash, providerAuthorizations, providerCharges, startPaymentsWorldWithBuyer, type PaymentsBuyer, type PaymentsWorld } from './helpers';
 
 /** Idempotency keys as card processors treat them, concurrency, and a crash between the provider and the commit. */
 let world: PaymentsWorld;
-let buyer: { id: string; client: GraphQLClient; token: string };
+let buyer: PaymentsBuyer;
 
-beforeAll(async () => {
-  world = await startPaymentsWorld();
-  const signedUp = await signUpAs(world.stack);
-  buyer = { ...signedUp, token: await world.stack.tokens.issueAccessToken({ id: signedUp.id, roles: ['BUYER'] }) };
-});
-afterAll(async () => {
-  await world?.stop();
-});
+beforeAll(async () => void ({ world, buyer } = await startPaymentsWorldWithBuyer()));
+afterAll(async () => world?.stop());
 
 const crashOnce = (orderId: string, key: string) => payAndCrash(world, buyer.token, orderId, key);
 

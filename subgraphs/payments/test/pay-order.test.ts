@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awaitingPayment, count, outboxEvents, PAY, pay, PAYMENT_FIELDS, providerCharges, startPaymentsWorld, type PaymentShape, type PaymentsWorld } from './helpers';
-import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
+import { awaitingPayment, count, outboxEvents, PAY, pay, PAYMENT_FIELDS, providerCharges, startPaymentsWorldWithBuyer, type PaymentShape, type PaymentsBuyer, type PaymentsWorld } from './helpers';
+import { eventually, signUpAs } from '@bazaar/testing';
 
 /** payOrder through the router, with the test-mode provider's documented tokens. */
 let world: PaymentsWorld;
-let buyer: { id: string; client: GraphQLClient };
+let buyer: PaymentsBuyer;
 
-beforeAll(async () => {
-  world = await startPaymentsWorld();
-  buyer = await signUpAs(world.stack);
-});
-afterAll(async () => {
-  await world?.stop();
-});
+beforeAll(async () => void ({ world, buyer } = await startPaymentsWorldWithBuyer()));
+afterAll(async () => world?.stop());
 
 describe('payOrder', () => {
   it('authorises the order total, captures once orders accepts, and publishes PaymentAuthorized then PaymentSucceeded', async () => {

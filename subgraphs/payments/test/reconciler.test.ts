@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
+import { eventually } from '@bazaar/testing';
 import { loadPaymentsConfig } from '../src/index';
-import { awaitingPayment, cancelOrder, count, pay, payAndCrash, providerAuthorizations, providerCharges, startPaymentsWorld, type PaymentsWorld } from './helpers';
+import { awaitingPayment, cancelOrder, count, pay, payAndCrash, providerAuthorizations, providerCharges, startPaymentsWorldWithBuyer, type PaymentsBuyer, type PaymentsWorld } from './helpers';
 
 /** The reconciler puts right what a dead request or older data left behind (docs/checkout.md, "Reconciliation"). */
 let world: PaymentsWorld;
-let buyer: { id: string; client: GraphQLClient; token: string };
+let buyer: PaymentsBuyer;
 const INTERVAL_MS = 300;
 
-beforeAll(async () => {
-  world = await startPaymentsWorld({ PAYMENTS_RECONCILE_INTERVAL_MS: String(INTERVAL_MS) });
-  const signedUp = await signUpAs(world.stack);
-  buyer = { ...signedUp, token: await world.stack.tokens.issueAccessToken({ id: signedUp.id, roles: ['BUYER'] }) };
-});
-afterAll(async () => {
-  await world?.stop();
-});
+beforeAll(async () => void ({ world, buyer } = await startPaymentsWorldWithBuyer({ PAYMENTS_RECONCILE_INTERVAL_MS: String(INTERVAL_MS) })));
+afterAll(async () => world?.stop());
 
 const statusOf = async (orderId: string) => (await world.pool.query<{ status: string; failure_code: string | null }>('SELECT status, failure_code FROM payments WHERE order_id = $1 ORDER BY created_at', [orderId])).rows;
 

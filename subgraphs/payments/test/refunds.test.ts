@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, signUpAs, type GraphQLClient } from '@bazaar/testing';
-import { awaitingPayment, cancelOrder, count, outboxEvents, pay, PAYMENT_FIELDS, startPaymentsWorld, type PaymentShape, type PaymentsWorld } from './helpers';
+import { eventually } from '@bazaar/testing';
+import { awaitingPayment, cancelOrder, count, outboxEvents, pay, PAYMENT_FIELDS, startPaymentsWorldWithBuyer, type PaymentShape, type PaymentsBuyer, type PaymentsWorld } from './helpers';
 
 /** Orders cancelled after payment are refunded in full, once. */
 let world: PaymentsWorld;
-let buyer: { id: string; client: GraphQLClient };
+let buyer: PaymentsBuyer;
 
-beforeAll(async () => {
-  world = await startPaymentsWorld();
-  buyer = await signUpAs(world.stack);
-});
-afterAll(async () => {
-  await world?.stop();
-});
+beforeAll(async () => void ({ world, buyer } = await startPaymentsWorldWithBuyer()));
+afterAll(async () => world?.stop());
 
 const providerRefunds = (orderId: string) =>
   count(world.pool, `SELECT count(*) AS n FROM provider_charges r JOIN payments p ON r.charge_id = p.charge_reference WHERE p.order_id = $1 AND r.kind = 'REFUND'`, [orderId]);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouterConfig, startRouter } from '@bazaar/router';
 import type { RunningService } from '@bazaar/service';
-import { createBook, GraphQLClient, mintedUser, startTestStack, TEST_SUBGRAPH_SECRET, type TestStack } from '@bazaar/testing';
+import { createBook, GraphQLClient, mintedUser, startTestStack, TEST_SUBGRAPH_SECRET, secondInstanceEnvironment, type TestStack } from '@bazaar/testing';
 import { loadReviewsConfig, startReviewsService } from '../src/index';
 import { signUp, waitUntilKnown, writeReview } from './helpers';
 
@@ -35,14 +35,7 @@ beforeAll(async () => {
   await Promise.all(readers.flatMap(({ client }, reader) => bookIds.slice(0, 40).map((bookId, index) => writeReview(client, bookId, ((index + reader) % 5) + 1))));
 
   counted = await startReviewsService(
-    loadReviewsConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      REVIEWS_PORT: '0',
-      REVIEWS_DATABASE_URL: stack.databases.reviews!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', stack.services.users!.url).toString(),
-      EVENTS_DATABASE_URL: stack.eventsDatabase.url,
-    }),
+    loadReviewsConfig(secondInstanceEnvironment(stack, 'reviews')),
     { onQuery: (sql) => statements.push(sql) },
   );
   router = await startRouter(

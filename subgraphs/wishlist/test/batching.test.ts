@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
+import { GraphQLClient, signUpAs, startTestStack, secondInstanceEnvironment, type TestStack } from '@bazaar/testing';
 import type { RunningService } from '@bazaar/service';
 import { loadWishlistConfig, startWishlistService } from '../src/index';
 import { ADD } from './helpers';
@@ -31,14 +31,7 @@ beforeAll(async () => {
     for (const bookId of bookIds.slice(0, count)) await client.data(ADD, { input: { bookId, targetPrice: { amount: 999, currency: 'EUR' } } });
   }
   counted = await startWishlistService(
-    loadWishlistConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      WISHLIST_PORT: '0',
-      WISHLIST_DATABASE_URL: stack.databases.wishlist!.url,
-      AUTH_JWKS_URL: new URL('/.well-known/jwks.json', stack.services.users!.url).toString(),
-      EVENTS_DATABASE_URL: stack.eventsDatabase.url,
-    }),
+    loadWishlistConfig(secondInstanceEnvironment(stack, 'wishlist')),
     { onQuery: (sql) => statements.push(sql), consume: false },
   );
 });
