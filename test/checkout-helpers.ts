@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, listBook, settled, signUpAs, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { eventually, listBook, settled, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
 
 /**
  * Helpers for the end-to-end checkout tests: every call goes through the router, as the web shop's
@@ -9,6 +9,12 @@ import { eventually, listBook, settled, signUpAs, type GraphQLClient, type TestS
  */
 
 export const SHIPPING_ADDRESS = { name: 'Bea Buyer', line1: '1 Reading Lane', postalCode: '10115', city: 'Berlin', country: 'DE' };
+
+/** Every service a checkout passes through, and a seller to list books. */
+export async function startCheckoutStack(sellerName: string): Promise<{ stack: TestStack; seller: { id: string; client: GraphQLClient } }> {
+  const stack = await startTestStack({ subgraphs: ['users', 'books', 'cart', 'orders', 'payments'] });
+  return { stack, seller: await signUpAs(stack, ['BUYER', 'SELLER'], sellerName) };
+}
 
 export async function placeOrder(buyer: GraphQLClient, items: Array<{ listingId: string; quantity: number }>, idempotencyKey = randomUUID()) {
   const { placeOrder: payload } = await buyer.data<{ placeOrder: { order: { id: string; status: string } } }>(

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBook, mintedUser, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { listingQuantity, orderReaches, placeOrder } from './checkout-helpers';
+import { listBook, mintedUser, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { listingQuantity, orderReaches, placeOrder, startCheckoutStack } from './checkout-helpers';
 
 /**
  * Saga steps survive a consumer's rows being held locked for longer than any in-place retry window
@@ -14,13 +14,8 @@ const HOLD_MS = Number(process.env.LOCK_HOLD_MS ?? 15_000);
 let stack: TestStack;
 let seller: { id: string; client: GraphQLClient };
 
-beforeAll(async () => {
-  stack = await startTestStack({ subgraphs: ['users', 'books', 'orders', 'payments', 'cart'] });
-  seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Fault Seller');
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+beforeAll(async () => void ({ stack, seller } = await startCheckoutStack('Fault Seller')));
+afterAll(async () => stack?.stop());
 
 /** Opens a transaction that holds `sql`'s row locks until release(). */
 async function holdLocks(url: string, sql: string, values: unknown[]) {

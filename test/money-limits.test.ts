@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, listBook, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { orderReaches, placeOrder } from './checkout-helpers';
+import { eventually, listBook, signUpAs, type GraphQLClient, type TestStack } from '@bazaar/testing';
+import { orderReaches, placeOrder, startCheckoutStack } from './checkout-helpers';
 
 /** Totals have a documented maximum (MAX_TOTAL_AMOUNT = 1,000,000,000 minor units); above it, a clear refusal, never an internal error. */
 let stack: TestStack;
 let seller: { id: string; client: GraphQLClient };
 
-beforeAll(async () => {
-  stack = await startTestStack({ subgraphs: ['users', 'books', 'cart', 'orders', 'payments'] });
-  seller = await signUpAs(stack, ['BUYER', 'SELLER'], 'Rare Books Seller');
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+beforeAll(async () => void ({ stack, seller } = await startCheckoutStack('Rare Books Seller')));
+afterAll(async () => stack?.stop());
 
 describe('money fits', () => {
   it('refuses a cart subtotal above the maximum with BAD_USER_INPUT naming it, and rejects such an order', async () => {
