@@ -33,7 +33,7 @@ export async function startPaymentsWorldWithBuyer(env: Record<string, string> = 
   return { world, buyer: { ...signedUp, token: await world.stack.tokens.issueAccessToken({ id: signedUp.id, roles: ['BUYER'] }) } };
 }
 
-export async function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
+async function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
   // tok_timeout answers after 300 ms here instead of seconds.
   const stack = await startTestStack({ subgraphs: ['users', 'payments'], env: { PAYMENTS_PROVIDER_TIMEOUT_MS: '300', PAYMENTS_IDEMPOTENCY_LEASE_MS: '2000', PAYMENTS_ORDER_WAIT_MS: '1000', ...env } });
   const pool = new pg.Pool({ connectionString: stack.databases.payments!.url });
