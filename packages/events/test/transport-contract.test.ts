@@ -609,7 +609,7 @@ describe('postgres transport: a consumer process that dies', () => {
       await survivorTransport.close();
       await broker.drop();
     }
-  }, 60_000);
+  }, 120_000); // the victim's start through tsx alone took over 30 s on the busy machine
 });
 
 // ---------------------------------------------------------------------------------------------
