@@ -27,7 +27,7 @@ import type { EventTransport, SubscribeOptions, Subscription, TransportMessage }
 /** Header carrying the envelope id, so consumers and tools need not parse the value for it. */
 export const EVENT_ID_HEADER = 'event-id';
 /** The event type, so a group skips the types it ignores without parsing them. */
-export const EVENT_TYPE_HEADER = 'event-type';
+const EVENT_TYPE_HEADER = 'event-type';
 
 export interface KafkaTransportOptions {
   brokers: string[];

@@ -14,7 +14,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { TransportMessage } from '../transport';
 import { jobsChannel, preparedName } from './postgres-member';
 
-export const queueTypesTable = (schema: string) => `${schema}.bazaar_queue_types`;
+const queueTypesTable = (schema: string) => `${schema}.bazaar_queue_types`;
 
 export function queueTypesTableSql(schema: string): string {
   return `CREATE TABLE IF NOT EXISTS ${queueTypesTable(schema)} (
