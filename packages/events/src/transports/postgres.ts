@@ -34,7 +34,9 @@
  *   job is retried after a backoff while keeping its place, so its key waits and other keys go on.
  * - A group receives the messages published after its first subscribe() or registerGroup()
  *   created its queue (registrations persist; messages published while no member runs are kept).
- *   Unlike Kafka, a new group does not see older messages.
+ *   Unlike Kafka, a new group does not see older messages. Once a member declared the types it
+ *   handles (SubscribeOptions.types), the group keeps only messages of those types (the union
+ *   over its members so far); see postgres-routing.ts and docs/events.md.
  * - Members of one broker must connect as one role (or roles allowed to read each other's
  *   pg_stat_activity rows), which is how a member tells a vanished member from a live one.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
