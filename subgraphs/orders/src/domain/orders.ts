@@ -57,7 +57,7 @@ export async function addNote(tx: Tx, order: { id: string; status: string }, rea
 }
 
 /** Locks an order's row for the rest of the transaction and reads it with everything; null when there is none. */
-export async function lockOrder(tx: Tx, id: string): Promise<OrderRecord | null> {
+async function lockOrder(tx: Tx, id: string): Promise<OrderRecord | null> {
   if (!isOrderId(id)) return null;
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
   if (locked.length === 0) return null;
