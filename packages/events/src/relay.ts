@@ -40,6 +40,7 @@ interface OutboxRow {
   id: string;
   topic: string;
   key: string;
+  type: string;
   envelope: string;
 }
 
@@ -82,7 +83,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       const { rows: marked } = await client.query<OutboxRow>(
         `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1
           WHERE position IN (SELECT position FROM outbox_events WHERE published_at IS NULL ORDER BY position LIMIT $1)
-          RETURNING position::text, id::text, topic, key, envelope::text`,
+          RETURNING position::text, id::text, topic, key, type, envelope::text`,
         [batchSize],
       );
       if (marked.length === 0) {
@@ -91,7 +92,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       // RETURNING follows no order: commit order is the order consumers must see.
       const rows = marked.sort((a, b) => (BigInt(a.position) < BigInt(b.position) ? -1 : 1));
-      const messages: TransportMessage[] = rows.map(({ id, topic, key, envelope }) => ({ id, topic, key, value: envelope }));
+      const messages: TransportMessage[] = rows.map(({ id, topic, key, type, envelope }) => ({ id, topic, key, type, value: envelope }));
       const spans = messages.map((message) => publishSpan(options.service ?? 'outbox-relay', message));
       try {
         await transport.publish(messages);

@@ -7,12 +7,24 @@ export interface TransportMessage {
   id: string;
   /** The envelope as JSON. */
   value: string;
+  /**
+   * The envelope's event type, when the publisher knows it: a transport may then hand the message
+   * only to the groups that handle the type (see SubscribeOptions.types). Without it, every group gets it.
+   */
+  type?: string;
 }
 
 export interface SubscribeOptions {
   /** Consumer group: each message of each topic goes to one member of every group. */
   group: string;
   topics: readonly string[];
+  /**
+   * The event types the group handles. A transport may leave messages of other types out of the
+   * group's stream (they would only be acknowledged unread); without it the group gets every
+   * message of its topics. The set a transport keeps only grows (members of two versions of a
+   * service may run side by side during a deploy), see docs/events.md.
+   */
+  types?: readonly string[];
   /**
    * Called for each message, one at a time per key, in publication order per key. When it rejects
    * or the process dies before it resolves, the message is delivered again (at-least-once).

@@ -26,6 +26,8 @@ import type { EventTransport, SubscribeOptions, Subscription, TransportMessage }
 
 /** Header carrying the envelope id, so consumers and tools need not parse the value for it. */
 export const EVENT_ID_HEADER = 'event-id';
+/** The event type, so a group skips the types it ignores without parsing them. */
+const EVENT_TYPE_HEADER = 'event-type';
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -129,7 +131,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
       acks: -1,
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic,
-        messages: list.map((m) => ({ key: m.key, value: m.value, headers: { [EVENT_ID_HEADER]: m.id } })),
+        messages: list.map((m) => ({ key: m.key, value: m.value, headers: { [EVENT_ID_HEADER]: m.id, ...(m.type ? { [EVENT_TYPE_HEADER]: m.type } : {}) } })),
       })),
     });
   }
@@ -345,10 +347,13 @@ async function subscribeConsumer(
 function toTransportMessage(topic: string, message: KafkaMessage): TransportMessage {
   const idHeader = message.headers?.[EVENT_ID_HEADER];
   const id = Array.isArray(idHeader) ? idHeader[0] : idHeader;
+  const typeHeader = message.headers?.[EVENT_TYPE_HEADER];
+  const type = (Array.isArray(typeHeader) ? typeHeader[0] : typeHeader)?.toString();
   return {
     topic,
     key: message.key?.toString() ?? '',
     id: id?.toString() ?? '',
     value: message.value?.toString() ?? '',
+    ...(type ? { type } : {}),
   };
 }

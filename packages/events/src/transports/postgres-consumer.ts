@@ -15,7 +15,7 @@ import type { SubscribeOptions, TransportMessage } from '../transport';
 import { retrying } from '@bazaar/service';
 import { jobsChannel, preparedName, type BrokerMember } from './postgres-member';
 
-export interface JobData {
+interface JobData {
   topic: string;
   key: string;
   id: string;

@@ -5,7 +5,8 @@
  * Mapping of Kafka semantics:
  * - topic            -> pg-boss pub/sub event name
  * - consumer group   -> one pg-boss queue per (group, topic), named `${group}__${topic}`, subscribed to
- *                       the topic's event; publish inserts one job per subscribed queue (fan-out)
+ *                       the topic's event; publish inserts one job per subscribed queue whose group
+ *                       handles the message's type (fan-out, see postgres-routing.ts)
  * - partition key    -> the job's singleton key: a key's jobs are handled one at a time, in order,
  *                       across all members of the group (the `singleton` policy's index backs it up)
  * - offset commit    -> job completion; rejection -> the job goes back to the queue, ahead of its key
@@ -21,7 +22,8 @@
  * lost notifications.
  *
  * Guarantees:
- * - publish: one INSERT of every job of the call, so all or nothing, resolved after commit.
+ * - publish: one statement inserts every job of the call and NOTIFYs their queues, so all or
+ *   nothing, resolved after commit.
  *   Publish calls on one transport run one after another in call order. Transient connection
  *   errors are retried for up to `publishRetryMs`; after that publish rejects and the caller (the
  *   outbox relay) must publish again, possibly duplicating jobs that did commit.
@@ -32,19 +34,21 @@
  *   job is retried after a backoff while keeping its place, so its key waits and other keys go on.
  * - A group receives the messages published after its first subscribe() or registerGroup()
  *   created its queue (registrations persist; messages published while no member runs are kept).
- *   Unlike Kafka, a new group does not see older messages.
+ *   Unlike Kafka, a new group does not see older messages. Once a member declared the types it
+ *   handles (SubscribeOptions.types), the group keeps only messages of those types (the union
+ *   over its members so far); see postgres-routing.ts and docs/events.md.
  * - Members of one broker must connect as one role (or roles allowed to read each other's
  *   pg_stat_activity rows), which is how a member tells a vanished member from a live one.
  * - Jobs nobody fetches for 14 days are archived undelivered (pg-boss retention).
  */
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { v7 as uuidv7 } from 'uuid';
 import { surviveConnectionLoss } from '@bazaar/service';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 import { retrying } from '@bazaar/service';
-import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings, type JobData } from './postgres-consumer';
-import { BrokerMember, jobsChannel } from './postgres-member';
+import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings } from './postgres-consumer';
+import { BrokerMember } from './postgres-member';
+import { insertJobs, queueTypesTableSql, recordHandledTypes } from './postgres-routing';
 import { subscriptionRegistry } from './subscriptions';
 
 export interface PostgresTransportOptions {
@@ -148,7 +152,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
       boss.on('error', (error) => logger.warn(`events (postgres): pg-boss: ${error.message}`));
       try {
         const started = await boss.start();
-        await ensureKeyOrderIndex(pool, schema);
+        for (const sql of [keyOrderIndexSql(schema), queueTypesTableSql(schema)]) await createOnce(pool, sql);
         return started;
       } catch (error) {
         await boss.stop({ graceful: false, close: false }).catch(() => {});
@@ -164,30 +168,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   let closed = false;
 
   async function insert(messages: readonly TransportMessage[]): Promise<void> {
-    const boss = await ready();
-    const topics = [...new Set(messages.map((m) => m.topic))];
-    const { rows } = await pool.query<{ event: string; name: string }>(
-      `SELECT event, name FROM ${schema}.subscription WHERE event = ANY($1::text[])`,
-      [topics],
-    );
-    const queuesByTopic = new Map<string, string[]>();
-    for (const row of rows) queuesByTopic.set(row.event, [...(queuesByTopic.get(row.event) ?? []), row.name]);
-
-    const jobs: PgBoss.JobInsert<JobData>[] = [];
-    for (const message of messages) {
-      const data: JobData = { topic: message.topic, key: message.key, id: message.id, value: message.value };
-      for (const queue of queuesByTopic.get(message.topic) ?? []) {
-        // UUIDv7, monotonic within the process: ids of one INSERT share `created_on`, so pg-boss falls
-        // back to ordering them by id, which must then follow publication order.
-        jobs.push({ id: uuidv7(), name: queue, data, singletonKey: message.key });
-      }
-    }
-    // No subscribed group: like Kafka with no consumer group yet, except nothing is retained.
-    if (jobs.length === 0) return;
-    await boss.insert(jobs);
-    // After the commit, so a woken consumer finds the jobs; a lost notification costs one poll.
-    const queues = [...new Set(jobs.map((j) => j.name))];
-    await pool.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [jobsChannel(schema), queues]).catch(() => {});
+    await ready();
+    await insertJobs(pool, schema, messages);
   }
 
   function publishWithRetry(messages: readonly TransportMessage[]): Promise<void> {
@@ -238,10 +220,10 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   };
 }
 
-/** Our fetch's index; concurrent first starts race to create it, which is harmless. */
-async function ensureKeyOrderIndex(pool: pg.Pool, schema: string): Promise<void> {
+/** Our fetch's index and routing table; concurrent first starts race to create them, which is harmless. */
+async function createOnce(pool: pg.Pool, sql: string): Promise<void> {
   try {
-    await pool.query(keyOrderIndexSql(schema));
+    await pool.query(sql);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code !== '23505' && code !== '42P07' && code !== '40P01') throw error;
@@ -301,10 +283,11 @@ async function startSubscription(
   boss: PgBoss,
   pool: pg.Pool,
   member: BrokerMember,
-  { group, topics, handle, handleBatch }: SubscribeOptions,
+  { group, topics, types, handle, handleBatch }: SubscribeOptions,
   settings: ConsumerSettings,
 ): Promise<Subscription> {
   const queues = await registerGroupQueues(boss, pool, group, topics, settings);
+  if (types) await recordHandledTypes(pool, settings.schema, queues, types);
   const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
   for (const consumer of consumers) consumer.start();
 

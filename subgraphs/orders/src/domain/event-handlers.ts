@@ -2,8 +2,7 @@ import { type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/event
 import { StockRejected, StockReserved } from '@bazaar/contracts/books';
 import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
-import { addNote, cancelledLines, changeStatus, lockOrder, pricedLineOf, type Tx } from './orders';
-import type { OrderRecord } from './types';
+import { addNote, cancelledLines, changeStatus, lockOrderForSaga, pricedLineOf, type SagaOrder, type Tx } from './orders';
 
 /** Statuses a payment can no longer make paid: a payment arriving then is refunded (docs/checkout.md). */
 const NO_LONGER_PAYABLE = ['EXPIRED', 'CANCELLED', 'REJECTED', 'REFUNDED'];
@@ -17,7 +16,7 @@ const NO_LONGER_PAYABLE = ['EXPIRED', 'CANCELLED', 'REJECTED', 'REFUNDED'];
 export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox, logger: RelayLogger): EventConsumer<Tx> {
   const ignore = (orderId: string, type: string, status: string | undefined) =>
     logger.warn({ orderId, type, status: status ?? 'unknown order' }, 'event not applicable to the order; ignored');
-  const markPaid = async (tx: Tx, order: OrderRecord, paid: { paymentId: string; paidAt: Date; reason: string; capture: boolean }) => {
+  const markPaid = async (tx: Tx, order: SagaOrder, paid: { paymentId: string; paidAt: Date; reason: string; capture: boolean }) => {
     await changeStatus(tx, order, 'PAID', { reason: paid.reason, at: paid.paidAt, data: { paidAt: paid.paidAt, paymentId: paid.paymentId, paymentFailureReason: null } });
     await outbox.add(tx, {
       definition: OrderPaid,
@@ -34,19 +33,20 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
 
   return consumer
     .on(StockReserved, async ({ data }, tx) => {
-      const order = await lockOrder(tx, data.orderId);
+      const order = await lockOrderForSaga(tx, data.orderId);
       if (order?.status !== 'PENDING') return ignore(data.orderId, 'StockReserved', order?.status);
       const priced = new Map(data.lines.map((line) => [line.listingId, line]));
       if (order.lines.some((line) => priced.get(line.listingId)?.quantity !== line.quantity) || priced.size !== order.lines.length) {
         throw new Error(`StockReserved for order ${order.id} does not match its lines`);
       }
-      for (const line of order.lines) {
-        const reserved = priced.get(line.listingId)!;
-        await tx.orderLine.update({
-          where: { id: line.id },
-          data: { bookId: reserved.bookId, sellerId: reserved.sellerId, unitAmount: reserved.unitPrice.amount, currency: reserved.unitPrice.currency },
-        });
-      }
+      // Every line priced in one statement, not one per line.
+      const reserved = order.lines.map((line) => ({ id: line.id, ...priced.get(line.listingId)! }));
+      await tx.$executeRaw`
+        UPDATE order_lines l SET book_id = r.book_id, seller_id = r.seller_id, unit_amount = r.unit_amount, currency = r.currency
+          FROM unnest(${reserved.map((r) => r.id)}::uuid[], ${reserved.map((r) => r.bookId)}::text[], ${reserved.map((r) => r.sellerId)}::text[],
+                      ${reserved.map((r) => r.unitPrice.amount)}::int[], ${reserved.map((r) => r.unitPrice.currency)}::text[])
+               AS r(id, book_id, seller_id, unit_amount, currency)
+         WHERE l.id = r.id`;
       await tx.fulfilment.createMany({ data: [...new Set(data.lines.map(({ sellerId }) => sellerId))].map((sellerId) => ({ orderId: order.id, sellerId })), skipDuplicates: true });
       await changeStatus(tx, order, 'AWAITING_PAYMENT', {
         data: { totalAmount: data.total.amount, currency: data.total.currency, reservationId: data.reservationId },
@@ -58,7 +58,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
       });
     })
     .on(StockRejected, async ({ data }, tx) => {
-      const order = await lockOrder(tx, data.orderId);
+      const order = await lockOrderForSaga(tx, data.orderId);
       if (order?.status !== 'PENDING') return ignore(data.orderId, 'StockRejected', order?.status);
       const summary = data.reasons.map(({ listingId, reason }) => `${listingId}: ${reason}`).join(', ');
       await changeStatus(tx, order, 'REJECTED', { reason: `Stock could not be reserved (${summary}).`, data: { rejectionReasons: data.reasons } });
@@ -67,7 +67,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
       // The one place that decides whether money is taken: under the order's lock, so a concurrent
       // cancel or expiry either comes first (the authorization is rejected, then voided) or after
       // (the order is PAID, captured, then refunded by the cancellation).
-      const order = await lockOrder(tx, data.orderId);
+      const order = await lockOrderForSaga(tx, data.orderId);
       const reject = async (reason: string) => {
         await outbox.add(tx, { definition: OrderPaymentRejected, key: data.orderId, data: { orderId: data.orderId, paymentId: data.paymentId, reason, rejectedAt: new Date().toISOString() } });
         if (order) await addNote(tx, order, `Payment ${data.paymentId} not accepted: ${reason}`);
@@ -93,7 +93,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
       await markPaid(tx, order, { paymentId: data.paymentId, paidAt: new Date(), reason: `Payment ${data.paymentId} accepted.`, capture: true });
     })
     .on(PaymentSucceeded, async ({ data }, tx) => {
-      const order = await lockOrder(tx, data.orderId);
+      const order = await lockOrderForSaga(tx, data.orderId);
       if (!order) return ignore(data.orderId, 'PaymentSucceeded', undefined);
       const paidAt = new Date(data.paidAt);
       if (order.status === 'AWAITING_PAYMENT' && paidAt > order.expiresAt) {
@@ -136,12 +136,12 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
       });
     })
     .on(PaymentFailed, async ({ data }, tx) => {
-      const order = await lockOrder(tx, data.orderId);
+      const order = await lockOrderForSaga(tx, data.orderId);
       if (order?.status !== 'AWAITING_PAYMENT') return ignore(data.orderId, 'PaymentFailed', order?.status);
       await tx.order.update({ where: { id: order.id }, data: { paymentFailureReason: data.reason } });
     })
     .on(PaymentRefunded, async ({ data }, tx) => {
-      const order = await lockOrder(tx, data.orderId);
+      const order = await lockOrderForSaga(tx, data.orderId);
       if (!order) return ignore(data.orderId, 'PaymentRefunded', undefined);
       if (order.status === 'CANCELLED' && order.paymentId === data.paymentId && data.full) {
         await changeStatus(tx, order, 'REFUNDED', { reason: `Refund ${data.refundId} of payment ${data.paymentId}.` });

@@ -57,11 +57,31 @@ export async function addNote(tx: Tx, order: { id: string; status: string }, rea
 }
 
 /** Locks an order's row for the rest of the transaction and reads it with everything; null when there is none. */
-export async function lockOrder(tx: Tx, id: string): Promise<OrderRecord | null> {
+async function lockOrder(tx: Tx, id: string): Promise<OrderRecord | null> {
   if (!isOrderId(id)) return null;
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
   if (locked.length === 0) return null;
   return (await readInTransaction(tx, [id]))[0] ?? null;
+}
+
+/** What the checkout saga's handlers read of an order: its lines and the fields they decide by. */
+export type SagaOrder = Pick<OrderRecord, 'id' | 'buyerId' | 'status' | 'totalAmount' | 'currency' | 'paymentId' | 'expiresAt' | 'lines'>;
+
+/**
+ * lockOrder for the saga's hot handlers: the lock and the read in one statement instead of five
+ * (each a round trip on the event's path, and Prisma's interpreter was a fifth of a handler's CPU).
+ */
+export async function lockOrderForSaga(tx: Tx, id: string): Promise<SagaOrder | null> {
+  if (!isOrderId(id)) return null;
+  const [order] = await tx.$queryRaw<SagaOrder[]>`
+    SELECT o.id, o.buyer_id AS "buyerId", o.status, o.total_amount AS "totalAmount", o.currency, o.payment_id AS "paymentId", o.expires_at AS "expiresAt",
+           COALESCE((SELECT json_agg(json_build_object('id', l.id, 'orderId', l.order_id, 'position', l.position, 'listingId', l.listing_id,
+                                                       'quantity', l.quantity, 'bookId', l.book_id, 'sellerId', l.seller_id,
+                                                       'unitAmount', l.unit_amount, 'currency', l.currency) ORDER BY l.position)
+                       FROM order_lines l WHERE l.order_id = o.id), '[]') AS lines
+      FROM orders o WHERE o.id = ${id}::uuid
+       FOR UPDATE OF o`;
+  return order ?? null;
 }
 
 /**
@@ -81,7 +101,7 @@ async function readInTransaction(tx: Tx, ids: string[]): Promise<OrderRecord[]> 
   }));
 }
 
-export const cancelledLines = (order: OrderRecord) => order.lines.map(({ listingId, quantity }) => ({ listingId, quantity }));
+export const cancelledLines = (order: Pick<OrderRecord, 'lines'>) => order.lines.map(({ listingId, quantity }) => ({ listingId, quantity }));
 
 /** A line as OrderPaid and OrderDelivered carry it: priced by the catalog, so seller and price are known. */
 export const pricedLineOf = ({ listingId, bookId, sellerId, quantity, unitAmount, currency }: OrderRecord['lines'][number]) => ({
