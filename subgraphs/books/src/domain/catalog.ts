@@ -125,9 +125,7 @@ export class Catalog {
 
   /** The books of one request's loader (the hottest read: every page's books, every entity lookup). */
   findMany(ids: readonly string[]): Promise<Book[]> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return Promise.resolve([]);
-    return this.reader.rows<Book>({ name: 'books-by-id', text: `SELECT ${BOOK_COLUMNS} FROM books b WHERE b.id = ANY($1::uuid[])`, values: [valid] });
+    return booksById(this.reader, ids);
   }
 
   /** The authors of each book, in credit order: one statement for any number of books. */
@@ -164,6 +162,13 @@ export class Catalog {
       throw conflict('A book with this ISBN is already in the catalog.', { field: 'isbn', existingBookId: existing.id });
     }
   }
+}
+
+/** Books by id, as Prisma's `book.findMany` gives them (in no particular order). */
+export function booksById(reader: LeanReader, ids: readonly string[]): Promise<Book[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return Promise.resolve([]);
+  return reader.rows<Book>({ name: 'books-by-id', text: `SELECT ${BOOK_COLUMNS} FROM books b WHERE b.id = ANY($1::uuid[])`, values: [valid] });
 }
 
 /** Finds or creates each author by name (case-insensitively), in one statement, keeping the order given. */

@@ -34,6 +34,13 @@ export const listingCreatedData = (listing: Pick<Listing, 'id' | 'bookId' | 'sel
   status: listing.status,
 });
 
+/** Listings by id, as Prisma's `listing.findMany` gives them (in no particular order). */
+export function listingsById(reader: LeanReader, ids: readonly string[]): Promise<Listing[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return Promise.resolve([]);
+  return reader.rows<Listing>({ name: 'listings-by-id', text: `SELECT ${LISTING_COLUMNS.text} FROM listings l WHERE l.id = ANY($1::uuid[])`, values: [valid] });
+}
+
 /** Sellers' offers: creation and changes by their seller (or an admin); their pages are in listing-pages.ts. */
 export class Listings {
   constructor(
@@ -142,9 +149,7 @@ export class Listings {
   }
 
   findMany(ids: readonly string[]): Promise<Listing[]> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return Promise.resolve([]);
-    return this.reader.rows<Listing>({ name: 'listings-by-id', text: `SELECT ${LISTING_COLUMNS.text} FROM listings l WHERE l.id = ANY($1::uuid[])`, values: [valid] });
+    return listingsById(this.reader, ids);
   }
 
   /**
