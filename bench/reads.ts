@@ -9,8 +9,12 @@
  * every figure, for tools); --baseline <git ref> adds the router as that commit has it (e.g. main) as
  * a target of its own, for before/after figures; --profile <dir> writes a CPU profile of each gateway
  * the benchmark starts itself (Hive Gateway, the baseline router: `--baseline HEAD` profiles today's
- * router) into <dir>; `tsx bench/profile-summary.ts <file>` sums it by package and function.
+ * router) into <dir>; `tsx bench/profile-summary.ts <file>` sums it by package and function;
+ * --profile-stack <dir> profiles the launched stack's processes (router, subgraphs) over the measured
+ * rounds of every selected operation and prints each one's self time by package and function.
  */
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
 import { SUBGRAPHS } from '@bazaar/topology';
@@ -18,7 +22,8 @@ import { runRound, type Round, type Target } from './reads/load';
 import { readOperations, type ReadOperation } from './reads/operations';
 import { startReadsStack, type ReadsStack } from './reads/stack';
 import { statementsPerRequest } from './reads/statements';
-import { percentiles } from './router-client';
+import { summariseProfile } from './cpu-profile';
+import { percentiles, pollUntil } from './router-client';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +34,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     baseline: { type: 'string' },
     profile: { type: 'string' },
+    'profile-stack': { type: 'string' },
   },
 });
 const options = { rounds: Number(values.rounds), seconds: Number(values.seconds), connections: Number(values.connections) };
@@ -43,12 +49,19 @@ interface OperationFigures {
   statements: Record<string, Record<string, number>>;
 }
 
-const stack = await startReadsStack(print, { ...(values.baseline ? { baseline: values.baseline } : {}), ...(values.profile ? { profileDir: values.profile } : {}) });
+const stackProfileDir = values['profile-stack'] ? path.resolve(values['profile-stack']) : undefined;
+if (stackProfileDir) await mkdir(stackProfileDir, { recursive: true });
+const stack = await startReadsStack(print, {
+  ...(values.baseline ? { baseline: values.baseline } : {}),
+  ...(values.profile ? { profileDir: values.profile } : {}),
+  ...(stackProfileDir ? { stackProfileDir } : {}),
+});
 try {
   const operations = (await readOperations(stack.routerUrl)).filter(({ name }) => !values.only || values.only.split(',').includes(name));
   print(`${options.connections} connections, ${options.rounds} rounds of ${options.seconds} s per target, targets interleaved; processes: ${JSON.stringify(stack.pids)}`);
   const figures: OperationFigures[] = [];
   for (const operation of operations) figures.push(await benchOperation(stack, operation));
+  if (stackProfileDir) await printStackProfiles(stack, stackProfileDir);
   if (values.json) console.log(JSON.stringify({ options, figures }));
   if (figures.some(({ sameJson }) => !sameJson)) process.exitCode = 1;
 } finally {
@@ -102,12 +115,14 @@ async function benchOperation(stack: ReadsStack, operation: ReadOperation): Prom
   const pids = stack.pids;
   for (const target of targets) await runRound(target, operation.body, answers.get(target.name)!, { connections: options.connections, seconds: 1 }, pids); // warm-up
   const rounds = new Map<string, Round[]>(targets.map(({ name }) => [name, []]));
+  if (stackProfileDir) toggleStackProfilers(stack);
   for (let round = 0; round < options.rounds; round++) {
     // Rotate who goes first, so no target always follows the same neighbour.
     const order = targets.map((_, index) => targets[(index + round) % targets.length]!);
     for (const target of order) rounds.get(target.name)!.push(await runRound(target, operation.body, answers.get(target.name)!, options, pids));
   }
 
+  if (stackProfileDir) toggleStackProfilers(stack);
   const summary = targets.map((target) => {
     const measured = rounds.get(target.name)!;
     const requests = measured.reduce((total, { requests }) => total + requests, 0);
@@ -142,4 +157,27 @@ async function benchOperation(stack: ReadsStack, operation: ReadOperation): Prom
   print(`  throughput ratios: ${Object.entries(ratios).map(([name, ratio]) => `${name} ${ratio.toFixed(2)}`).join(', ')}`);
   print(`  SQL statements per request: ${Object.entries(statements).map(([name, counts]) => `${name} ${JSON.stringify(counts)}`).join(', ')}`);
   return { operation: operation.name, sameJson, targets: summary, ratios, statements };
+}
+
+/** The launched stack's processes: our router and the subgraphs (the benchmark's own gateways are not hooked). */
+function stackProcesses(stack: ReadsStack): [string, number][] {
+  return Object.entries(stack.pids).filter(([name]) => name === 'router' || SUBGRAPH_NAMES.has(name));
+}
+
+/** SIGUSR2 starts, the next one stops and writes, each stack process's profile (cpu-profile-hook.mjs). */
+function toggleStackProfilers(stack: ReadsStack): void {
+  for (const [, pid] of stackProcesses(stack)) process.kill(pid, 'SIGUSR2');
+}
+
+/** Each process's last written profile (the hook overwrites it per operation: use --only for one operation's). */
+async function printStackProfiles(stack: ReadsStack, directory: string): Promise<void> {
+  const processes = stackProcesses(stack);
+  await pollUntil(async () => (await readdir(directory)).filter((file) => file.endsWith('.cpuprofile')).length >= processes.length, 100, 60_000);
+  for (const [name, pid] of processes) {
+    const summary = summariseProfile(path.join(directory, `${pid}.cpuprofile`), 15);
+    const share = (ms: number) => `${((100 * ms) / summary.busyMs).toFixed(1)}%`;
+    print(`profile ${name}: ${(summary.busyMs / 1000).toFixed(1)} s busy`);
+    print(`  by package: ${summary.byPackage.slice(0, 12).map(([owner, ms]) => `${owner} ${share(ms)}`).join(', ')}`);
+    for (const [fn, ms] of summary.byFunction) print(`  ${share(ms).padStart(6)} ${fn}`);
+  }
 }

@@ -34,14 +34,22 @@ export interface ReadsStack {
 
 const READY = /Book Bazaar is running: (\S+)/;
 
-export async function startReadsStack(log: (line: string) => void, options: { baseline?: string; profileDir?: string } = {}): Promise<ReadsStack> {
+/**
+ * `profileDir`: `--cpu-prof` for the gateways the benchmark starts itself (profile written at exit).
+ * `stackProfileDir`: every process of the launched stack (subgraphs, router) loads
+ * cpu-profile-hook.mjs, whose profiler SIGUSR2 starts and stops, so a profile covers the measured rounds only.
+ */
+export async function startReadsStack(log: (line: string) => void, options: { baseline?: string; profileDir?: string; stackProfileDir?: string } = {}): Promise<ReadsStack> {
   const nodeFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-bench-reads-'));
   await chmod(dataDir, 0o755); // the postgres OS user must reach it
   const ports = await freeSubgraphPorts();
   const postgresPort = await freePort();
   const signingSecret = randomBytes(32).toString('base64url');
-  const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: postgresPort, ROUTER_PORT: await freePort(), SUBGRAPH_SIGNING_SECRET: signingSecret, ...ports };
+  const profileHook: Record<string, string> = options.stackProfileDir
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('../cpu-profile-hook.mjs', import.meta.url))}`.trim(), BAZAAR_CPU_PROFILE_DIR: options.stackProfileDir }
+    : {};
+  const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: postgresPort, ROUTER_PORT: await freePort(), SUBGRAPH_SIGNING_SECRET: signingSecret, ...ports, ...profileHook };
   const admin = (database: string) => new pg.Client(`postgresql://postgres:postgres@127.0.0.1:${postgresPort}/${database}`);
   const gateways: ChildProcess[] = [];
   let stack: LaunchedStack | undefined;

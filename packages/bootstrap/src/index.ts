@@ -5,6 +5,7 @@ import { observeServiceState, transportReadiness } from './observe';
 import { EventConsumer, eventReadiness, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
 import {
   createLogger,
+  leanReader,
   postgresAdapter,
   postgresPool,
   reportStartPhase,
@@ -13,6 +14,7 @@ import {
   tokenVerifierFromConfig,
   TRANSACTION_LIMITS,
   type BaseServiceConfig,
+  type LeanReader,
   type Logger,
   type RequestContext,
   type RouteHandler,
@@ -98,6 +100,8 @@ export interface SubgraphKit<Config, Db> {
   metrics: ServiceMetrics;
   /** Whether demo data is wanted (SEED_DEMO_DATA outside production). */
   seedsDemoData: boolean;
+  /** Hot reads past Prisma's interpreter, on the same pool (statements reported to testHooks.onQuery too). */
+  reader: LeanReader;
   /** Something to stop on shutdown (a sweeper, a pool), before the consumer; last owned, first stopped. */
   own<Resource extends Stoppable>(resource: Resource): Resource;
   /**
@@ -177,6 +181,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       logger,
       metrics,
       seedsDemoData,
+      reader: leanReader(pool, testHooks.onQuery),
       own: (resource) => {
         owned.push(resource);
         return resource;

@@ -19,3 +19,4 @@ export * from './loaders';
 export * from './pagination';
 export * from './pg-connections';
 export { operationObservingPlugin } from './observability';
+export * from './lean-reads';

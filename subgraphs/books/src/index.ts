@@ -29,9 +29,9 @@ export function startBooksService(config: BooksConfig, testHooks: TestHooks = {}
     databaseUrl: config.BOOKS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, seedsDemoData }) => {
-      const catalog = new Catalog(db, events.outbox);
-      const listings = new Listings(db, events.outbox);
+    compose: ({ db, events, logger, seedsDemoData, reader }) => {
+      const catalog = new Catalog(db, events.outbox, reader);
+      const listings = new Listings(db, events.outbox, reader);
       return {
         handlers: (consumer) => registerSellerRatingHandlers(registerSagaHandlers(consumer, events.outbox, logger)),
         prepare: async () => {
@@ -43,7 +43,7 @@ export function startBooksService(config: BooksConfig, testHooks: TestHooks = {}
           ...base,
           catalog,
           listings,
-          listingPages: new ListingPages(db),
+          listingPages: new ListingPages(reader),
           booksById: loaderById((ids) => catalog.findMany(ids)),
           listingsById: loaderById((ids) => listings.findMany(ids)),
           authorsByBookId: loaderByKey((ids) => catalog.authorsOf(ids), []),

@@ -27,12 +27,12 @@ export function startCartService(config: CartConfig, testHooks: TestHooks = {}):
     databaseUrl: config.CART_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, own, metrics, fillDemoDataFromEvents }) => {
+    compose: ({ db, own, metrics, fillDemoDataFromEvents, reader }) => {
       // Throttling counters live in this service's database, seen by every replica.
       const throttlePool = new pg.Pool({ connectionString: config.CART_DATABASE_URL, max: 2 });
       own({ stop: () => throttlePool.end() });
       const guestCarts = new Throttle(throttlePool, (rule) => metrics.throttledBy(rule)).rate({ name: 'guest_cart_address', points: config.GUEST_CARTS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 });
-      const carts = new Carts(db, guestCarts);
+      const carts = new Carts(db, guestCarts, reader);
       fillDemoDataFromEvents('carts', () => seedDemoCarts(db));
       return {
         handlers: (consumer) => registerCartHandlers(consumer),

@@ -28,8 +28,8 @@ export function startReviewsService(config: ReviewsConfig, testHooks: TestHooks 
     databaseUrl: config.REVIEWS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, seedsDemoData, own }) => {
-      const reviews = new Reviews(db, events.outbox);
+    compose: ({ db, events, logger, seedsDemoData, own, reader }) => {
+      const reviews = new Reviews(db, events.outbox, reader);
       const sellerFeedbacks = new SellerFeedbacks(db, events.outbox);
       // The demo reviews wait for the known-books projection to fill from the catalog's events.
       const demo = own(retryForAWhile({ intervalMs: 1_000, forMs: 600_000 }));

@@ -29,7 +29,7 @@ export function startUsersService(config: UsersConfig): Promise<RunningService> 
     port: config.USERS_PORT,
     databaseUrl: config.USERS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
-    compose: async ({ db, events, logger, metrics, seedsDemoData, own }) => {
+    compose: async ({ db, events, logger, metrics, seedsDemoData, own, reader }) => {
       const tokenSettings = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
       const issuer = await createTokenIssuer({
         ...tokenSettings,
@@ -45,7 +45,7 @@ export function startUsersService(config: UsersConfig): Promise<RunningService> 
         refreshGraceSeconds: config.REFRESH_GRACE_SECONDS,
         // Successor refresh tokens are derived with a key of their own, derived from the signing key.
         successorKey: createHash('sha256').update(`refresh-successor:${config.AUTH_SIGNING_KEY}`).digest(),
-      }, createThrottles(new Throttle(throttlePool, (rule) => metrics.throttledBy(rule)), throttleSettingsOf(config)));
+      }, createThrottles(new Throttle(throttlePool, (rule) => metrics.throttledBy(rule)), throttleSettingsOf(config)), reader);
       return {
         // The users service trusts its own keys directly; other subgraphs fetch them from JWKS_PATH.
         verifier: createTokenVerifier({ ...tokenSettings, jwks: issuer.jwks() }),

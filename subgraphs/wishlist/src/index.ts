@@ -27,8 +27,8 @@ export function startWishlistService(config: WishlistConfig, testHooks: TestHook
     databaseUrl: config.WISHLIST_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, fillDemoDataFromEvents }) => {
-      const wishlists = new Wishlists(db);
+    compose: ({ db, events, fillDemoDataFromEvents, reader }) => {
+      const wishlists = new Wishlists(db, reader);
       fillDemoDataFromEvents('wishlists', () => seedDemoWishlists(db));
       return {
         handlers: (consumer) => registerWishlistHandlers(consumer, events.outbox),

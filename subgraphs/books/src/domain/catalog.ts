@@ -7,6 +7,8 @@ import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
 import { searchPage, type BookSort } from './search';
 import { countMatches, facets } from './search-facets';
 import type { BookConnectionModel } from './types';
+import { BOOK_COLUMNS } from './reads';
+import type { LeanReader } from '@bazaar/service';
 
 /** The client itself or an open transaction: both can run a statement. */
 export type Database = PrismaClient | Prisma.TransactionClient;
@@ -17,6 +19,7 @@ export class Catalog {
   constructor(
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
+    private readonly reader: LeanReader,
   ) {}
 
   /** Sellers and admins add books; an ISBN already in the catalog gives CONFLICT naming that book. */
@@ -120,13 +123,14 @@ export class Catalog {
     return this.db.book.findUnique({ where: { isbn13 } });
   }
 
+  /** The books of one request's loader (the hottest read: every page's books, every entity lookup). */
   findMany(ids: readonly string[]): Promise<Book[]> {
-    return this.db.book.findMany({ where: { id: { in: ids.filter(isUuid) } } });
+    return booksById(this.reader, ids);
   }
 
   /** The authors of each book, in credit order: one statement for any number of books. */
   authorsOf(bookIds: readonly string[]): Promise<Map<string, Author[]>> {
-    return authorsOf(this.db, bookIds.filter(isUuid));
+    return authorsOf(this.reader, bookIds.filter(isUuid));
   }
 
   /** A page of search results; `load` fetches the page's books (through the request's loader). */
@@ -136,7 +140,7 @@ export class Catalog {
   ): Promise<BookConnectionModel> {
     const filter = parseInput(bookFilter, args.filter ?? {});
     const page = pageArgs(args);
-    const rows = await searchPage(this.db, { filter, sort: args.sort ?? 'RELEVANCE', ...page });
+    const rows = await searchPage(this.reader, { filter, sort: args.sort ?? 'RELEVANCE', ...page });
     const books = await load(rows.slice(0, page.first).map(({ id }) => id));
     const found = new Map(books.flatMap((book) => (book ? [[book.id, book] as const] : [])));
     const connection = connectionOf(rows, page, (row) => row.cursor, (row) => found.get(row.id));
@@ -146,9 +150,9 @@ export class Catalog {
       // A book deleted between the search and the load is left out.
       edges: connection.edges.flatMap(({ cursor, node }) => (node ? [{ cursor, node }] : [])),
       pageInfo: connection.pageInfo,
-      totalCount: async () => (await (count ??= countMatches(this.db, filter))).count,
-      totalCountIsExact: async () => (await (count ??= countMatches(this.db, filter))).exact,
-      facets: () => (facetCounts ??= facets(this.db, filter)),
+      totalCount: async () => (await (count ??= countMatches(this.reader, filter))).count,
+      totalCountIsExact: async () => (await (count ??= countMatches(this.reader, filter))).exact,
+      facets: () => (facetCounts ??= facets(this.reader, filter)),
     };
   }
 
@@ -158,6 +162,13 @@ export class Catalog {
       throw conflict('A book with this ISBN is already in the catalog.', { field: 'isbn', existingBookId: existing.id });
     }
   }
+}
+
+/** Books by id, as Prisma's `book.findMany` gives them (in no particular order). */
+export function booksById(reader: LeanReader, ids: readonly string[]): Promise<Book[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return Promise.resolve([]);
+  return reader.rows<Book>({ name: 'books-by-id', text: `SELECT ${BOOK_COLUMNS} FROM books b WHERE b.id = ANY($1::uuid[])`, values: [valid] });
 }
 
 /** Finds or creates each author by name (case-insensitively), in one statement, keeping the order given. */
@@ -174,14 +185,18 @@ async function upsertAuthors(tx: Database, names: string[]): Promise<{ id: strin
   return keys.map((key) => byKey.get(key)!).map(({ id, name }) => ({ id, name }));
 }
 
-async function authorsOf(db: Database, bookIds: readonly string[]): Promise<Map<string, Author[]>> {
+type AuthorRow = { book_id: string; id: string; name: string; name_key: string; created_at: Date };
+
+/** The authors of each book: through the lean reader for pages, through a transaction when a book changes. */
+async function authorsOf(db: Database | LeanReader, bookIds: readonly string[]): Promise<Map<string, Author[]>> {
   const result = new Map<string, Author[]>(bookIds.map((id) => [id, []]));
   if (bookIds.length === 0) return result;
-  const rows = await db.$queryRaw<{ book_id: string; id: string; name: string; name_key: string; created_at: Date }[]>`
-    SELECT ba.book_id, a.id, a.name, a.name_key, a.created_at
+  const text = `SELECT ba.book_id, a.id, a.name, a.name_key, a.created_at
       FROM book_authors ba JOIN authors a ON a.id = ba.author_id
-     WHERE ba.book_id = ANY(${[...bookIds]}::uuid[])
+     WHERE ba.book_id = ANY($1::uuid[])
      ORDER BY ba.book_id, ba.position`;
+  const rows =
+    'rows' in db ? await db.rows<AuthorRow>({ name: 'authors-of-books', text, values: [[...bookIds]] }) : await db.$queryRawUnsafe<AuthorRow[]>(text, [...bookIds]);
   for (const row of rows) {
     result.get(row.book_id)?.push({ id: row.id, name: row.name, nameKey: row.name_key, createdAt: row.created_at });
   }

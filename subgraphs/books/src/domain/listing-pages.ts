@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { connectionOf, cursorValue, decodeCursor, encodeCursor, hasRole, isUuid, pageArgs, type Viewer } from '@bazaar/service';
-import { Prisma, type Listing, type ListingCondition, type PrismaClient } from '../generated/prisma/client';
+import { Prisma, type Listing, type ListingCondition } from '../generated/prisma/client';
+import { readRows, type Reads } from './reads';
 import type { ListingConnectionModel } from './types';
 
 /** SELLER_RATING ranks offers by their seller's rating, kept by books from reviews' events (seller-ratings.ts). */
@@ -36,7 +37,8 @@ interface Parent {
   own: boolean;
 }
 
-const LISTING_COLUMNS = sql`l.id, l.book_id AS "bookId", l.seller_id AS "sellerId", l.condition::text AS condition,
+/** A Listing row as Prisma's model names its fields (enums as text, as the lean reader needs). */
+export const LISTING_COLUMNS = sql`l.id, l.book_id AS "bookId", l.seller_id AS "sellerId", l.condition::text AS condition,
   l.price_amount AS "priceAmount", l.currency, l.quantity, l.reserved, l.status::text AS status,
   l.created_at AS "createdAt", l.updated_at AS "updatedAt"`;
 
@@ -51,7 +53,7 @@ export class ListingPages {
   private readonly pages = new Map<string, DataLoader<Parent, Listing[], string>>();
   private readonly counts = new Map<string, DataLoader<Parent, number, string>>();
 
-  constructor(private readonly db: PrismaClient) {}
+  constructor(private readonly db: Reads) {}
 
   /** A book's offers on sale. */
   ofBook(
@@ -93,7 +95,9 @@ export class ListingPages {
       ? sql`, coalesce(r.average, 0)::float8 AS rating_average, coalesce(r.count, 0)::int AS rating_count
             FROM listings l LEFT JOIN seller_ratings r ON r.seller_id = l.seller_id`
       : sql` FROM listings l`;
-    const rows = await this.db.$queryRaw<(Listing & { position: bigint; ratingAverage?: number; ratingCount?: number })[]>`
+    const rows = await readRows<Listing & { position: number; ratingAverage?: number; ratingCount?: number }>(
+      this.db,
+      sql`
       SELECT p.position, ${LISTING_COLUMNS}${byRating ? sql`, l.rating_average AS "ratingAverage", l.rating_count AS "ratingCount"` : sql``}
         FROM unnest(${ids}::uuid[], ${owns}::boolean[], ${positions}::int[]) AS p(id, own, position)
         CROSS JOIN LATERAL (
@@ -102,7 +106,8 @@ export class ListingPages {
            ORDER BY ${orderOf(scope.sort, 'inner')}
            LIMIT ${scope.first + 1}
         ) l
-       ORDER BY p.position, ${orderOf(scope.sort, 'outer')}`;
+       ORDER BY p.position, ${orderOf(scope.sort, 'outer')}`,
+    );
     for (const { position, ...listing } of rows) pages[Number(position)]!.push(listing as PagedListing);
     return pages;
   }
@@ -111,9 +116,12 @@ export class ListingPages {
     const counts = parents.map(() => 0);
     const [ids, owns, positions] = valid(parents);
     if (ids.length === 0) return counts;
-    const rows = await this.db.$queryRaw<{ position: number; count: bigint }[]>`
-      SELECT p.position, (SELECT count(*) FROM listings l WHERE l.${raw(scope.parent)} = p.id AND ${VISIBLE} AND ${conditionIs(scope)}) AS count
-        FROM unnest(${ids}::uuid[], ${owns}::boolean[], ${positions}::int[]) AS p(id, own, position)`;
+    const rows = await readRows<{ position: number; count: number }>(
+      this.db,
+      sql`
+      SELECT p.position, (SELECT count(*)::int FROM listings l WHERE l.${raw(scope.parent)} = p.id AND ${VISIBLE} AND ${conditionIs(scope)}) AS count
+        FROM unnest(${ids}::uuid[], ${owns}::boolean[], ${positions}::int[]) AS p(id, own, position)`,
+    );
     for (const row of rows) counts[Number(row.position)] = Number(row.count);
     return counts;
   }

@@ -8,6 +8,7 @@ import {
   parseInput,
   requireRole,
   type AuthState,
+  type LeanReader,
   type Viewer,
 } from '@bazaar/service';
 import { type z } from 'zod';
@@ -16,6 +17,7 @@ import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChange
 import type { Listing, ListingCondition, Prisma, PrismaClient } from '../generated/prisma/client';
 import { refreshOffers, statusFor } from './offers';
 import { createListingInput, restockListingInput, updateListingInput } from './rules';
+import { LISTING_COLUMNS } from './listing-pages';
 
 type StockReason = z.infer<typeof ListingStockChanged.data>['reason'];
 
@@ -32,11 +34,19 @@ export const listingCreatedData = (listing: Pick<Listing, 'id' | 'bookId' | 'sel
   status: listing.status,
 });
 
+/** Listings by id, as Prisma's `listing.findMany` gives them (in no particular order). */
+export function listingsById(reader: LeanReader, ids: readonly string[]): Promise<Listing[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return Promise.resolve([]);
+  return reader.rows<Listing>({ name: 'listings-by-id', text: `SELECT ${LISTING_COLUMNS.text} FROM listings l WHERE l.id = ANY($1::uuid[])`, values: [valid] });
+}
+
 /** Sellers' offers: creation and changes by their seller (or an admin); their pages are in listing-pages.ts. */
 export class Listings {
   constructor(
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
+    private readonly reader: LeanReader,
   ) {}
 
   /** The signed-in seller offers copies of a book. */
@@ -139,7 +149,7 @@ export class Listings {
   }
 
   findMany(ids: readonly string[]): Promise<Listing[]> {
-    return this.db.listing.findMany({ where: { id: { in: ids.filter(isUuid) } } });
+    return listingsById(this.reader, ids);
   }
 
   /**

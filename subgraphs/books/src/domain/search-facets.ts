@@ -1,4 +1,5 @@
-import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { readRows, type Reads } from './reads';
 import { CATALOG_CURRENCY, type BookFilter } from './rules';
 import { filterPredicate, MATCH_LIMIT } from './search';
 import type { BookFacetsModel } from './types';
@@ -25,8 +26,8 @@ function summaryScope(filter: BookFilter): string | null {
 }
 
 /** How many books match, exactly up to BROWSE_COUNT_LIMIT (browse) or MATCH_LIMIT (other searches). */
-export async function countMatches(db: PrismaClient, filter: BookFilter): Promise<{ count: number; exact: boolean }> {
-  const [row] = await db.$queryRaw<{ count: bigint | number }[]>(countMatchesQuery(filter));
+export async function countMatches(db: Reads, filter: BookFilter): Promise<{ count: number; exact: boolean }> {
+  const [row] = await readRows<{ count: bigint | number | string }>(db, countMatchesQuery(filter));
   const count = Number(row?.count ?? 0);
   const limit = countLimit(filter);
   return count > limit ? { count: limit, exact: false } : { count, exact: true };
@@ -43,16 +44,16 @@ export function countMatchesQuery(filter: BookFilter): Prisma.Sql {
   return sql`SELECT count(*) AS count FROM (SELECT 1 FROM books b WHERE ${filterPredicate(filter)} LIMIT ${MATCH_LIMIT + 1}) matched`;
 }
 
-type FacetRow = { kind: string; value: string | null; count: bigint | number | null; min: number | null; max: number | null };
+type FacetRow = { kind: string; value: string | null; count: bigint | number | string | null; min: number | null; max: number | null };
 
 /**
  * Genre, language and condition counts and the price range of the matching books, in one statement:
  * from the summary for the unfiltered and single-genre browse, else over the first
  * MATCH_LIMIT matches (a `matched` row says how many there were, up to one more).
  */
-export async function facets(db: PrismaClient, filter: BookFilter): Promise<BookFacetsModel> {
+export async function facets(db: Reads, filter: BookFilter): Promise<BookFacetsModel> {
   const currency = filter.price?.currency ?? CATALOG_CURRENCY;
-  const rows = await db.$queryRaw<FacetRow[]>(facetsQuery(filter));
+  const rows = await readRows<FacetRow>(db, facetsQuery(filter));
   const byKind = (kind: string) =>
     rows
       .filter((row) => row.kind === kind)

@@ -1,4 +1,5 @@
-import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { readRows, type Reads } from './reads';
 import { cursorValue, decodeCursor, encodeCursor, isUuid } from '@bazaar/service';
 import { CATALOG_CURRENCY, type BookFilter } from './rules';
 
@@ -140,9 +141,9 @@ type PageRow = { id: string; cursor: string };
  * A RELEVANCE search's first page ranks at most MATCH_LIMIT + 1 matches; when that many
  * match, a second statement lists them newest first.
  */
-export async function searchPage(db: PrismaClient, options: PageOptions): Promise<PageRow[]> {
+export async function searchPage(db: Reads, options: PageOptions): Promise<PageRow[]> {
   const page = searchPageQuery(options);
-  const rows = await db.$queryRaw<{ id: string | null; key: unknown }[]>(page.query);
+  const rows = await readRows<{ id: string | null; key: unknown }>(db, page.query);
   if (rows.some((row) => row.id === null)) return searchPage(db, { ...options, after: BROAD_RELEVANCE_START });
   return rows.map((row) => ({ id: row.id!, cursor: encodeCursor(page.list, [page.cursorKey(row.key), row.id]) }));
 }

@@ -1,7 +1,7 @@
-import { conflict, connectionOf, forbidden, hasRole, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, type Viewer } from '@bazaar/service';
+import { conflict, connectionOf, forbidden, hasRole, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, type LeanReader, type Viewer } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { ReviewDeleted, ReviewEdited, ReviewWritten } from '@bazaar/contracts/reviews';
-import { Prisma, type PrismaClient, type Review } from '../generated/prisma/client';
+import { Prisma, type BookRating, type PrismaClient, type Review } from '../generated/prisma/client';
 import { after, decodeCursor, encodeCursor, orderBy, type ReviewSort } from './cursor';
 import { editReviewInput, writeReviewInput } from './rules';
 import type { RatingSummary, ReviewPage } from './types';
@@ -81,6 +81,7 @@ export class Reviews {
   constructor(
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
+    private readonly reader: LeanReader,
   ) {}
 
   async write(viewer: Viewer, rawInput: unknown): Promise<Review> {
@@ -206,7 +207,14 @@ export class Reviews {
 
   /** Aggregates of many books in one statement; books nobody rated get NO_RATINGS. */
   async ratingsOf(bookIds: readonly string[]): Promise<Map<string, RatingSummary>> {
-    const rows = await this.db.bookRating.findMany({ where: { bookId: { in: bookIds.filter(isUuid) } } });
+    const ids = bookIds.filter(isUuid);
+    if (ids.length === 0) return new Map();
+    const rows = await this.reader.rows<BookRating>({
+      name: 'book-ratings-by-book',
+      text: `SELECT book_id AS "bookId", count, sum, stars_1 AS "stars1", stars_2 AS "stars2", stars_3 AS "stars3", stars_4 AS "stars4", stars_5 AS "stars5"
+               FROM book_ratings WHERE book_id = ANY($1::uuid[])`,
+      values: [ids],
+    });
     return new Map(
       rows.map((row) => [row.bookId, { count: row.count, sum: row.sum, stars: [row.stars1, row.stars2, row.stars3, row.stars4, row.stars5] }]),
     );
@@ -235,7 +243,7 @@ export class Reviews {
     const pages = new Map<string, ReviewPage>();
     if (ids.length === 0) return pages;
     const column = Prisma.raw(`r.${partition}`);
-    const rows = await this.db.$queryRaw<(ReviewRow & { rn: bigint })[]>`
+    const query = Prisma.sql`
       SELECT * FROM (
         SELECT r.*, ${column} AS partition_key, ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY ${orderBy(request.sort)}) AS rn
           FROM reviews r
@@ -243,6 +251,7 @@ export class Reviews {
       ) r
       WHERE r.rn <= ${page.first + 1}
       ORDER BY r.partition_key, r.rn`;
+    const rows = await this.reader.rows<ReviewRow>({ text: query.text, values: query.values });
     const grouped = new Map<string, Review[]>();
     for (const row of rows) {
       const list = grouped.get(row.partition_key) ?? [];

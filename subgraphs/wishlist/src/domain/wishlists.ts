@@ -1,4 +1,4 @@
-import { connectionOf, cursorValue, decodeCursor, encodeCursor, isUuid, notFound, pageArgs, parseInput, type Viewer } from '@bazaar/service';
+import { connectionOf, cursorValue, decodeCursor, encodeCursor, isUuid, notFound, pageArgs, parseInput, type LeanReader, type Viewer } from '@bazaar/service';
 import { Prisma, type Notification, type PrismaClient, type WishlistItem } from '../generated/prisma/client';
 import { addToWishlistInput, updateWishlistItemInput } from './rules';
 import type { NotificationConnectionModel, WishlistItemConnectionModel } from './types';
@@ -23,7 +23,10 @@ function newestFirst(list: string, args: { first?: number | null; after?: string
 
 /** Wishlists and their notifications: the rules, with data access through Prisma. */
 export class Wishlists {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly reader: LeanReader,
+  ) {}
 
   /**
    * Adds a book to the viewer's wishlist. Adding it again keeps the item (and its addedAt), changing
@@ -91,7 +94,11 @@ export class Wishlists {
 
   /** Which of these books the user wishes for, in one query. */
   async wishedBy(userId: string, bookIds: readonly string[]): Promise<Set<string>> {
-    const rows = await this.db.wishlistItem.findMany({ where: { userId, bookId: { in: [...bookIds] } }, select: { bookId: true } });
+    const rows = await this.reader.rows<{ bookId: string }>({
+      name: 'wished-books-of-user',
+      text: 'SELECT book_id AS "bookId" FROM wishlist_items WHERE user_id = $1 AND book_id = ANY($2::text[])',
+      values: [userId, [...bookIds]],
+    });
     return new Set(rows.map(({ bookId }) => bookId));
   }
 
