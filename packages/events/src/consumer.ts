@@ -89,6 +89,8 @@ interface FailureRecord {
  */
 export class EventConsumer<Tx extends SqlRunner> {
   private readonly registrations = new Map<string, Registration<Tx>>();
+  /** The event types with a handler (of any version). */
+  private readonly handledTypes = new Set<string>();
   private readonly failures = new Map<string, FailureRecord>();
   private readonly policy: FailurePolicy;
   private subscription: Subscription | undefined;
@@ -103,7 +105,7 @@ export class EventConsumer<Tx extends SqlRunner> {
    */
   on<Data>(definition: EventDefinition<string, Data>, handler: EventHandler<Data, Tx>): this {
     this.registrations.set(eventKey(definition.type, definition.version), { definition, handler: handler as EventHandler<unknown, Tx> });
-    this.handled = undefined;
+    this.handledTypes.add(definition.type);
     return this;
   }
 
@@ -122,19 +124,11 @@ export class EventConsumer<Tx extends SqlRunner> {
     this.subscription = await this.options.transport.subscribe({
       group: this.options.consumer,
       topics,
-      types: [...this.handledTypes()],
+      types: [...this.handledTypes],
       handle: (message) => this.handle(message),
       handleBatch: (messages) => this.handleBatch(messages),
       joinInBackground: true,
     });
-  }
-
-  private handled: Set<string> | undefined;
-
-  /** The event types with a handler (of any version); handlers are registered before start. */
-  private handledTypes(): Set<string> {
-    this.handled ??= new Set([...this.registrations.values()].map(({ definition }) => definition.type));
-    return this.handled;
   }
 
   /** The consumer group's name. */
@@ -231,7 +225,7 @@ export class EventConsumer<Tx extends SqlRunner> {
   /** What a message means for this consumer: an effect to apply, something to park, or nothing. */
   private prepare(message: TransportMessage): Prepared<Tx> {
     // Kafka delivers every type of a topic to every group: one it does not handle costs no parse.
-    if (message.type !== undefined && !this.handledTypes().has(message.type)) return { kind: 'ignore' };
+    if (message.type !== undefined && !this.handledTypes.has(message.type)) return { kind: 'ignore' };
     let raw: unknown;
     try {
       raw = JSON.parse(message.value);
@@ -243,7 +237,7 @@ export class EventConsumer<Tx extends SqlRunner> {
     const envelope = parsed.data;
     const registration = this.registrations.get(eventKey(envelope.type, envelope.version));
     if (!registration) {
-      if (!this.handledTypes().has(envelope.type)) return { kind: 'ignore' }; // another consumer's event on a shared topic
+      if (!this.handledTypes.has(envelope.type)) return { kind: 'ignore' }; // another consumer's event on a shared topic
       return { kind: 'park', envelope, reason: `unknown version ${envelope.version} of ${envelope.type}` };
     }
     const data = registration.definition.data.safeParse(envelope.data);

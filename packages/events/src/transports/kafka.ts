@@ -345,14 +345,15 @@ async function subscribeConsumer(
 }
 
 function toTransportMessage(topic: string, message: KafkaMessage): TransportMessage {
-  const idHeader = message.headers?.[EVENT_ID_HEADER];
-  const id = Array.isArray(idHeader) ? idHeader[0] : idHeader;
-  const typeHeader = message.headers?.[EVENT_TYPE_HEADER];
-  const type = (Array.isArray(typeHeader) ? typeHeader[0] : typeHeader)?.toString();
+  const header = (name: string) => {
+    const value = message.headers?.[name];
+    return (Array.isArray(value) ? value[0] : value)?.toString();
+  };
+  const type = header(EVENT_TYPE_HEADER);
   return {
     topic,
     key: message.key?.toString() ?? '',
-    id: id?.toString() ?? '',
+    id: header(EVENT_ID_HEADER) ?? '',
     value: message.value?.toString() ?? '',
     ...(type ? { type } : {}),
   };
