@@ -38,7 +38,7 @@ export default tseslint.config(
     // a service); one passed where a callback's result is ignored (an event listener, a forEach)
     // too. They need the TypeScript program, so they run on TypeScript files only.
     files: ['**/*.{ts,mts,cts,tsx}'],
-    languageOptions: { parserOptions: { project: ['./tsconfig.eslint.json', './examples/web-shop/tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { project: ['./tsconfig.json', './examples/web-shop/tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
