@@ -4,13 +4,19 @@
  * (default 100,000) to the books database, then for each search kind of issue 15 (typo, common word,
  * author, genre + price sort, page 50, unfiltered browse) runs, interleaved A B A B over --runs rounds
  * (default 20, after 3 warm-up rounds):
- *   A. the search's own SQL statements alone, straight to Postgres over one connection each (the page,
- *      its books and authors, then count and facets at once, as the subgraph issues them);
- *   B. the same search through the router (page of 20 with authors and price, totalCount, facets).
- * Prints p50/p95 of each and the ratio router p95 ÷ SQL p95. The machine's other load shows in both.
- * Options: --size 100000 --runs 20; --router <url> --books-database <url> to use a running stack
- * whose books database already holds the catalog.
+ *   A. the search's own SQL statements alone, straight to Postgres over one connection each (count and
+ *      facets from the start, alongside the page, its books and their authors, as the subgraph issues them);
+ *   B. the same search through the router (page of 20 with authors and price, totalCount, facets);
+ *   C. the same GraphQL sent to the books subgraph directly (it answers the whole search alone), so
+ *      the fixed cost of a request splits into the router's hop and the subgraph's own.
+ * Prints p50/p95 of each, the ratios router p95 ÷ SQL p95 and subgraph p95 ÷ SQL p95, and (when the
+ * benchmark started the stack) CPU per request of the router, books and Postgres processes for B and
+ * C (read from /proc; robust where latency is not, on a busy machine).
+ * Options: --size 100000 --runs 20; --router <url> --books-database <url> [--books <url>] to use a
+ * running stack whose books database already holds the catalog (with SUBGRAPH_SIGNING_SECRET set to
+ * that stack's secret, calls to --books are signed as the router signs them).
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,7 +32,10 @@ import {
   searchPageQuery,
   type BookSort,
 } from '@bazaar/books/search-statements';
+import { cpuBetween, stackCpu } from './process-cpu';
 import { percentiles, Router } from './router-client';
+import { subgraphPortVariable } from '@bazaar/topology';
+import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +43,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '20' },
     router: { type: 'string' },
     'books-database': { type: 'string' },
+    books: { type: 'string' },
   },
 });
 const size = Number(values.size);
@@ -71,30 +81,80 @@ type SearchResult = { books: { edges: { cursor: string; node: { id: string } }[]
 
 let stack: LaunchedStack | undefined;
 let dataDir: string | undefined;
+/** The stack's secret: this benchmark calls the books subgraph directly, signed as the router signs. */
+const signingSecret = values.router ? process.env.SUBGRAPH_SIGNING_SECRET : randomBytes(32).toString('base64url');
+
+/** The books subgraph called directly, each call signed as the router signs its own. */
+class SignedSubgraph {
+  constructor(
+    private readonly url: string,
+    private readonly secret: string | undefined,
+  ) {}
+
+  async data<Data>(query: string, variables: Record<string, unknown>): Promise<Data> {
+    const body = { query, variables };
+    const signature: Record<string, string> = this.secret
+      ? { [CLIENT_ADDRESS_HEADER]: '127.0.0.1', [SIGNATURE_HEADER]: signRequest(this.secret, { method: 'POST', body, clientAddress: '127.0.0.1' }) }
+      : {};
+    const response = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json', ...signature }, body: JSON.stringify(body) });
+    const answer = (await response.json()) as { data?: Data; errors?: unknown };
+    if (answer.errors || !answer.data) throw new Error(`the books subgraph failed: ${JSON.stringify(answer)}`);
+    return answer.data;
+  }
+}
+
+/** CPU the stack's router, books and Postgres processes used over the measured requests. */
+class CpuTally {
+  private readonly totals = new Map<string, number>();
+  private requests = 0;
+
+  async during<T>(measured: boolean, work: () => Promise<T>): Promise<T> {
+    if (!stack || !measured) return work();
+    const before = stackCpu(stack.child.pid!).cpuMs;
+    const result = await work();
+    for (const [name, ms] of cpuBetween(before, stackCpu(stack.child.pid!).cpuMs)) this.totals.set(name, (this.totals.get(name) ?? 0) + ms);
+    this.requests += 1;
+    return result;
+  }
+
+  perRequest(): string {
+    return ['router', 'books', 'postgres'].map((name) => `${name} ${((this.totals.get(name) ?? 0) / Math.max(1, this.requests)).toFixed(2)}`).join(', ');
+  }
+}
+
 try {
-  const { routerUrl, booksDatabaseUrl } = values.router && values['books-database']
-    ? { routerUrl: values.router, booksDatabaseUrl: values['books-database'] }
+  const { routerUrl, booksDatabaseUrl, booksUrl } = values.router && values['books-database']
+    ? { routerUrl: values.router, booksDatabaseUrl: values['books-database'], booksUrl: values.books }
     : await startStackWithCatalog();
   const router = new Router(routerUrl);
+  const books = booksUrl ? new SignedSubgraph(booksUrl, signingSecret) : undefined;
   const pool = new pg.Pool({ connectionString: booksDatabaseUrl, max: 4 });
   try {
     print(`catalog: ${(await pool.query<{ n: string }>('SELECT count(*) AS n FROM books')).rows[0]!.n} books; ${runs} runs per search after 3 warm-up runs`);
-    print('search | SQL alone p50 / p95 | router p50 / p95 | router p95 ÷ SQL p95');
+    print('search | SQL alone p50 / p95 | books subgraph p50 / p95 | router p50 / p95 | router p95 ÷ SQL p95 | subgraph p95 ÷ SQL p95');
+    const cpuLines: string[] = [];
     for (const [name, search] of Object.entries(SEARCHES)) {
       const after = await cursorOfPage(router, search);
       const variables = { filter: search.filter, sort: search.sort, first: 20, after };
-      const sqlTimes: number[] = [];
-      const routerTimes: number[] = [];
+      const times = { sql: [] as number[], subgraph: [] as number[], router: [] as number[] };
+      const cpu = { subgraph: new CpuTally(), router: new CpuTally() };
       for (let run = 0; run < runs + 3; run++) {
-        const sqlMs = await timed(() => runStatements(pool, search, after));
-        const routerMs = await timed(() => router.data<SearchResult>(SEARCH_PAGE, variables));
-        if (run < 3) continue;
-        sqlTimes.push(sqlMs);
-        routerTimes.push(routerMs);
+        const measured = run >= 3;
+        times.sql.push(await timed(() => runStatements(pool, search, after)));
+        if (books) times.subgraph.push(await cpu.subgraph.during(measured, () => timed(() => books.data<SearchResult>(SEARCH_PAGE, variables))));
+        times.router.push(await cpu.router.during(measured, () => timed(() => router.data<SearchResult>(SEARCH_PAGE, variables))));
       }
-      const sql = percentiles(sqlTimes);
-      const routed = percentiles(routerTimes);
-      print(`${name} | ${sql.p50} / ${sql.p95} ms | ${routed.p50} / ${routed.p95} ms | ${(routed.p95 / Math.max(1, sql.p95)).toFixed(2)}`);
+      const [sql, subgraph, routed] = [times.sql, times.subgraph, times.router].map((all) => percentiles(all.slice(3)));
+      const ratio = (p95: number) => (p95 / Math.max(1, sql!.p95)).toFixed(2);
+      print(
+        `${name} | ${sql!.p50} / ${sql!.p95} ms | ${books ? `${subgraph!.p50} / ${subgraph!.p95} ms` : '–'} | ${routed!.p50} / ${routed!.p95} ms | ` +
+          `${ratio(routed!.p95)} | ${books ? ratio(subgraph!.p95) : '–'}`,
+      );
+      if (stack) cpuLines.push(`${name} | through the router: ${cpu.router.perRequest()} | books directly: ${cpu.subgraph.perRequest()}`);
+    }
+    if (cpuLines.length > 0) {
+      print('CPU per request (ms, from /proc; 10 ms ticks, so read them as ±10 ms / runs):');
+      for (const line of cpuLines) print(line);
     }
   } finally {
     await pool.end();
@@ -107,11 +167,12 @@ try {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }
 
-async function startStackWithCatalog(): Promise<{ routerUrl: string; booksDatabaseUrl: string }> {
+async function startStackWithCatalog(): Promise<{ routerUrl: string; booksDatabaseUrl: string; booksUrl: string }> {
   dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-bench-search-'));
   await chmod(dataDir, 0o755); // the postgres OS user must reach it
   const postgresPort = await freePort();
-  const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: postgresPort, ROUTER_PORT: await freePort(), ...(await freeSubgraphPorts()) };
+  const ports = await freeSubgraphPorts();
+  const env = { BAZAAR_DATA_DIR: dataDir, POSTGRES_PORT: postgresPort, ROUTER_PORT: await freePort(), SUBGRAPH_SIGNING_SECRET: signingSecret!, ...ports };
   const started = performance.now();
   stack = launchStack(env);
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
@@ -126,7 +187,7 @@ async function startStackWithCatalog(): Promise<{ routerUrl: string; booksDataba
   } finally {
     await client.end();
   }
-  return { routerUrl: routerUrl!, booksDatabaseUrl };
+  return { routerUrl: routerUrl!, booksDatabaseUrl, booksUrl: `http://127.0.0.1:${ports[subgraphPortVariable('books')]}/graphql` };
 }
 
 /** The cursor after which the timed page starts (null for page 1), walking 100 books at a time. */
@@ -140,10 +201,14 @@ async function cursorOfPage(router: Router, search: SearchKind): Promise<string 
   return after;
 }
 
-/** The statements the books subgraph runs for one search request, in the same order and overlap. */
+/**
+ * The statements the books subgraph runs for one search request, in the same order and overlap:
+ * count and facets from the start, alongside the page, its books, then their authors.
+ */
 async function runStatements(pool: pg.Pool, search: SearchKind, after: string | null): Promise<void> {
   const filter = bookFilter.parse(search.filter);
   const run = (query: { text: string; values: unknown[] }) => pool.query<{ id: string | null }>(query.text, query.values);
+  const counts = Promise.all([run(countMatchesQuery(filter)), run(facetsQuery(filter))]);
   let { rows } = await run(searchPageQuery({ filter, sort: search.sort, first: 20, after }).query);
   if (rows.some((row) => row.id === null)) {
     ({ rows } = await run(searchPageQuery({ filter, sort: search.sort, first: 20, after: BROAD_RELEVANCE_START }).query));
@@ -154,7 +219,7 @@ async function runStatements(pool: pg.Pool, search: SearchKind, after: string | 
     'SELECT ba.book_id, a.* FROM book_authors ba JOIN authors a ON a.id = ba.author_id WHERE ba.book_id = ANY($1::uuid[]) ORDER BY ba.book_id, ba.position',
     [ids],
   );
-  await Promise.all([run(countMatchesQuery(filter)), run(facetsQuery(filter))]);
+  await counts;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {

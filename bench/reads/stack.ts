@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,14 +141,17 @@ function startGateway(mainPath: string, nodeFlags: string[], env: Record<string,
 
 /**
  * The router's sources at `ref`, in the git-ignored router/.build/, so they resolve the same packages
- * as the router of the working tree (router/node_modules holds some, e.g. the explorer's graphiql).
- * Returns its entry point.
+ * as the router of the working tree (router/node_modules holds some, e.g. the explorer's graphiql),
+ * except @bazaar/service, which is taken at `ref` too (its HTTP handling and plugins are half of a
+ * request's work at the router). Returns its entry point.
  */
 async function checkOutRouter(ref: string): Promise<string> {
   const target = path.join(REPO_ROOT, 'router', '.build', `bench-baseline-${ref.replace(/[^\w.-]/g, '_')}`);
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
-  execFileSync('sh', ['-c', `git archive --format=tar "$0" router/src | tar -x -C "$1"`, ref, target], { cwd: REPO_ROOT });
+  execFileSync('sh', ['-c', `git archive --format=tar "$0" router/src packages/service | tar -x -C "$1"`, ref, target], { cwd: REPO_ROOT });
+  await mkdir(path.join(target, 'node_modules', '@bazaar'), { recursive: true });
+  await symlink(path.join(target, 'packages', 'service'), path.join(target, 'node_modules', '@bazaar', 'service'));
   return path.join(target, 'router/src/main.ts');
 }
 

@@ -1,4 +1,4 @@
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -26,43 +26,14 @@ import { ServiceMetrics, startTracing } from '@bazaar/telemetry';
 import { loadRouterConfig, type RouterConfig } from './config';
 import { allowedOrigins, createCors } from './cors';
 import { createExplorer } from './explorer';
-import { retryableSubgraphError } from './subgraph-errors';
+import { ForwardingDataSource, type RouterContext } from './data-source';
 import { createSubgraphFetcher } from './subgraph-fetch';
 import { deduplicating } from './subgraph-dedup';
 import { clientAddressOf, routerProtection } from './limits';
 import { subgraphReadiness } from './readiness';
-import { signSubgraphRequest } from './signing';
 
 export { loadRouterConfig, type RouterConfig } from './config';
 export * from './subgraphs';
-
-interface RouterContext {
-  requestId: string;
-  authorization?: string;
-  clientAddress: string;
-  signal: AbortSignal;
-}
-
-/** Headers the router passes on to every subgraph: who is calling, and which request this is; signed. */
-class ForwardingDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  constructor(
-    options: ConstructorParameters<typeof RemoteGraphQLDataSource<RouterContext>>[0],
-    private readonly signingSecret: string | undefined,
-  ) {
-    super(options);
-  }
-
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
-    request.http?.headers.set('x-request-id', context.requestId);
-    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
-    if (this.signingSecret) signSubgraphRequest({ request }, this.signingSecret, context.clientAddress ?? '');
-  }
-
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
-    const error = await super.errorFromResponse(response);
-    return retryableSubgraphError((error.extensions.response as { body?: unknown } | undefined)?.body) ?? error;
-  }
-}
 
 const warnUnsigned = (logger: Logger) =>
   logger.warn('SUBGRAPH_SIGNING_SECRET is not set: subgraph calls go unsigned (development only)');

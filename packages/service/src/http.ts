@@ -61,6 +61,8 @@ interface Refusal {
   message: string;
 }
 
+const REQUEST_OVER = new DOMException('The request is over.', 'AbortError');
+
 /** Hands one HTTP request to Apollo Server: the node:http equivalent of Apollo's Express integration. */
 export async function handleGraphQL<Context extends BaseContext>(
   server: ApolloServer<Context>,
@@ -129,8 +131,9 @@ export async function handleGraphQL<Context extends BaseContext>(
     response.end();
   } finally {
     clearTimeout(timer);
-    // Whatever is still running for this request (resolvers, subgraph calls) sees it is over.
-    budget.abort();
+    // Whatever is still running for this request (resolvers, subgraph calls) sees it is over. One
+    // shared reason: `abort()` without one builds a DOMException, stack trace included, per request.
+    budget.abort(REQUEST_OVER);
   }
 }
 

@@ -20,3 +20,4 @@ export * from './pagination';
 export * from './pg-connections';
 export { operationObservingPlugin } from './observability';
 export * from './lean-reads';
+export * from './selection';

@@ -7,9 +7,11 @@ import {
   isInputObjectType,
   isListType,
   isScalarType,
+  Kind,
   TypeInfo,
   visit,
   visitWithTypeInfo,
+  type DocumentNode,
   type GraphQLInputType,
 } from 'graphql';
 
@@ -74,9 +76,39 @@ function collect(value: unknown, type: GraphQLInputType | undefined, path: strin
   }
 }
 
+/** Whether every string in a JSON value passes the strictest rule (no line breaks, the short cap). */
+function stringsStrictlyClean(value: unknown): boolean {
+  if (typeof value === 'string') return stringProblem(value, false) === undefined;
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(stringsStrictlyClean);
+  for (const key in value) if (!stringsStrictlyClean((value as Record<string, unknown>)[key])) return false;
+  return true;
+}
+
+/** Per parsed document (Apollo reuses one object per query text): are all its string literals strictly clean? */
+const cleanLiterals = new WeakMap<DocumentNode, boolean>();
+
+function literalsStrictlyClean(document: DocumentNode): boolean {
+  let clean = cleanLiterals.get(document);
+  if (clean === undefined) {
+    clean = true;
+    visit(document, {
+      [Kind.STRING](node) {
+        if (stringProblem(node.value, false) !== undefined) clean = false;
+      },
+    });
+    cleanLiterals.set(document, clean);
+  }
+  return clean;
+}
+
 /** The problems of every argument of every field the operation selects. */
 function operationProblems({ schema, document, operation, request }: GraphQLRequestContextDidResolveOperation<BaseContext>): InputProblem[] {
   if (!operation) return [];
+  // Every field's arguments come from the document's literals and the variables (schema defaults
+  // are the server's own). When every string there passes the strictest rule, no argument can fail
+  // a looser one: skip the typed walk, which cost ~5 % of the router's CPU per request.
+  if (literalsStrictlyClean(document) && stringsStrictlyClean(request.variables)) return [];
   const variables = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
   // Variables that do not fit their types are refused by execution with its own BAD_USER_INPUT.
   if (variables.errors) return [];

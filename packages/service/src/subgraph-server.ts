@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
@@ -134,6 +134,9 @@ export async function startSubgraph<Context extends RequestContext>(
       requestBudgetPlugin,
       // Traces are only useful to Apollo Studio, which this deployment does not report to.
       ApolloServerPluginInlineTraceDisabled(),
+      // No schema has @cacheControl hints and nothing caches the answers: the default plugin only
+      // added a hook call to every resolved field (3 % of the books subgraph's CPU per request).
+      ApolloServerPluginCacheControlDisabled(),
     ],
   });
   await apollo.start();

@@ -133,19 +133,24 @@ export class Catalog {
     return authorsOf(this.reader, bookIds.filter(isUuid));
   }
 
-  /** A page of search results; `load` fetches the page's books (through the request's loader). */
+  /**
+   * A page of search results; `load` fetches the page's books (through the request's loader).
+   * `early` names the counts the request asks for: they start at once, alongside the page and its
+   * books (they do not depend on them), instead of one round trip after; the others stay lazy.
+   */
   async search(
     args: { filter?: unknown; sort?: BookSort | null; first?: number | null; after?: string | null },
     load: (ids: string[]) => Promise<(Book | null)[]>,
+    early: { count?: boolean; facets?: boolean } = {},
   ): Promise<BookConnectionModel> {
     const filter = parseInput(bookFilter, args.filter ?? {});
     const page = pageArgs(args);
+    let count = early.count ? settledLater(countMatches(this.reader, filter)) : undefined;
+    let facetCounts = early.facets ? settledLater(facets(this.reader, filter)) : undefined;
     const rows = await searchPage(this.reader, { filter, sort: args.sort ?? 'RELEVANCE', ...page });
     const books = await load(rows.slice(0, page.first).map(({ id }) => id));
     const found = new Map(books.flatMap((book) => (book ? [[book.id, book] as const] : [])));
     const connection = connectionOf(rows, page, (row) => row.cursor, (row) => found.get(row.id));
-    let count: ReturnType<typeof countMatches> | undefined;
-    let facetCounts: ReturnType<typeof facets> | undefined;
     return {
       // A book deleted between the search and the load is left out.
       edges: connection.edges.flatMap(({ cursor, node }) => (node ? [{ cursor, node }] : [])),
@@ -162,6 +167,15 @@ export class Catalog {
       throw conflict('A book with this ISBN is already in the catalog.', { field: 'isbn', existingBookId: existing.id });
     }
   }
+}
+
+/**
+ * A promise started before it is awaited: if what runs before the await fails (a bad cursor), its
+ * rejection is not left unhandled; whoever awaits it later still sees it.
+ */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 /** Books by id, as Prisma's `book.findMany` gives them (in no particular order). */

@@ -1,4 +1,4 @@
-import { DateTime, requireViewer, viewerOrNull } from '@bazaar/service';
+import { DateTime, requestedFields, requireViewer, viewerOrNull } from '@bazaar/service';
 import { CATALOG_CURRENCY } from '../domain/rules';
 import type { Resolvers } from '../generated/graphql';
 
@@ -7,7 +7,13 @@ export const resolvers: Resolvers = {
   Query: {
     book: (_root, { id }, { booksById }) => booksById.load(id),
     bookByIsbn: (_root, { isbn }, { catalog }) => catalog.findByIsbn(isbn),
-    books: (_root, args, { catalog, booksById }) => catalog.search(args, (ids) => booksById.loadMany(ids).then(okOrNull)),
+    books: (_root, args, { catalog, booksById }, info) => {
+      const asked = requestedFields(info);
+      return catalog.search(args, (ids) => booksById.loadMany(ids).then(okOrNull), {
+        count: asked.has('totalCount') || asked.has('totalCountIsExact'),
+        facets: asked.has('facets'),
+      });
+    },
     listing: (_root, { id }, { listingsById }) => listingsById.load(id),
   },
   Mutation: {
