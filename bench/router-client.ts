@@ -98,6 +98,8 @@ export class Shopper {
 
   private async waitForStatus(orderId: string, status: string): Promise<{ status: string; at: string }[]> {
     let history: { status: string; at: string }[] = [];
+    // The mutation that started the wait answered with the status just before: no look at once.
+    await new Promise((resolve) => setTimeout(resolve, POLL.firstMs));
     const reached = await pollUntil(async () => {
       const { order } = await this.router.data<{ order: { status: string; statusHistory: { status: string; at: string }[] } }>(
         `query($id: ID!) { order(id: $id) { status statusHistory { status at } } }`,

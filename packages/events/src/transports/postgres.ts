@@ -288,7 +288,7 @@ async function startSubscription(
 ): Promise<Subscription> {
   const queues = await registerGroupQueues(boss, pool, group, topics, settings);
   if (types) await recordHandledTypes(pool, settings.schema, queues, types);
-  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
+  const consumers = queues.map((name) => new QueueConsumer(pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
   for (const consumer of consumers) consumer.start();
 
   let stopping: Promise<void> | undefined;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Outbox } from '@bazaar/events';
-import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState } from '@bazaar/service';
+import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
 import { completeKey, HOLDING_MONEY, recordAuthorization, type AuthorizationOutcome } from './settlement';
@@ -62,6 +62,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Payments {
   constructor(
     private readonly db: PrismaClient,
+    private readonly reader: LeanReader,
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
     private readonly settings: PaymentsSettings,
@@ -88,25 +89,39 @@ export class Payments {
   /**
    * The order as payments knows it. Orders shows AWAITING_PAYMENT a moment before payments hears
    * of it (OrderAwaitingPayment travels as an event), so an unknown order is waited for a while.
+   * The looks go through the lean reader (named statements, past Prisma's interpreter): a buyer
+   * who pays the moment the order shows may look several times.
    */
-  private async payableOrder(orderId: string) {
+  private async payableOrder(orderId: string): Promise<{ buyerId: string } | undefined> {
     const deadline = Date.now() + this.settings.orderWaitMs;
     for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
-      const order = await this.db.payableOrder.findUnique({ where: { id: orderId } });
+      const [order] = await this.reader.rows<{ buyerId: string }>({
+        name: 'payments_payable_order_buyer',
+        text: 'SELECT buyer_id AS "buyerId" FROM payable_orders WHERE id = $1',
+        values: [orderId],
+      });
       if (order || Date.now() >= deadline) return order;
       await sleep(pause);
     }
   }
 
-  /** Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. */
+  /**
+   * Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. It
+   * looks at the status alone (lean, as above) and reads the payment once it moved.
+   */
   private async awaitOutcome(payment: Payment): Promise<Payment> {
+    if (payment.status !== 'AUTHORIZED') return payment;
     const deadline = Date.now() + this.settings.outcomeWaitMs;
-    let current = payment;
-    for (let pause = 20; current.status === 'AUTHORIZED' && Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
+    for (let pause = 20; Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
       await sleep(pause);
-      current = await this.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
+      const [current] = await this.reader.rows<{ status: string }>({
+        name: 'payments_payment_status',
+        text: 'SELECT status FROM payments WHERE id = $1::uuid',
+        values: [payment.id],
+      });
+      if (current?.status !== 'AUTHORIZED') break;
     }
-    return current;
+    return this.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
   }
 
   /** Takes the key (new, or left behind by a request that died), or says it is done or busy. */
