@@ -69,6 +69,7 @@ try {
     for (const line of describeRound(round, count, perBuyer)) print(line);
     print(`  load average ${loadAverage()}`);
     printCpu(cpuBetween(before.cpuMs, after.cpuMs), round);
+    printCpu(cpuBetween(before.postgresMs, after.postgresMs), round, 'Postgres CPU ms per checkout by database');
     await printHops(round);
     if (profiling) await printProfiles(after.pids);
   }
@@ -90,12 +91,12 @@ async function printIdleCpu(rootPid: number): Promise<void> {
   print(`idle for ${idleMs / 1000} s: ${(total / idleMs).toFixed(3)} cores busy (${rows.map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join(', ')})`);
 }
 
-function printCpu(cpuMs: Map<string, number>, round: CheckoutRound): void {
+function printCpu(cpuMs: Map<string, number>, round: CheckoutRound, title = 'CPU ms per checkout'): void {
   const checkouts = Math.max(1, round.orderIds.length);
   const rows = [...cpuMs].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
   const perCheckout = rows.map(([name, ms]) => `${name} ${(ms / checkouts).toFixed(0)}`).join(', ');
-  print(`  CPU ms per checkout: total ${(total / checkouts).toFixed(0)} (${perCheckout}); ${(total / round.elapsedMs).toFixed(2)} cores busy`);
+  print(`  ${title}: total ${(total / checkouts).toFixed(0)} (${perCheckout}); ${(total / round.elapsedMs).toFixed(2)} cores busy`);
 }
 
 /** Each step from placeOrder to AWAITING_PAYMENT, from the timestamps the services wrote themselves. */

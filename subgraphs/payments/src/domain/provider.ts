@@ -126,17 +126,20 @@ export class TestModeProvider implements PaymentProvider {
   private async onAuthorization(authorizationReference: string, kind: 'CAPTURE' | 'VOID', idempotencyKey: string, amount: Money | null, excluded: 'CAPTURE' | 'VOID'): Promise<OperationResult> {
     return this.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${authorizationReference}))`;
-      const existing = await tx.providerCharge.findUnique({ where: { idempotencyKey } });
-      if (existing) return { reference: existing.id, replayed: true };
-      const authorization = await tx.providerCharge.findUnique({ where: { id: authorizationReference } });
-      if (authorization?.kind !== 'AUTHORIZATION' || authorization.outcome !== 'SUCCEEDED') throw new ProviderStateError(`No successful authorization ${authorizationReference}.`);
-      if (await tx.providerCharge.count({ where: { chargeId: authorizationReference, kind: excluded } })) {
-        throw new ProviderStateError(`Authorization ${authorizationReference} was already ${excluded === 'VOID' ? 'voided' : 'captured'}.`);
-      }
+      // After the lock (its snapshot must see what the lock's last holder committed): this key's
+      // record, the authorization and whether the other operation happened to it, in one look.
+      const [state] = await tx.$queryRaw<{ existing: string | null; kind: string | null; outcome: string | null; amount: bigint | null; currency: string | null; excluded: boolean }[]>`
+        SELECT (SELECT id FROM provider_charges WHERE idempotency_key = ${idempotencyKey}) AS existing,
+               a.kind, a.outcome, a.amount, a.currency,
+               EXISTS (SELECT 1 FROM provider_charges WHERE charge_id = ${authorizationReference} AND kind = ${excluded}) AS excluded
+          FROM (SELECT 1) AS one LEFT JOIN provider_charges a ON a.id = ${authorizationReference}`;
+      if (state?.existing) return { reference: state.existing, replayed: true };
+      if (state?.kind !== 'AUTHORIZATION' || state.outcome !== 'SUCCEEDED') throw new ProviderStateError(`No successful authorization ${authorizationReference}.`);
+      if (state.excluded) throw new ProviderStateError(`Authorization ${authorizationReference} was already ${excluded === 'VOID' ? 'voided' : 'captured'}.`);
       const id = reference(kind === 'CAPTURE' ? 'cp' : 'vo');
-      await tx.providerCharge.create({
-        data: { id, idempotencyKey, kind, chargeId: authorizationReference, amount: amount?.amount ?? authorization.amount, currency: authorization.currency, outcome: 'SUCCEEDED' },
-      });
+      await tx.$executeRaw`
+        INSERT INTO provider_charges (id, idempotency_key, kind, charge_id, amount, currency, outcome)
+        VALUES (${id}, ${idempotencyKey}, ${kind}, ${authorizationReference}, ${amount?.amount ?? state.amount}, ${state.currency}, 'SUCCEEDED')`;
       return { reference: id, replayed: false };
     });
   }
