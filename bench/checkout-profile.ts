@@ -60,6 +60,7 @@ try {
   const router = new Router(routerUrl!);
   const { shoppers, listings } = await prepareBuyers(router, buyers);
   for (const count of [1, buyers]) {
+    const sessionsBefore = await sessionsByDatabase();
     const before = stackCpu(stack.child.pid!);
     const profiling = values['cpu-prof'] && count === buyers;
     if (profiling) toggleProfilers(before.pids);
@@ -70,6 +71,8 @@ try {
     print(`  load average ${loadAverage()}`);
     printCpu(cpuBetween(before.cpuMs, after.cpuMs), round);
     printCpu(cpuBetween(before.postgresMs, after.postgresMs), round, 'Postgres CPU ms per checkout by database');
+    const opened = [...cpuBetween(sessionsBefore, await sessionsByDatabase())].filter(([, count]) => count > 0);
+    print(`  Postgres sessions opened during the round: ${opened.map(([database, count]) => `${database} ${count}`).join(', ') || 'none'}`);
     await printHops(round);
     if (profiling) await printProfiles(after.pids);
   }
@@ -78,6 +81,18 @@ try {
   await stack.exited;
   await rm(profileDir, { recursive: true, force: true });
   if (!values.data) await rm(dataDir, { recursive: true, force: true });
+}
+
+/** Sessions opened so far per database (a new backend costs Postgres a fork and cold caches). */
+async function sessionsByDatabase(): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: admin('postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string; sessions: string }>('SELECT datname, sessions FROM pg_stat_database WHERE datname IS NOT NULL');
+    return new Map(rows.map((row) => [row.datname, Number(row.sessions)]));
+  } finally {
+    await client.end();
+  }
 }
 
 /** What the stack burns doing nothing (sweeps, polls, relays' fallback polls): the floor under every figure. */

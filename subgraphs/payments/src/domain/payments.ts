@@ -4,7 +4,7 @@ import type { Outbox } from '@bazaar/events';
 import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
-import { completeKey, HOLDING_MONEY, recordAuthorization, type AuthorizationOutcome } from './settlement';
+import { completeKey, HOLDING_MONEY, PAYMENT_COLUMNS, recordAuthorization, type AuthorizationOutcome } from './settlement';
 
 /** Hooks for tests only; production code never passes them. */
 export interface PaymentHooks {
@@ -216,16 +216,24 @@ export class Payments {
       if (!order) return notFound('There is no order awaiting payment with this id.', { orderId: request.orderId });
       if (order.status !== 'AWAITING_PAYMENT') return badUserInput(`The order cannot be paid: it is ${order.status.toLowerCase().replaceAll('_', ' ')}.`, { orderId: request.orderId });
       if (order.expires_at.getTime() <= Date.now()) return badUserInput('The order cannot be paid: its payment deadline has passed.', { orderId: request.orderId });
-      if (await tx.payment.count({ where: { orderId: request.orderId, status: { in: CAPTURED } } })) {
-        return badUserInput('The order is already paid.', { orderId: request.orderId });
-      }
-      const [running] = await tx.$queryRaw<{ id: string }[]>`
-        SELECT p.id FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
-        WHERE p.order_id = ${request.orderId} AND (p.status = ANY(${HOLDING_MONEY}) OR (p.status = 'PENDING' AND k.locked_until > now()))`;
-      if (running) return conflict('Another payment of this order is in progress.', { orderId: request.orderId });
-      const payment = await tx.payment.create({ data: { orderId: request.orderId, buyerId, amount: order.amount, currency: order.currency } });
-      await tx.idempotencyKey.update({ where: { buyerId_key: { buyerId, key: request.idempotencyKey } }, data: { paymentId: payment.id } });
-      return payment;
+      // The order's other attempts, captured or still running, in one look.
+      const [others] = await tx.$queryRaw<{ captured: boolean; running: boolean }[]>`
+        SELECT coalesce(bool_or(p.status = ANY(${CAPTURED})), false) AS captured,
+               coalesce(bool_or(p.status = ANY(${HOLDING_MONEY}) OR (p.status = 'PENDING' AND k.locked_until > now())), false) AS running
+          FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
+         WHERE p.order_id = ${request.orderId}`;
+      if (others?.captured) return badUserInput('The order is already paid.', { orderId: request.orderId });
+      if (others?.running) return conflict('Another payment of this order is in progress.', { orderId: request.orderId });
+      // The payment and its key's link to it in one statement.
+      const [payment] = await tx.$queryRaw<Payment[]>`
+        WITH created AS (
+          INSERT INTO payments (id, order_id, buyer_id, amount, currency, created_at, updated_at)
+          VALUES (uuidv7(), ${request.orderId}, ${buyerId}, ${order.amount}, ${order.currency}, now(), now())
+          RETURNING ${PAYMENT_COLUMNS}),
+        linked AS (
+          UPDATE idempotency_keys SET payment_id = (SELECT id FROM created) WHERE buyer_id = ${buyerId} AND key = ${request.idempotencyKey})
+        SELECT * FROM created`;
+      return payment!;
     });
     if (result instanceof Error) {
       // Nothing was started: the key is not spent.

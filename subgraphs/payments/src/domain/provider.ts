@@ -91,18 +91,25 @@ export class TestModeProvider implements PaymentProvider {
     const outcome =
       paymentMethodToken === TEST_TOKENS.chargeDeclined ? 'DECLINED' : paymentMethodToken === TEST_TOKENS.insufficientFunds ? 'INSUFFICIENT_FUNDS' : 'SUCCEEDED';
     // Two calls racing with one key: the unique key lets one record in, the other reads it back.
-    const inserted = await this.db.providerCharge.createMany({
-      data: [{ id: reference('au'), idempotencyKey, kind: 'AUTHORIZATION', token: paymentMethodToken, amount: amount.amount, currency: amount.currency, outcome }],
-      skipDuplicates: true,
-    });
+    const [inserted] = await this.db.$queryRaw<RecordedCharge[]>`
+      INSERT INTO provider_charges (id, idempotency_key, kind, token, amount, currency, outcome)
+      VALUES (${reference('au')}, ${idempotencyKey}, 'AUTHORIZATION', ${paymentMethodToken}, ${amount.amount}, ${amount.currency}, ${outcome})
+      ON CONFLICT DO NOTHING
+      RETURNING id, kind, outcome`;
     if (paymentMethodToken === TEST_TOKENS.lostResponse) return this.timeOut();
-    const authorization = await this.db.providerCharge.findUniqueOrThrow({ where: { idempotencyKey } });
-    return authorizationResult(authorization, inserted.count === 0);
+    const authorization = inserted ?? (await this.chargeByKey(idempotencyKey));
+    if (!authorization) throw new Error(`No provider record under ${idempotencyKey}.`);
+    return authorizationResult(authorization, !inserted);
   }
 
   async findAuthorization(idempotencyKey: string): Promise<AuthorizationResult | null> {
-    const authorization = await this.db.providerCharge.findUnique({ where: { idempotencyKey } });
+    const authorization = await this.chargeByKey(idempotencyKey);
     return authorization?.kind === 'AUTHORIZATION' ? authorizationResult(authorization, true) : null;
+  }
+
+  private async chargeByKey(idempotencyKey: string): Promise<RecordedCharge | undefined> {
+    const [charge] = await this.db.$queryRaw<RecordedCharge[]>`SELECT id, kind, outcome FROM provider_charges WHERE idempotency_key = ${idempotencyKey}`;
+    return charge;
   }
 
   capture({ idempotencyKey, authorizationReference, amount }: { idempotencyKey: string; authorizationReference: string; amount: Money }): Promise<OperationResult> {
@@ -150,9 +157,12 @@ export class TestModeProvider implements PaymentProvider {
   }
 }
 
+/** What the provider's answers are made of. */
+type RecordedCharge = Pick<ProviderCharge, 'id' | 'kind' | 'outcome'>;
+
 const reference = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 
-function authorizationResult(authorization: ProviderCharge, replayed: boolean): AuthorizationResult {
+function authorizationResult(authorization: RecordedCharge, replayed: boolean): AuthorizationResult {
   const authorizationReference = authorization.id;
   if (authorization.outcome === 'SUCCEEDED') return { status: 'AUTHORIZED', authorizationReference, replayed };
   return authorization.outcome === 'INSUFFICIENT_FUNDS'

@@ -65,7 +65,7 @@ async function fail(tx: Tx, outbox: Outbox, payment: Payment, code: 'CARD_DECLIN
 }
 
 /** A payments row as Prisma's model names its fields. */
-const PAYMENT_COLUMNS = Prisma.raw(`id, order_id AS "orderId", buyer_id AS "buyerId", amount, currency, status, refunded_amount AS "refundedAmount",
+export const PAYMENT_COLUMNS = Prisma.raw(`id, order_id AS "orderId", buyer_id AS "buyerId", amount, currency, status, refunded_amount AS "refundedAmount",
   failure_code AS "failureCode", failure_reason AS "failureReason", charge_reference AS "chargeReference", created_at AS "createdAt", updated_at AS "updatedAt"`);
 
 /** Locks a payment's row for the rest of the transaction and reads it, in one statement. */
