@@ -56,10 +56,11 @@ const stack = launchStack(env);
 try {
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
   print(`stack ready (data in ${dataDir}); load average ${loadAverage()}`);
-  await printIdleCpu(stack.child.pid!);
+  const idleCores = await printIdleCpu(stack.child.pid!);
   const router = new Router(routerUrl!);
   const { shoppers, listings } = await prepareBuyers(router, buyers);
   for (const count of [1, buyers]) {
+    const sessionsBefore = await sessionsByDatabase();
     const before = stackCpu(stack.child.pid!);
     const profiling = values['cpu-prof'] && count === buyers;
     if (profiling) toggleProfilers(before.pids);
@@ -68,7 +69,10 @@ try {
     if (profiling) toggleProfilers(after.pids);
     for (const line of describeRound(round, count, perBuyer)) print(line);
     print(`  load average ${loadAverage()}`);
-    printCpu(cpuBetween(before.cpuMs, after.cpuMs), round);
+    printCpu(cpuBetween(before.cpuMs, after.cpuMs), round, 'CPU ms per checkout', idleCores);
+    printCpu(cpuBetween(before.postgresMs, after.postgresMs), round, 'Postgres CPU ms per checkout by database');
+    const opened = [...cpuBetween(sessionsBefore, await sessionsByDatabase())].filter(([, count]) => count > 0);
+    print(`  Postgres sessions opened during the round: ${opened.map(([database, count]) => `${database} ${count}`).join(', ') || 'none'}`);
     await printHops(round);
     if (profiling) await printProfiles(after.pids);
   }
@@ -79,8 +83,20 @@ try {
   if (!values.data) await rm(dataDir, { recursive: true, force: true });
 }
 
+/** Sessions opened so far per database (a new backend costs Postgres a fork and cold caches). */
+async function sessionsByDatabase(): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: admin('postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string; sessions: string }>('SELECT datname, sessions FROM pg_stat_database WHERE datname IS NOT NULL');
+    return new Map(rows.map((row) => [row.datname, Number(row.sessions)]));
+  } finally {
+    await client.end();
+  }
+}
+
 /** What the stack burns doing nothing (sweeps, polls, relays' fallback polls): the floor under every figure. */
-async function printIdleCpu(rootPid: number): Promise<void> {
+async function printIdleCpu(rootPid: number): Promise<number> {
   const idleMs = 10_000;
   const before = stackCpu(rootPid);
   await new Promise((resolve) => setTimeout(resolve, idleMs));
@@ -88,14 +104,20 @@ async function printIdleCpu(rootPid: number): Promise<void> {
   const rows = [...used].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
   print(`idle for ${idleMs / 1000} s: ${(total / idleMs).toFixed(3)} cores busy (${rows.map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join(', ')})`);
+  return total / idleMs;
 }
 
-function printCpu(cpuMs: Map<string, number>, round: CheckoutRound): void {
+/**
+ * With `idleCores`, also what the checkouts cost above the idle floor: on a busy machine a round
+ * takes longer and the floor's share of each checkout grows with it, hiding the checkout's own cost.
+ */
+function printCpu(cpuMs: Map<string, number>, round: CheckoutRound, title: string, idleCores?: number): void {
   const checkouts = Math.max(1, round.orderIds.length);
   const rows = [...cpuMs].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
   const perCheckout = rows.map(([name, ms]) => `${name} ${(ms / checkouts).toFixed(0)}`).join(', ');
-  print(`  CPU ms per checkout: total ${(total / checkouts).toFixed(0)} (${perCheckout}); ${(total / round.elapsedMs).toFixed(2)} cores busy`);
+  const aboveIdle = idleCores === undefined ? '' : `; above the idle floor ${((total - idleCores * round.elapsedMs) / checkouts).toFixed(0)}`;
+  print(`  ${title}: total ${(total / checkouts).toFixed(0)} (${perCheckout}); ${(total / round.elapsedMs).toFixed(2)} cores busy${aboveIdle}`);
 }
 
 /** Each step from placeOrder to AWAITING_PAYMENT, from the timestamps the services wrote themselves. */

@@ -46,8 +46,17 @@ function serviceName(command: string): string {
   return 'other';
 }
 
-/** CPU ms used so far by each service of the stack the launcher `rootPid` runs, and the pid of each Node service. */
-export function stackCpu(rootPid: number): { cpuMs: Map<string, number>; pids: Map<number, string> } {
+/** A live Postgres backend's database (its title is `postgres: <user> <database> <client> <state>`), or its role (checkpointer, …). */
+function backendOf(command: string): string {
+  const title = /^postgres: (.*)$/.exec(command.trim())?.[1]?.split(' ') ?? [];
+  return (title.length >= 3 ? title[1] : title.join(' ')) || 'postmaster';
+}
+
+/**
+ * CPU ms used so far by each service of the stack the launcher `rootPid` runs, the pid of each Node
+ * service, and Postgres's share by database of its live backends (`ended` for finished ones).
+ */
+export function stackCpu(rootPid: number): { cpuMs: Map<string, number>; pids: Map<number, string>; postgresMs: Map<string, number> } {
   const stats = readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map((entry) => readStat(Number(entry)))
@@ -56,17 +65,23 @@ export function stackCpu(rootPid: number): { cpuMs: Map<string, number>; pids: M
   for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
   const cpuMs = new Map<string, number>();
   const pids = new Map<number, string>();
+  const postgresMs = new Map<string, number>();
+  const add = (map: Map<string, number>, name: string, ms: number) => map.set(name, (map.get(name) ?? 0) + ms);
   const visit = (stat: ProcStat, inherited?: string) => {
     const name = inherited ?? serviceName(commandLine(stat.pid));
     if (name !== 'postgres' && name !== 'other') pids.set(stat.pid, name);
     // Reaped children count for postgres (its backends come and go), not for the launcher (its children are the services, counted themselves).
-    const used = stat.ownMs + (name === 'postgres' && inherited === undefined ? stat.childrenMs : 0);
-    cpuMs.set(name, (cpuMs.get(name) ?? 0) + used);
+    const ended = name === 'postgres' && inherited === undefined ? stat.childrenMs : 0;
+    add(cpuMs, name, stat.ownMs + ended);
+    if (name === 'postgres') {
+      add(postgresMs, backendOf(commandLine(stat.pid)), stat.ownMs);
+      add(postgresMs, 'ended', ended);
+    }
     for (const child of children.get(stat.pid) ?? []) visit(child, name === 'postgres' ? 'postgres' : undefined);
   };
   const root = stats.find((stat) => stat.pid === rootPid);
   if (root) visit(root);
-  return { cpuMs, pids };
+  return { cpuMs, pids, postgresMs };
 }
 
 /** CPU ms per service between two readings. */

@@ -2,7 +2,7 @@ import type { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import { ServiceMetrics, startTracing } from '@bazaar/telemetry';
 import { observeServiceState, transportReadiness } from './observe';
-import { EventConsumer, eventReadiness, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
+import { EventConsumer, eventReadiness, IDLE_CONNECTION_MS, startEventBackbone, type EventBackbone, type EventTransport, type RelayLogger, type SqlRunner } from '@bazaar/events';
 import {
   createLogger,
   leanReader,
@@ -158,7 +158,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
   startTracing({ service: name });
   const logger = createLogger({ service: name, level: config.LOG_LEVEL, environment: config.NODE_ENV });
   const metrics = new ServiceMetrics(name);
-  const pool = postgresPool(recipe.databaseUrl);
+  const pool = postgresPool(recipe.databaseUrl, { idleTimeoutMillis: IDLE_CONNECTION_MS });
   const db = createPrismaClient(recipe.prisma, pool, testHooks.onQuery);
   const owned: Stoppable[] = [];
   const demoFills: (() => void)[] = [];

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { surviveConnectionLoss } from '@bazaar/service';
 import { contextFrom, endSpanWithError, SERVICE_ATTRIBUTE, SpanKind, startSpan } from '@bazaar/telemetry';
+import { IDLE_CONNECTION_MS } from './sql';
 import type { EventTransport, TransportMessage } from './transport';
 
 export interface RelayLogger {
@@ -54,7 +55,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 100;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const { logger, transport } = options;
-  const pool = surviveConnectionLoss(new pg.Pool({ connectionString: options.connectionString, max: 2 }), (error) =>
+  const pool = surviveConnectionLoss(new pg.Pool({ connectionString: options.connectionString, max: 2, idleTimeoutMillis: IDLE_CONNECTION_MS }), (error) =>
     logger.warn({ err: error }, 'outbox relay connection lost'),
   );
 

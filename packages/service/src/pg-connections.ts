@@ -27,4 +27,5 @@ export function postgresAdapter(connection: string | pg.Pool): PrismaPg {
 }
 
 /** The pool a service's Prisma client runs on (given to postgresAdapter), e.g. to report its use. */
-export const postgresPool = (connectionString: string): pg.Pool => surviveConnectionLoss(new pg.Pool({ connectionString }));
+export const postgresPool = (connectionString: string, options: Omit<pg.PoolConfig, 'connectionString'> = {}): pg.Pool =>
+  surviveConnectionLoss(new pg.Pool({ ...options, connectionString }));

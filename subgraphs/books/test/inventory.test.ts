@@ -95,6 +95,27 @@ describe('reserving stock', () => {
     expect((await listingState(paused.id)).quantity).toBe(4);
   });
 
+  it('rewrites the book\'s offers only when a listing goes off or back on offer', async () => {
+    const listing = await newListing(3);
+    // The book row's version (xmin) moves with every write of its offer columns.
+    const bookVersion = async () =>
+      (await pool.query<{ version: string }>('SELECT b.xmin::text AS version FROM books b JOIN listings l ON l.book_id = b.id WHERE l.id = $1', [listing.id])).rows[0]!.version;
+    const untouched = await bookVersion();
+    const first = await reserve([{ listingId: listing.id, quantity: 2 }]);
+    expect(await bookVersion()).toBe(untouched);
+    const last = await reserve([{ listingId: listing.id, quantity: 1 }]);
+    const soldOut = await bookVersion();
+    expect(soldOut).not.toBe(untouched);
+    expect(await listingState(listing.id)).toEqual({ quantity: 0, status: 'SOLD_OUT', in_stock: false });
+    await db.$transaction((tx) => releaseReservation(tx, outbox, last.id), TX);
+    const backOnOffer = await bookVersion();
+    expect(backOnOffer).not.toBe(soldOut);
+    expect(await listingState(listing.id)).toEqual({ quantity: 1, status: 'ACTIVE', in_stock: true });
+    await db.$transaction((tx) => releaseReservation(tx, outbox, first.id), TX);
+    expect(await bookVersion()).toBe(backOnOffer);
+    expect(await listingState(listing.id)).toEqual({ quantity: 3, status: 'ACTIVE', in_stock: true });
+  });
+
   it('reserves once per reservation id', async () => {
     const listing = await newListing(5);
     const id = orderId();

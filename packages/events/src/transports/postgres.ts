@@ -44,6 +44,7 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { surviveConnectionLoss } from '@bazaar/service';
+import { IDLE_CONNECTION_MS } from '../sql';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 import { retrying } from '@bazaar/service';
 import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings } from './postgres-consumer';
@@ -123,7 +124,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   // Our own pool instead of pg-boss's: pg-boss cannot be restarted after a failed start() and its
   // pool would leak; with ours a failed start is retried by a fresh PgBoss on the same pool.
   const pool = surviveConnectionLoss(
-    new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 5, application_name: applicationName }),
+    new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 5, application_name: applicationName, idleTimeoutMillis: IDLE_CONNECTION_MS }),
     (error) => logger.warn(`events (postgres): idle connection lost: ${error.message}`),
   );
   const db: PgBoss.Db = {
@@ -288,7 +289,7 @@ async function startSubscription(
 ): Promise<Subscription> {
   const queues = await registerGroupQueues(boss, pool, group, topics, settings);
   if (types) await recordHandledTypes(pool, settings.schema, queues, types);
-  const consumers = queues.map((name) => new QueueConsumer(boss, pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
+  const consumers = queues.map((name) => new QueueConsumer(pool, member, name, { handle, ...(handleBatch ? { handleBatch } : {}) }, settings));
   for (const consumer of consumers) consumer.start();
 
   let stopping: Promise<void> | undefined;

@@ -167,9 +167,9 @@ export async function reserveStock(
     };
   });
   const expiresAt = request.expiresAt ?? new Date(Date.now() + (request.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
-  await tx.stockReservation.create({
-    data: { id: request.reservationId, status: 'RESERVED', lines: lines as unknown as Prisma.InputJsonValue, expiresAt },
-  });
+  await tx.$executeRaw`
+    INSERT INTO stock_reservations (id, status, lines, expires_at, created_at, updated_at)
+    VALUES (${request.reservationId}, 'RESERVED', ${JSON.stringify(lines)}::jsonb, ${expiresAt}, now(), now())`;
   for (const line of lines) {
     const before = byId.get(line.listingId)!;
     const quantity = before.quantity - line.quantity;
@@ -187,9 +187,13 @@ export async function reserveStock(
       },
     });
   }
-  await refreshOffers(tx, lines.map(({ bookId }) => bookId));
+  // A book's offers change only when one of its listings stops being on offer: sold out here.
+  await refreshOffers(tx, lines.filter((line) => byId.get(line.listingId)!.quantity === line.quantity).map(({ bookId }) => bookId));
   return { id: request.reservationId, status: 'RESERVED', lines, expiresAt };
 }
+
+/** Whether a listing counts among its book's offers (refreshOffers' rule). */
+const isOnOffer = ({ status, quantity }: { status: string; quantity: number }) => status === 'ACTIVE' && quantity > 0;
 
 /**
  * Puts a reservation's copies back (an unpaid order expired, or was cancelled). A SOLD_OUT listing
@@ -219,7 +223,8 @@ async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation
   const ids = reservation.lines.map(({ listingId }) => listingId);
   const quantities = reservation.lines.map(({ quantity }) => quantity);
   // Same lock order as reserveStock: listings by id, then books (refreshOffers).
-  await tx.$executeRaw`SELECT 1 FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const before = await tx.$queryRaw<{ id: string; quantity: number; status: string }[]>`
+    SELECT id, quantity, status::text AS status FROM listings WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
   // Released copies leave `reserved`; restocked ones were sold (committed), so they only come back on hand.
   const fromReserved = reason === 'RELEASED';
   const updated = await tx.$queryRaw<{ id: string; book_id: string; quantity: number; status: 'ACTIVE' | 'PAUSED' | 'SOLD_OUT' | 'REMOVED' }[]>`
@@ -248,7 +253,9 @@ async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation
     });
   }
   await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'RELEASED' } });
-  await refreshOffers(tx, updated.map(({ book_id }) => book_id));
+  // A book's offers change only when one of its listings comes back on offer (e.g. it was sold out).
+  const wasOnOffer = new Set(before.filter(isOnOffer).map(({ id }) => id));
+  await refreshOffers(tx, updated.filter((row) => isOnOffer(row) && !wasOnOffer.has(row.id)).map(({ book_id }) => book_id));
   return { ...reservation, status: 'RELEASED' };
 }
 

@@ -39,15 +39,19 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
       if (order.lines.some((line) => priced.get(line.listingId)?.quantity !== line.quantity) || priced.size !== order.lines.length) {
         throw new Error(`StockReserved for order ${order.id} does not match its lines`);
       }
-      // Every line priced in one statement, not one per line.
+      // Every line priced and every seller's fulfilment opened in one statement.
       const reserved = order.lines.map((line) => ({ id: line.id, ...priced.get(line.listingId)! }));
+      const sellers = [...new Set(data.lines.map(({ sellerId }) => sellerId))];
       await tx.$executeRaw`
-        UPDATE order_lines l SET book_id = r.book_id, seller_id = r.seller_id, unit_amount = r.unit_amount, currency = r.currency
-          FROM unnest(${reserved.map((r) => r.id)}::uuid[], ${reserved.map((r) => r.bookId)}::text[], ${reserved.map((r) => r.sellerId)}::text[],
-                      ${reserved.map((r) => r.unitPrice.amount)}::int[], ${reserved.map((r) => r.unitPrice.currency)}::text[])
-               AS r(id, book_id, seller_id, unit_amount, currency)
-         WHERE l.id = r.id`;
-      await tx.fulfilment.createMany({ data: [...new Set(data.lines.map(({ sellerId }) => sellerId))].map((sellerId) => ({ orderId: order.id, sellerId })), skipDuplicates: true });
+        WITH priced AS (
+          UPDATE order_lines l SET book_id = r.book_id, seller_id = r.seller_id, unit_amount = r.unit_amount, currency = r.currency
+            FROM unnest(${reserved.map((r) => r.id)}::uuid[], ${reserved.map((r) => r.bookId)}::text[], ${reserved.map((r) => r.sellerId)}::text[],
+                        ${reserved.map((r) => r.unitPrice.amount)}::int[], ${reserved.map((r) => r.unitPrice.currency)}::text[])
+                 AS r(id, book_id, seller_id, unit_amount, currency)
+           WHERE l.id = r.id)
+        INSERT INTO fulfilments (id, order_id, seller_id)
+        SELECT uuidv7(), ${order.id}::uuid, seller_id FROM unnest(${sellers}::text[]) AS seller_id
+        ON CONFLICT (order_id, seller_id) DO NOTHING`;
       await changeStatus(tx, order, 'AWAITING_PAYMENT', {
         data: { totalAmount: data.total.amount, currency: data.total.currency, reservationId: data.reservationId },
       });

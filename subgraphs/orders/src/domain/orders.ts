@@ -12,6 +12,7 @@ import {
   parseInput,
   requireViewer,
   type AuthState,
+  type LeanReader,
   type Viewer,
 } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
@@ -20,6 +21,7 @@ import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { note, ORDER_STATUSES, shippingStatus, transition, UNPAID, type OrderStatus, type StatusChange } from './order-state';
 import { cancelOrderInput, idempotencyKey, isOrderId, placeOrderInput, requestHash, shipFulfilmentInput } from './rules';
+import { changeStatusStatement, readOrders, type StatusData } from './statements';
 import type { OrderModel, OrderRecord } from './types';
 
 export type Tx = Prisma.TransactionClient;
@@ -38,14 +40,13 @@ const ORDER_LIST = 'orders:NEWEST';
 
 /**
  * Moves a locked order to `to` through the state machine, appending the history entry in the same
- * transaction. The UPDATE is guarded by the status it was read in, so a transition never
+ * statement. The UPDATE is guarded by the status it was read in, so a transition never
  * overwrites a status it did not see.
  */
-export async function changeStatus(tx: Tx, order: { id: string; status: string }, to: OrderStatus, options: { reason?: string | null; at?: Date; data?: Prisma.OrderUpdateManyMutationInput } = {}): Promise<StatusChange> {
+export async function changeStatus(tx: Tx, order: { id: string; status: string }, to: OrderStatus, options: { reason?: string | null; at?: Date; data?: StatusData } = {}): Promise<StatusChange> {
   const change = transition(order.status, to, options);
-  const updated = await tx.order.updateMany({ where: { id: order.id, status: order.status }, data: { ...options.data, status: to } });
-  if (updated.count !== 1) throw new Error(`order ${order.id} changed while it was locked`);
-  await tx.orderStatusChange.create({ data: { orderId: order.id, status: change.status, at: change.at, reason: change.reason } });
+  const updated = await tx.$executeRaw(changeStatusStatement(order.id, order.status, change, options.data));
+  if (updated !== 1) throw new Error(`order ${order.id} changed while it was locked`);
   order.status = to;
   return change;
 }
@@ -116,6 +117,7 @@ export const pricedLineOf = ({ listingId, bookId, sellerId, quantity, unitAmount
 export class Orders {
   constructor(
     private readonly db: PrismaClient,
+    private readonly reader: LeanReader,
     private readonly outbox: Outbox,
     private readonly settings: { paymentTtlSeconds: number },
   ) {}
@@ -124,7 +126,7 @@ export class Orders {
   async byIds(ids: readonly string[]): Promise<OrderRecord[]> {
     const valid = ids.filter(isOrderId);
     if (valid.length === 0) return [];
-    return this.db.order.findMany({ where: { id: { in: valid } }, include: WITH_EVERYTHING });
+    return readOrders(this.reader, valid);
   }
 
   /**
@@ -141,11 +143,21 @@ export class Orders {
     const expiresAt = new Date(placedAt.getTime() + this.settings.paymentTtlSeconds * 1000);
 
     const orderId = await this.db.$transaction(async (tx) => {
+      // The order, its lines and its first history entry in one statement.
       const [inserted] = await tx.$queryRaw<{ id: string }[]>`
-        INSERT INTO orders (id, buyer_id, status, idempotency_key, request_hash, shipping_address, created_at, updated_at, expires_at)
-        VALUES (uuidv7(), ${viewer.id}, 'PENDING', ${key}, ${hash}, ${JSON.stringify(input.shippingAddress)}::jsonb, ${placedAt}, ${placedAt}, ${expiresAt})
-        ON CONFLICT (buyer_id, idempotency_key) DO NOTHING
-        RETURNING id`;
+        WITH placed AS (
+          INSERT INTO orders (id, buyer_id, status, idempotency_key, request_hash, shipping_address, created_at, updated_at, expires_at)
+          VALUES (uuidv7(), ${viewer.id}, 'PENDING', ${key}, ${hash}, ${JSON.stringify(input.shippingAddress)}::jsonb, ${placedAt}, ${placedAt}, ${expiresAt})
+          ON CONFLICT (buyer_id, idempotency_key) DO NOTHING
+          RETURNING id),
+        lines AS (
+          INSERT INTO order_lines (id, order_id, position, listing_id, quantity)
+          SELECT uuidv7(), placed.id, item.position - 1, item.listing_id, item.quantity
+            FROM placed, unnest(${input.items.map((item) => item.listingId)}::text[], ${input.items.map((item) => item.quantity)}::int[])
+                         WITH ORDINALITY AS item(listing_id, quantity, position)),
+        history AS (
+          INSERT INTO order_status_changes (id, order_id, status, at) SELECT uuidv7(), placed.id, 'PENDING', ${placedAt} FROM placed)
+        SELECT id FROM placed`;
       if (!inserted) {
         const existing = await tx.order.findUnique({ where: { buyerId_idempotencyKey: { buyerId: viewer.id, idempotencyKey: key } } });
         if (!existing) throw new Error('an order with this idempotency key vanished');
@@ -154,10 +166,6 @@ export class Orders {
         }
         return existing.id;
       }
-      await tx.orderLine.createMany({
-        data: input.items.map((item, position) => ({ orderId: inserted.id, position, listingId: item.listingId, quantity: item.quantity })),
-      });
-      await tx.orderStatusChange.create({ data: { orderId: inserted.id, status: 'PENDING', at: placedAt } });
       await this.outbox.add(tx, {
         definition: OrderPlaced,
         key: inserted.id,
@@ -171,7 +179,7 @@ export class Orders {
       });
       return inserted.id;
     });
-    return (await this.db.order.findUnique({ where: { id: orderId }, include: WITH_EVERYTHING }))!;
+    return (await this.byIds([orderId]))[0]!;
   }
 
   /**
@@ -318,6 +326,6 @@ export class Orders {
       if (!order) throw notFound(NO_ORDER);
       await work(tx, order);
     });
-    return (await this.db.order.findUnique({ where: { id: orderId }, include: WITH_EVERYTHING }))!;
+    return (await this.byIds([orderId]))[0]!;
   }
 }

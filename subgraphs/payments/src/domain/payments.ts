@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Outbox } from '@bazaar/events';
-import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState } from '@bazaar/service';
+import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
-import { completeKey, HOLDING_MONEY, recordAuthorization, type AuthorizationOutcome } from './settlement';
+import { completeKey, HOLDING_MONEY, PAYMENT_COLUMNS, recordAuthorization, type AuthorizationOutcome } from './settlement';
 
 /** Hooks for tests only; production code never passes them. */
 export interface PaymentHooks {
@@ -62,6 +62,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Payments {
   constructor(
     private readonly db: PrismaClient,
+    private readonly reader: LeanReader,
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
     private readonly settings: PaymentsSettings,
@@ -88,25 +89,39 @@ export class Payments {
   /**
    * The order as payments knows it. Orders shows AWAITING_PAYMENT a moment before payments hears
    * of it (OrderAwaitingPayment travels as an event), so an unknown order is waited for a while.
+   * The looks go through the lean reader (named statements, past Prisma's interpreter): a buyer
+   * who pays the moment the order shows may look several times.
    */
-  private async payableOrder(orderId: string) {
+  private async payableOrder(orderId: string): Promise<{ buyerId: string } | undefined> {
     const deadline = Date.now() + this.settings.orderWaitMs;
     for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
-      const order = await this.db.payableOrder.findUnique({ where: { id: orderId } });
+      const [order] = await this.reader.rows<{ buyerId: string }>({
+        name: 'payments_payable_order_buyer',
+        text: 'SELECT buyer_id AS "buyerId" FROM payable_orders WHERE id = $1',
+        values: [orderId],
+      });
       if (order || Date.now() >= deadline) return order;
       await sleep(pause);
     }
   }
 
-  /** Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. */
+  /**
+   * Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. It
+   * looks at the status alone (lean, as above) and reads the payment once it moved.
+   */
   private async awaitOutcome(payment: Payment): Promise<Payment> {
+    if (payment.status !== 'AUTHORIZED') return payment;
     const deadline = Date.now() + this.settings.outcomeWaitMs;
-    let current = payment;
-    for (let pause = 20; current.status === 'AUTHORIZED' && Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
+    for (let pause = 20; Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
       await sleep(pause);
-      current = await this.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
+      const [current] = await this.reader.rows<{ status: string }>({
+        name: 'payments_payment_status',
+        text: 'SELECT status FROM payments WHERE id = $1::uuid',
+        values: [payment.id],
+      });
+      if (current?.status !== 'AUTHORIZED') break;
     }
-    return current;
+    return this.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
   }
 
   /** Takes the key (new, or left behind by a request that died), or says it is done or busy. */
@@ -201,16 +216,24 @@ export class Payments {
       if (!order) return notFound('There is no order awaiting payment with this id.', { orderId: request.orderId });
       if (order.status !== 'AWAITING_PAYMENT') return badUserInput(`The order cannot be paid: it is ${order.status.toLowerCase().replaceAll('_', ' ')}.`, { orderId: request.orderId });
       if (order.expires_at.getTime() <= Date.now()) return badUserInput('The order cannot be paid: its payment deadline has passed.', { orderId: request.orderId });
-      if (await tx.payment.count({ where: { orderId: request.orderId, status: { in: CAPTURED } } })) {
-        return badUserInput('The order is already paid.', { orderId: request.orderId });
-      }
-      const [running] = await tx.$queryRaw<{ id: string }[]>`
-        SELECT p.id FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
-        WHERE p.order_id = ${request.orderId} AND (p.status = ANY(${HOLDING_MONEY}) OR (p.status = 'PENDING' AND k.locked_until > now()))`;
-      if (running) return conflict('Another payment of this order is in progress.', { orderId: request.orderId });
-      const payment = await tx.payment.create({ data: { orderId: request.orderId, buyerId, amount: order.amount, currency: order.currency } });
-      await tx.idempotencyKey.update({ where: { buyerId_key: { buyerId, key: request.idempotencyKey } }, data: { paymentId: payment.id } });
-      return payment;
+      // The order's other attempts, captured or still running, in one look.
+      const [others] = await tx.$queryRaw<{ captured: boolean; running: boolean }[]>`
+        SELECT coalesce(bool_or(p.status = ANY(${CAPTURED})), false) AS captured,
+               coalesce(bool_or(p.status = ANY(${HOLDING_MONEY}) OR (p.status = 'PENDING' AND k.locked_until > now())), false) AS running
+          FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
+         WHERE p.order_id = ${request.orderId}`;
+      if (others?.captured) return badUserInput('The order is already paid.', { orderId: request.orderId });
+      if (others?.running) return conflict('Another payment of this order is in progress.', { orderId: request.orderId });
+      // The payment and its key's link to it in one statement.
+      const [payment] = await tx.$queryRaw<Payment[]>`
+        WITH created AS (
+          INSERT INTO payments (id, order_id, buyer_id, amount, currency, created_at, updated_at)
+          VALUES (uuidv7(), ${request.orderId}, ${buyerId}, ${order.amount}, ${order.currency}, now(), now())
+          RETURNING ${PAYMENT_COLUMNS}),
+        linked AS (
+          UPDATE idempotency_keys SET payment_id = (SELECT id FROM created) WHERE buyer_id = ${buyerId} AND key = ${request.idempotencyKey})
+        SELECT * FROM created`;
+      return payment!;
     });
     if (result instanceof Error) {
       // Nothing was started: the key is not spent.

@@ -91,18 +91,25 @@ export class TestModeProvider implements PaymentProvider {
     const outcome =
       paymentMethodToken === TEST_TOKENS.chargeDeclined ? 'DECLINED' : paymentMethodToken === TEST_TOKENS.insufficientFunds ? 'INSUFFICIENT_FUNDS' : 'SUCCEEDED';
     // Two calls racing with one key: the unique key lets one record in, the other reads it back.
-    const inserted = await this.db.providerCharge.createMany({
-      data: [{ id: reference('au'), idempotencyKey, kind: 'AUTHORIZATION', token: paymentMethodToken, amount: amount.amount, currency: amount.currency, outcome }],
-      skipDuplicates: true,
-    });
+    const [inserted] = await this.db.$queryRaw<RecordedCharge[]>`
+      INSERT INTO provider_charges (id, idempotency_key, kind, token, amount, currency, outcome)
+      VALUES (${reference('au')}, ${idempotencyKey}, 'AUTHORIZATION', ${paymentMethodToken}, ${amount.amount}, ${amount.currency}, ${outcome})
+      ON CONFLICT DO NOTHING
+      RETURNING id, kind, outcome`;
     if (paymentMethodToken === TEST_TOKENS.lostResponse) return this.timeOut();
-    const authorization = await this.db.providerCharge.findUniqueOrThrow({ where: { idempotencyKey } });
-    return authorizationResult(authorization, inserted.count === 0);
+    const authorization = inserted ?? (await this.chargeByKey(idempotencyKey));
+    if (!authorization) throw new Error(`No provider record under ${idempotencyKey}.`);
+    return authorizationResult(authorization, !inserted);
   }
 
   async findAuthorization(idempotencyKey: string): Promise<AuthorizationResult | null> {
-    const authorization = await this.db.providerCharge.findUnique({ where: { idempotencyKey } });
+    const authorization = await this.chargeByKey(idempotencyKey);
     return authorization?.kind === 'AUTHORIZATION' ? authorizationResult(authorization, true) : null;
+  }
+
+  private async chargeByKey(idempotencyKey: string): Promise<RecordedCharge | undefined> {
+    const [charge] = await this.db.$queryRaw<RecordedCharge[]>`SELECT id, kind, outcome FROM provider_charges WHERE idempotency_key = ${idempotencyKey}`;
+    return charge;
   }
 
   capture({ idempotencyKey, authorizationReference, amount }: { idempotencyKey: string; authorizationReference: string; amount: Money }): Promise<OperationResult> {
@@ -126,17 +133,20 @@ export class TestModeProvider implements PaymentProvider {
   private async onAuthorization(authorizationReference: string, kind: 'CAPTURE' | 'VOID', idempotencyKey: string, amount: Money | null, excluded: 'CAPTURE' | 'VOID'): Promise<OperationResult> {
     return this.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${authorizationReference}))`;
-      const existing = await tx.providerCharge.findUnique({ where: { idempotencyKey } });
-      if (existing) return { reference: existing.id, replayed: true };
-      const authorization = await tx.providerCharge.findUnique({ where: { id: authorizationReference } });
-      if (authorization?.kind !== 'AUTHORIZATION' || authorization.outcome !== 'SUCCEEDED') throw new ProviderStateError(`No successful authorization ${authorizationReference}.`);
-      if (await tx.providerCharge.count({ where: { chargeId: authorizationReference, kind: excluded } })) {
-        throw new ProviderStateError(`Authorization ${authorizationReference} was already ${excluded === 'VOID' ? 'voided' : 'captured'}.`);
-      }
+      // After the lock (its snapshot must see what the lock's last holder committed): this key's
+      // record, the authorization and whether the other operation happened to it, in one look.
+      const [state] = await tx.$queryRaw<{ existing: string | null; kind: string | null; outcome: string | null; amount: bigint | null; currency: string | null; excluded: boolean }[]>`
+        SELECT (SELECT id FROM provider_charges WHERE idempotency_key = ${idempotencyKey}) AS existing,
+               a.kind, a.outcome, a.amount, a.currency,
+               EXISTS (SELECT 1 FROM provider_charges WHERE charge_id = ${authorizationReference} AND kind = ${excluded}) AS excluded
+          FROM (SELECT 1) AS one LEFT JOIN provider_charges a ON a.id = ${authorizationReference}`;
+      if (state?.existing) return { reference: state.existing, replayed: true };
+      if (state?.kind !== 'AUTHORIZATION' || state.outcome !== 'SUCCEEDED') throw new ProviderStateError(`No successful authorization ${authorizationReference}.`);
+      if (state.excluded) throw new ProviderStateError(`Authorization ${authorizationReference} was already ${excluded === 'VOID' ? 'voided' : 'captured'}.`);
       const id = reference(kind === 'CAPTURE' ? 'cp' : 'vo');
-      await tx.providerCharge.create({
-        data: { id, idempotencyKey, kind, chargeId: authorizationReference, amount: amount?.amount ?? authorization.amount, currency: authorization.currency, outcome: 'SUCCEEDED' },
-      });
+      await tx.$executeRaw`
+        INSERT INTO provider_charges (id, idempotency_key, kind, charge_id, amount, currency, outcome)
+        VALUES (${id}, ${idempotencyKey}, ${kind}, ${authorizationReference}, ${amount?.amount ?? state.amount}, ${state.currency}, 'SUCCEEDED')`;
       return { reference: id, replayed: false };
     });
   }
@@ -147,9 +157,12 @@ export class TestModeProvider implements PaymentProvider {
   }
 }
 
+/** What the provider's answers are made of. */
+type RecordedCharge = Pick<ProviderCharge, 'id' | 'kind' | 'outcome'>;
+
 const reference = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 
-function authorizationResult(authorization: ProviderCharge, replayed: boolean): AuthorizationResult {
+function authorizationResult(authorization: RecordedCharge, replayed: boolean): AuthorizationResult {
   const authorizationReference = authorization.id;
   if (authorization.outcome === 'SUCCEEDED') return { status: 'AUTHORIZED', authorizationReference, replayed };
   return authorization.outcome === 'INSUFFICIENT_FUNDS'

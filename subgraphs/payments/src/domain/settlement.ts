@@ -1,7 +1,7 @@
 import { amountFromColumn } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
-import type { Payment, Prisma, PrismaClient } from '../generated/prisma/client';
+import { Prisma, type Payment, type PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
 
 type Tx = Prisma.TransactionClient;
@@ -32,21 +32,29 @@ export async function completeKey(db: Db, payment: Payment): Promise<Payment> {
  */
 export async function recordAuthorization(db: PrismaClient, outbox: Outbox, pending: Payment, outcome: AuthorizationOutcome): Promise<Payment> {
   return db.$transaction(async (tx) => {
-    const [current] = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM payments WHERE id = ${pending.id}::uuid FOR UPDATE`;
-    if (current?.status !== 'PENDING') return completeKey(tx, await tx.payment.findUniqueOrThrow({ where: { id: pending.id } }));
-    const now = new Date();
-    const amount = { amount: amountFromColumn(pending.amount), currency: pending.currency };
-    let payment: Payment;
-    if (outcome.status === 'AUTHORIZED') {
-      await tx.paymentTransaction.create({ data: { paymentId: pending.id, kind: 'AUTHORIZATION', ...amount, providerReference: outcome.authorizationReference, createdAt: now } });
-      payment = await tx.payment.update({ where: { id: pending.id }, data: { status: 'AUTHORIZED', chargeReference: outcome.authorizationReference } });
-      await outbox.add(tx, { definition: PaymentAuthorized, key: pending.orderId, data: { paymentId: pending.id, orderId: pending.orderId, amount, authorizedAt: now.toISOString() } });
-    } else {
+    const current = await lockPayment(tx, pending.id);
+    if (current?.status !== 'PENDING') return completeKey(tx, current ?? (await tx.payment.findUniqueOrThrow({ where: { id: pending.id } })));
+    if (outcome.status !== 'AUTHORIZED') {
       // An abandoned attempt never reached the provider as far as it knows: closest is a timeout.
       const code = outcome.status === 'FAILED' ? outcome.code : 'PROVIDER_TIMEOUT';
-      payment = await fail(tx, outbox, pending, code, outcome.message, outcome.status === 'FAILED' ? outcome.authorizationReference : null);
+      return completeKey(tx, await fail(tx, outbox, pending, code, outcome.message, outcome.status === 'FAILED' ? outcome.authorizationReference : null));
     }
-    return completeKey(tx, payment);
+    const now = new Date();
+    const amount = { amount: amountFromColumn(pending.amount), currency: pending.currency };
+    // The authorization's record, the payment's new status and the key's result in one statement.
+    const [authorized] = await tx.$queryRaw<Payment[]>`
+      WITH recorded AS (
+        INSERT INTO payment_transactions (id, payment_id, kind, amount, currency, provider_reference, created_at)
+        VALUES (uuidv7(), ${pending.id}::uuid, 'AUTHORIZATION', ${amount.amount}, ${amount.currency}, ${outcome.authorizationReference}, ${now})),
+      completed AS (
+        UPDATE idempotency_keys SET completed_at = ${now}, locked_until = NULL,
+               response = jsonb_build_object('paymentId', ${pending.id}::text, 'status', 'AUTHORIZED')
+         WHERE payment_id = ${pending.id}::uuid)
+      UPDATE payments SET status = 'AUTHORIZED', charge_reference = ${outcome.authorizationReference}, updated_at = now()
+       WHERE id = ${pending.id}::uuid
+      RETURNING ${PAYMENT_COLUMNS}`;
+    await outbox.add(tx, { definition: PaymentAuthorized, key: pending.orderId, data: { paymentId: pending.id, orderId: pending.orderId, amount, authorizedAt: now.toISOString() } });
+    return authorized!;
   });
 }
 
@@ -56,10 +64,14 @@ async function fail(tx: Tx, outbox: Outbox, payment: Payment, code: 'CARD_DECLIN
   return failed;
 }
 
-/** Locks a payment's row for the rest of the transaction. */
+/** A payments row as Prisma's model names its fields. */
+export const PAYMENT_COLUMNS = Prisma.raw(`id, order_id AS "orderId", buyer_id AS "buyerId", amount, currency, status, refunded_amount AS "refundedAmount",
+  failure_code AS "failureCode", failure_reason AS "failureReason", charge_reference AS "chargeReference", created_at AS "createdAt", updated_at AS "updatedAt"`);
+
+/** Locks a payment's row for the rest of the transaction and reads it, in one statement. */
 export async function lockPayment(tx: Tx, paymentId: string): Promise<Payment | null> {
-  const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM payments WHERE id = ${paymentId}::uuid FOR UPDATE`;
-  return locked ? tx.payment.findUnique({ where: { id: paymentId } }) : null;
+  const [locked] = await tx.$queryRaw<Payment[]>`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ${paymentId}::uuid FOR UPDATE`;
+  return locked ?? null;
 }
 
 /** Money movements after the authorization, each recorded with its event in the caller's transaction. */
@@ -75,8 +87,12 @@ export class Settlement {
     const amount = { amount: amountFromColumn(payment.amount), currency: payment.currency };
     const capture = await this.provider.capture({ idempotencyKey: providerKeys.capture(payment.id), authorizationReference: payment.chargeReference, amount });
     const now = new Date();
-    await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'CAPTURE', ...amount, providerReference: capture.reference, createdAt: now } });
-    await tx.payment.update({ where: { id: payment.id }, data: { status: 'SUCCEEDED' } });
+    // The capture's record and the payment's new status in one statement.
+    await tx.$executeRaw`
+      WITH captured AS (
+        INSERT INTO payment_transactions (id, payment_id, kind, amount, currency, provider_reference, created_at)
+        VALUES (uuidv7(), ${payment.id}::uuid, 'CAPTURE', ${amount.amount}, ${amount.currency}, ${capture.reference}, ${now}))
+      UPDATE payments SET status = 'SUCCEEDED', updated_at = now() WHERE id = ${payment.id}::uuid`;
     await this.outbox.add(tx, { definition: PaymentSucceeded, key: payment.orderId, data: { paymentId: payment.id, orderId: payment.orderId, amount, paidAt: now.toISOString() } });
   }
 
