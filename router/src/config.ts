@@ -14,6 +14,8 @@ const routerConfigSchema = z.object({
   CORS_ORIGINS: corsOriginsSetting,
   /** Identical subgraph queries in flight at once share one call (router/src/subgraph-dedup.ts). */
   SUBGRAPH_DEDUP: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  /** Plans that are one fetch whose selection is the client's pass the subgraph's answer through (router/src/single-fetch.ts). */
+  SINGLE_FETCH_PASS_THROUGH: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
 })
   .extend(queryLimitsConfig.shape)
   .extend(signingConfig.shape);

@@ -29,6 +29,7 @@ import { createExplorer } from './explorer';
 import { ForwardingDataSource, type RouterContext } from './data-source';
 import { createSubgraphFetcher } from './subgraph-fetch';
 import { deduplicating } from './subgraph-dedup';
+import { withSingleFetchFastPath } from './single-fetch';
 import { clientAddressOf, routerProtection } from './limits';
 import { subgraphReadiness } from './readiness';
 
@@ -64,6 +65,12 @@ export async function startRouter(config: RouterConfig): Promise<RunningService>
       return new ForwardingDataSource({ url: routed[name], fetcher }, config.SUBGRAPH_SIGNING_SECRET);
     },
   });
+  if (config.SINGLE_FETCH_PASS_THROUGH) {
+    const answers = metrics.counter('bazaar_router_answers_total', 'GraphQL answers by how they were made: pass_through (one fetch whose answer is the client\'s) or gateway (shaped by @apollo/gateway)', ['path']);
+    const passedThrough = answers.labels('pass_through');
+    const shaped = answers.labels('gateway');
+    withSingleFetchFastPath(gateway, (path) => (path === 'pass_through' ? passedThrough : shaped).inc());
+  }
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: development,

@@ -63,6 +63,11 @@ export class ServiceMetrics {
     if (count > 0) this.findings.inc({ finding }, count);
   }
 
+  /** A counter of this service's own, e.g. the router's answers by how they were shaped. */
+  counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
   /** A gauge read when Prometheus scrapes (e.g. a count in the database); a failed read leaves it out of that scrape. */
   gaugeOnScrape(name: string, help: string, labelNames: readonly string[], read: () => Promise<GaugeSample[]>) {
     new Gauge({
