@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRouterConfig, startRouter, SUBGRAPHS, subgraphUrlVariable } from '@bazaar/router';
+import { loadRouterConfig, startRouter, subgraphUrlVariable } from '@bazaar/router';
 import type { RunningService } from '@bazaar/service';
 import { listBook, signUpAs, startTestStack, type TestStack } from '@bazaar/testing';
 
@@ -25,7 +25,7 @@ async function startRouterWith(env: Record<string, string>): Promise<RunningServ
     loadRouterConfig({
       ...stack.baseEnvironment,
       ROUTER_PORT: '0',
-      ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), stack.services[name]!.url])),
+      ...Object.fromEntries(Object.entries(stack.services).map(([name, service]) => [subgraphUrlVariable(name), service.url])),
       ...env,
     }),
   );
@@ -34,7 +34,8 @@ async function startRouterWith(env: Record<string, string>): Promise<RunningServ
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // The subgraphs these requests reach (SearchBooks asks reviews and wishlist too).
+  stack = await startTestStack({ subgraphs: ['users', 'books', 'reviews', 'wishlist'] });
   cleanup.push(() => stack.stop());
   gatewayOnly = await startRouterWith({ SINGLE_FETCH_PASS_THROUGH: 'false' });
   const seller = await signUpAs(stack, ['SELLER', 'BUYER'], 'Pass Through Seller');
