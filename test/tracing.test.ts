@@ -93,4 +93,26 @@ describe.each([
     expect(paidNames).toEqual(expect.arrayContaining(['POST /graphql [router]', 'POST /graphql [payments]', 'consume PaymentSucceeded [orders]']));
     if (transport === 'postgres') console.log(`placeOrder, one trace (${placed.spans.length} spans):\n${renderTraceTree(placed.spans)}`);
   });
+
+  it.skipIf(skip || transport !== 'postgres')('shows a passed-through answer (router/src/single-fetch.ts) as one span over its subgraph call', async () => {
+    const query = 'query PassThrough { books(first: 2, sort: TITLE) { totalCount } }';
+    // The first request plans it (the gateway's path); the second is passed through.
+    for (let round = 0; round < 2; round++) await stack.client.data(query);
+    const traces = await eventually(
+      async () =>
+        recorder
+          .spans()
+          .filter((span) => span.attributes['graphql.operation.name'] === 'PassThrough' && serviceOf(span) === 'router')
+          .map((root) => {
+            const spans = recorder.trace(root.spanContext().traceId);
+            const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+            return spans.map((span) => `${span.name} [${serviceOfSpan(span, byId)}]`);
+          }),
+      (found) => found.length === 2 && found.every((names) => names.includes('POST /graphql [books]')),
+    );
+    expect(traces.find((names) => names.includes('router.pass_through [router]')), JSON.stringify(traces)).toEqual(
+      expect.arrayContaining(['POST /graphql [router]', 'router.pass_through [router]', 'POST /graphql [books]']),
+    );
+    expect(traces.find((names) => names.includes('gateway.plan [router]')), 'the first request is planned by the gateway').toBeDefined();
+  });
 });

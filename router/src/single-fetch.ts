@@ -4,6 +4,7 @@ import { executeQueryPlan } from '@apollo/gateway/dist/executeQueryPlan.js';
 import { buildOperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
+import { inSpan } from '@bazaar/telemetry';
 import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { getVariableValues, parse, type DocumentNode, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
 
@@ -85,14 +86,17 @@ export function withSingleFetchFastPath(gateway: ApolloGateway, onAnswer: (path:
     for (const name of fetch.variableUsages ?? []) if (provided[name] !== undefined) variables[name] = provided[name];
     let answer: SubgraphAnswer;
     try {
-      answer = await service.process({
-        kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
-        request: { query: fetch.operation, variables, operationName: fetch.operationName },
-        incomingRequestContext: requestContext,
-        context: requestContext.context,
-        document: fetch.operationDocumentNode,
-        pathInIncomingRequest: [],
-      });
+      // In place of the gateway's request/plan/execute/fetch spans (its path is not taken), one span.
+      answer = await inSpan('router.pass_through', { attributes: { service: fetch.serviceName } }, () =>
+        service.process({
+          kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
+          request: { query: fetch.operation, variables, operationName: fetch.operationName },
+          incomingRequestContext: requestContext,
+          context: requestContext.context,
+          document: fetch.operationDocumentNode,
+          pathInIncomingRequest: [],
+        }),
+      );
     } catch (error) {
       onAnswer('gateway');
       return shapeAsGateway(requestContext, route, () => Promise.reject(error));
