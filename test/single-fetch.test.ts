@@ -93,6 +93,11 @@ const CASES: Case[] = [
     path: 'pass_through',
     query: '{ books(first: 3, sort: TITLE) { edges { node { title lowestPrice { amount currency } listings(first: 2) { totalCount edges { node { condition status price { amount currency } seller { id } createdAt } } } } } } }',
   },
+  {
+    name: '@include by a variable left to its default',
+    path: 'pass_through',
+    query: 'query DefaultedToggle($more: Boolean = true) { books(first: 2, sort: TITLE) { edges { node { title genres @include(if: $more) } } } }',
+  },
   { name: 'a variable left to its default', path: 'pass_through', query: 'query Defaults($first: Int = 2) { books(first: $first, sort: TITLE) { edges { node { title } } } }' },
   { name: 'the client operation BookByIsbn', path: 'pass_through', query: operationFile('storefront/book-by-isbn.graphql'), variables: { isbn: 'ISBN' } },
   { name: 'an unknown book (null, no error)', path: 'pass_through', query: 'query($id: ID!) { book(id: $id) { id title } }', variables: { id: 'no-such-book' } },

@@ -10,7 +10,7 @@ import { getVariableValues, parse, type DocumentNode, type GraphQLSchema, type V
 
 /**
  * A plan that is one fetch to one subgraph whose selection is exactly the client's (the plain list,
- * every search, a book by id): the subgraph's own answer is already the client's answer when it
+ * a search without ratings or wishlist flags, a book by ISBN, `me`): the subgraph's own answer is already the client's answer when it
  * carries no errors, so the gateway's result shaping (`computeResponse`) and its rebuilding of the
  * operation for every request are skipped. Anything else — several fetches, entity fetches,
  * rewrites, a selection the planner changed (an added `__typename`), mutations, a request for the
