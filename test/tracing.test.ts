@@ -17,13 +17,23 @@ const TOPICS = ['bazaar.users', 'bazaar.catalog', 'bazaar.inventory', 'bazaar.or
 const kafka = await kafkaMockAvailable();
 if (!kafka.ok) console.warn(`kafka-mock unavailable: ${kafka.reason}`);
 
-/** The trace the router's span for `operationName` began, with every span's service. */
+/** Every trace a router span for `operationName` began (one per request), with every span's service. */
+function tracesOf(operationName: string) {
+  return recorder
+    .spans()
+    .filter((span) => span.attributes['graphql.operation.name'] === operationName && serviceOf(span) === 'router')
+    .map((root) => {
+      const spans = recorder.trace(root.spanContext().traceId);
+      const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+      return { root, spans, serviceOf: (span: RecordedSpan) => serviceOfSpan(span, byId) };
+    });
+}
+
+/** The trace of the first request named `operationName`. */
 function traceOf(operationName: string) {
-  const root = recorder.spans().find((span) => span.attributes['graphql.operation.name'] === operationName && serviceOf(span) === 'router');
-  if (!root) throw new Error(`no router span for ${operationName}`);
-  const spans = recorder.trace(root.spanContext().traceId);
-  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
-  return { root, spans, serviceOf: (span: RecordedSpan) => serviceOfSpan(span, byId) };
+  const [first] = tracesOf(operationName);
+  if (!first) throw new Error(`no router span for ${operationName}`);
+  return first;
 }
 const serviceOf = (span: RecordedSpan) => span.attributes['bazaar.service'];
 
@@ -99,15 +109,7 @@ describe.each([
     // The first request plans it (the gateway's path); the second is passed through.
     for (let round = 0; round < 2; round++) await stack.client.data(query);
     const traces = await eventually(
-      async () =>
-        recorder
-          .spans()
-          .filter((span) => span.attributes['graphql.operation.name'] === 'PassThrough' && serviceOf(span) === 'router')
-          .map((root) => {
-            const spans = recorder.trace(root.spanContext().traceId);
-            const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
-            return spans.map((span) => `${span.name} [${serviceOfSpan(span, byId)}]`);
-          }),
+      async () => tracesOf('PassThrough').map((trace) => trace.spans.map((span) => `${span.name} [${trace.serviceOf(span)}]`)),
       (found) => found.length === 2 && found.every((names) => names.includes('POST /graphql [books]')),
     );
     expect(traces.find((names) => names.includes('router.pass_through [router]')), JSON.stringify(traces)).toEqual(

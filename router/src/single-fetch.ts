@@ -10,9 +10,9 @@ import { getVariableValues, parse, type DocumentNode, type GraphQLSchema, type V
 
 /**
  * A plan that is one fetch to one subgraph whose selection is exactly the client's (the plain list,
- * a search without ratings or wishlist flags, a book by ISBN, `me`): the subgraph's own answer is already the client's answer when it
- * carries no errors, so the gateway's result shaping (`computeResponse`) and its rebuilding of the
- * operation for every request are skipped. Anything else — several fetches, entity fetches,
+ * a search without ratings or wishlist flags, a book by ISBN, `me`): the subgraph's own answer is
+ * already the client's answer when it carries no errors, so the gateway's result shaping
+ * (`computeResponse`) and its rebuilding of the operation for every request are skipped. Anything else — several fetches, entity fetches,
  * rewrites, a selection the planner changed (an added `__typename`), mutations, a request for the
  * query plan — takes the gateway's own path, as does shaping an answer with errors or a failed call:
  * that one is replayed through `executeQueryPlan` with the answer already received, so the subgraph
@@ -122,11 +122,8 @@ function decide(internals: GatewayInternals, queryPlan: QueryPlan, document: Doc
     // Normalised, fragments on the parent's own type are inlined and repeated fields merged, as
     // field collection does: the same text means the same answer, field for field, in order.
     if (asked.rootKind !== 'query' || shapeOf(asked) !== shapeOf(sent)) return GENERAL;
-    const definition = document.definitions.find(
-      (node) => node.kind === 'OperationDefinition' && (operationName === undefined || node.name?.value === operationName),
-    );
-    if (definition?.kind !== 'OperationDefinition') return GENERAL;
-    return { kind: 'single', queryPlan, fetch, service, variableDefinitions: definition.variableDefinitions ?? [] };
+    const { operation } = buildOperationContext({ schema: internals.schema, operationDocument: document, operationName });
+    return { kind: 'single', queryPlan, fetch, service, variableDefinitions: operation.variableDefinitions ?? [] };
   } catch {
     // A selection the API schema cannot read as it is (the planner's own additions): the gateway's path.
     return GENERAL;
