@@ -8,8 +8,11 @@
  *      facets from the start, alongside the page, its books and their authors, as the subgraph issues them);
  *   B. the same search through the router (page of 20 with authors and price, totalCount, facets);
  *   C. the same GraphQL sent to the books subgraph directly (it answers the whole search alone), so
- *      the fixed cost of a request splits into the router's hop and the subgraph's own.
- * Prints p50/p95 of each, the ratios router p95 ÷ SQL p95 and subgraph p95 ÷ SQL p95, and (when the
+ *      the fixed cost of a request splits into the router's hop and the subgraph's own;
+ *   D. the two-hop floor (bench/search-floor.ts): the same statements behind two bare Node HTTP
+ *      processes (a relay calling, with undici, a server that runs them), no GraphQL: the least a
+ *      router and a subgraph could add on this machine. --no-floor leaves it out.
+ * Prints p50/p95 of each, the ratios router, subgraph and floor p95 ÷ SQL p95, and (when the
  * benchmark started the stack) CPU per request of the router, books and Postgres processes for B and
  * C (read from /proc; robust where latency is not, on a busy machine).
  * Options: --size 100000 --runs 20; --router <url> --books-database <url> [--books <url>] to use a
@@ -23,17 +26,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
-import {
-  BROAD_RELEVANCE_START,
-  bookFilter,
-  countMatchesQuery,
-  facetsQuery,
-  generatedCatalogSql,
-  searchPageQuery,
-  type BookSort,
-} from '@bazaar/books/search-statements';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { generatedCatalogSql } from '@bazaar/books/search-statements';
+import type { FloorRequest } from './search-floor';
+import { runStatements, SEARCHES, type SearchKind } from './search-kinds';
 import { cpuBetween, stackCpu } from './process-cpu';
-import { percentiles, Router } from './router-client';
+import { Router } from './router-client';
 import { subgraphPortVariable } from '@bazaar/topology';
 import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
 
@@ -44,28 +44,13 @@ const { values } = parseArgs({
     router: { type: 'string' },
     'books-database': { type: 'string' },
     books: { type: 'string' },
+    floor: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const size = Number(values.size);
 const runs = Number(values.runs);
 const print = (line: string) => console.log(`[bench:search] ${line}`);
-
-interface SearchKind {
-  filter: Record<string, unknown>;
-  sort: BookSort;
-  /** The page to time (20 books a page); the pages before it are walked once to get its cursor. */
-  page: number;
-}
-
-const SEARCHES: Record<string, SearchKind> = {
-  'typo ("midnight libary")': { filter: { query: 'midnight libary' }, sort: 'RELEVANCE', page: 1 },
-  'common word ("story")': { filter: { query: 'story' }, sort: 'RELEVANCE', page: 1 },
-  'author ("Writer 42")': { filter: { author: 'Writer 42' }, sort: 'TITLE', page: 1 },
-  'genre + price sort': { filter: { genres: ['mystery'] }, sort: 'PRICE_ASC', page: 1 },
-  'common word, page 50': { filter: { query: 'story' }, sort: 'RELEVANCE', page: 50 },
-  'unfiltered browse': { filter: {}, sort: 'RELEVANCE', page: 1 },
-  'unfiltered browse, newest': { filter: {}, sort: 'NEWEST', page: 1 },
-};
 
 const SEARCH_PAGE = /* GraphQL */ `
   query Search($filter: BookFilter, $sort: BookSort, $first: Int, $after: String) {
@@ -129,27 +114,27 @@ try {
   const router = new Router(routerUrl);
   const books = booksUrl ? new SignedSubgraph(booksUrl, signingSecret) : undefined;
   const pool = new pg.Pool({ connectionString: booksDatabaseUrl, max: 4 });
+  const floor = values.floor ? await startFloor(booksDatabaseUrl) : undefined;
   try {
     print(`catalog: ${(await pool.query<{ n: string }>('SELECT count(*) AS n FROM books')).rows[0]!.n} books; ${runs} runs per search after 3 warm-up runs`);
-    print('search | SQL alone p50 / p95 | books subgraph p50 / p95 | router p50 / p95 | router p95 ÷ SQL p95 | subgraph p95 ÷ SQL p95');
+    print('search | SQL alone p50 / p95 | two-hop floor p50 / p95 | books subgraph p50 / p95 | router p50 / p95 | p95 ÷ SQL p95: floor, subgraph, router');
     const cpuLines: string[] = [];
     for (const [name, search] of Object.entries(SEARCHES)) {
       const after = await cursorOfPage(router, search);
       const variables = { filter: search.filter, sort: search.sort, first: 20, after };
-      const times = { sql: [] as number[], subgraph: [] as number[], router: [] as number[] };
+      const times = { sql: [] as number[], floor: [] as number[], subgraph: [] as number[], router: [] as number[] };
       const cpu = { subgraph: new CpuTally(), router: new CpuTally() };
       for (let run = 0; run < runs + 3; run++) {
         const measured = run >= 3;
         times.sql.push(await timed(() => runStatements(pool, search, after)));
+        if (floor) times.floor.push(await timed(() => floor.search({ search, after })));
         if (books) times.subgraph.push(await cpu.subgraph.during(measured, () => timed(() => books.data<SearchResult>(SEARCH_PAGE, variables))));
         times.router.push(await cpu.router.during(measured, () => timed(() => router.data<SearchResult>(SEARCH_PAGE, variables))));
       }
-      const [sql, subgraph, routed] = [times.sql, times.subgraph, times.router].map((all) => percentiles(all.slice(3)));
-      const ratio = (p95: number) => (p95 / Math.max(1, sql!.p95)).toFixed(2);
-      print(
-        `${name} | ${sql!.p50} / ${sql!.p95} ms | ${books ? `${subgraph!.p50} / ${subgraph!.p95} ms` : '–'} | ${routed!.p50} / ${routed!.p95} ms | ` +
-          `${ratio(routed!.p95)} | ${books ? ratio(subgraph!.p95) : '–'}`,
-      );
+      const [sql, floorTimes, subgraph, routed] = [times.sql, times.floor, times.subgraph, times.router].map((all) => tenths(all.slice(3)));
+      const shown = (figures: Tenths | undefined) => (figures ? `${figures.p50} / ${figures.p95} ms` : '–');
+      const ratio = (figures: Tenths | undefined) => (figures ? (figures.p95 / Math.max(0.1, sql!.p95)).toFixed(2) : '–');
+      print(`${name} | ${shown(sql)} | ${shown(floorTimes)} | ${shown(subgraph)} | ${shown(routed)} | ${ratio(floorTimes)}, ${ratio(subgraph)}, ${ratio(routed)}`);
       if (stack) cpuLines.push(`${name} | through the router: ${cpu.router.perRequest()} | books directly: ${cpu.subgraph.perRequest()}`);
     }
     if (cpuLines.length > 0) {
@@ -158,6 +143,7 @@ try {
     }
   } finally {
     await pool.end();
+    floor?.stop();
   }
 } finally {
   if (stack) {
@@ -201,25 +187,43 @@ async function cursorOfPage(router: Router, search: SearchKind): Promise<string 
   return after;
 }
 
-/**
- * The statements the books subgraph runs for one search request, in the same order and overlap:
- * count and facets from the start, alongside the page, its books, then their authors.
- */
-async function runStatements(pool: pg.Pool, search: SearchKind, after: string | null): Promise<void> {
-  const filter = bookFilter.parse(search.filter);
-  const run = (query: { text: string; values: unknown[] }) => pool.query<{ id: string | null }>(query.text, query.values);
-  const counts = Promise.all([run(countMatchesQuery(filter)), run(facetsQuery(filter))]);
-  let { rows } = await run(searchPageQuery({ filter, sort: search.sort, first: 20, after }).query);
-  if (rows.some((row) => row.id === null)) {
-    ({ rows } = await run(searchPageQuery({ filter, sort: search.sort, first: 20, after: BROAD_RELEVANCE_START }).query));
+type Tenths = { p50: number; p95: number };
+
+/** p50 and p95 to a tenth of a millisecond (the cheapest searches take a few), or undefined when nothing was timed. */
+function tenths(samples: number[]): Tenths | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
+/** The two-hop floor's processes (bench/search-floor.ts): statements behind a relay, each its own Node process. */
+async function startFloor(booksDatabaseUrl: string): Promise<{ search(request: FloorRequest): Promise<unknown>; stop(): void }> {
+  const script = fileURLToPath(new URL('./search-floor.ts', import.meta.url));
+  const children: ChildProcess[] = [];
+  const start = async (...args: string[]): Promise<string> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    for await (const line of createInterface({ input: child.stdout! })) {
+      const url = /^listening (\S+)/.exec(line)?.[1];
+      if (url) return url;
+    }
+    throw new Error(`search-floor.ts ${args[0]} exited before it listened`);
+  };
+  try {
+    const relay = await start('relay', await start('statements', booksDatabaseUrl));
+    return {
+      async search(request) {
+        const response = await fetch(relay, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+        if (!response.ok) throw new Error(`the two-hop floor failed: ${await response.text()}`);
+        return response.json();
+      },
+      stop: () => children.forEach((child) => child.kill('SIGTERM')),
+    };
+  } catch (error) {
+    children.forEach((child) => child.kill('SIGTERM'));
+    throw error;
   }
-  const ids = rows.slice(0, 20).map((row) => row.id);
-  await pool.query('SELECT * FROM books WHERE id = ANY($1::uuid[])', [ids]);
-  await pool.query(
-    'SELECT ba.book_id, a.* FROM book_authors ba JOIN authors a ON a.id = ba.author_id WHERE ba.book_id = ANY($1::uuid[]) ORDER BY ba.book_id, ba.position',
-    [ids],
-  );
-  await counts;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
