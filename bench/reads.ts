@@ -2,7 +2,8 @@
  * The storefront's reads (`npm run bench -- reads`): search page, browse page, book page, cart and a
  * plain list, sent with autocannon at a fixed number of connections to our router, to Hive Gateway
  * over the same supergraph and subgraph processes (deduplication off, then on), and to the books
- * subgraph directly for what it answers alone. Targets take turns in short rounds (A B C A B C …) so
+ * subgraph directly for what it answers alone, directly and through a bare relay (bench/floor.ts: the
+ * most any router without deduplication could reach here). Targets take turns in short rounds (A B C A B C …) so
  * a busy machine weighs on all alike. Prints per operation: req/s and p95 per target, the ratios, CPU
  * per request of each process, and SQL statements per request. Every target must give the same JSON.
  * Options: --rounds 3 --seconds 5 --connections 10 --only "book page,cart" --json (a last line with
@@ -79,15 +80,14 @@ function targetsFor(stack: ReadsStack, operation: ReadOperation): Target[] {
   ];
   if (operation.subgraph) {
     // Signed as the router signs; fresh for each round, as a signature is only valid for a minute.
-    targets.push({
-      name: 'subgraph',
-      url: stack.subgraphUrls[operation.subgraph]!,
-      headers: () => ({
-        ...client(),
-        [CLIENT_ADDRESS_HEADER]: '127.0.0.1',
-        [SIGNATURE_HEADER]: signRequest(stack.signingSecret, { method: 'POST', body: JSON.parse(operation.body) as unknown, clientAddress: '127.0.0.1' }),
-      }),
+    const signed = () => ({
+      ...client(),
+      [CLIENT_ADDRESS_HEADER]: '127.0.0.1',
+      [SIGNATURE_HEADER]: signRequest(stack.signingSecret, { method: 'POST', body: JSON.parse(operation.body) as unknown, clientAddress: '127.0.0.1' }),
     });
+    targets.push({ name: 'subgraph', url: stack.subgraphUrls[operation.subgraph]!, headers: signed });
+    const relay = stack.relayUrls[operation.subgraph];
+    if (relay) targets.push({ name: 'relay', url: relay, headers: signed });
   }
   return targets;
 }
@@ -142,6 +142,11 @@ async function benchOperation(stack: ReadsStack, operation: ReadOperation): Prom
   for (const other of ['router-baseline', 'hive-dedup-off', 'hive-dedup-on', 'subgraph']) {
     const theirs = throughput(other);
     if (theirs) ratios[`router/${other}`] = throughput('router')! / theirs;
+  }
+  if (throughput('subgraph')) {
+    ratios['router-dedup-off/subgraph'] = throughput('router-dedup-off')! / throughput('subgraph')!;
+    // The ceiling of the line above: a relay that does nothing but forward, on the same two cores.
+    if (throughput('relay')) ratios['relay/subgraph'] = throughput('relay')! / throughput('subgraph')!;
   }
   // Like for like: both gateways without deduplication.
   ratios['router-dedup-off/hive-dedup-off'] = throughput('router-dedup-off')! / throughput('hive-dedup-off')!;

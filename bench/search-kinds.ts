@@ -12,6 +12,12 @@ export interface SearchKind {
   page: number;
 }
 
+/** What the search benchmark sends through its two-hop floor (bench/floor.ts): the search and the cursor of its page. */
+export interface FloorRequest {
+  search: SearchKind;
+  after: string | null;
+}
+
 export const SEARCHES: Record<string, SearchKind> = {
   'typo ("midnight libary")': { filter: { query: 'midnight libary' }, sort: 'RELEVANCE', page: 1 },
   'common word ("story")': { filter: { query: 'story' }, sort: 'RELEVANCE', page: 1 },

@@ -9,7 +9,7 @@
  *   B. the same search through the router (page of 20 with authors and price, totalCount, facets);
  *   C. the same GraphQL sent to the books subgraph directly (it answers the whole search alone), so
  *      the fixed cost of a request splits into the router's hop and the subgraph's own;
- *   D. the two-hop floor (bench/search-floor.ts): the same statements behind two bare Node HTTP
+ *   D. the two-hop floor (bench/floor.ts): the same statements behind two bare Node HTTP
  *      processes (a relay calling, with undici, a server that runs them), no GraphQL: the least a
  *      router and a subgraph could add on this machine. --no-floor leaves it out.
  * Prints p50/p95 of each, the ratios router, subgraph and floor p95 ÷ SQL p95, and (when the
@@ -26,12 +26,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generatedCatalogSql } from '@bazaar/books/search-statements';
-import type { FloorRequest } from './search-floor';
-import { runStatements, SEARCHES, type SearchKind } from './search-kinds';
+import { startFloorProcess } from './floor-process';
+import { runStatements, SEARCHES, type FloorRequest, type SearchKind } from './search-kinds';
 import { cpuBetween, stackCpu } from './process-cpu';
 import { Router } from './router-client';
 import { subgraphPortVariable } from '@bazaar/topology';
@@ -197,33 +194,21 @@ function tenths(samples: number[]): Tenths | undefined {
   return { p50: at(0.5), p95: at(0.95) };
 }
 
-/** The two-hop floor's processes (bench/search-floor.ts): statements behind a relay, each its own Node process. */
+/** The two-hop floor's processes (bench/floor.ts): statements behind a relay, each its own Node process. */
 async function startFloor(booksDatabaseUrl: string): Promise<{ search(request: FloorRequest): Promise<unknown>; stop(): void }> {
-  const script = fileURLToPath(new URL('./search-floor.ts', import.meta.url));
-  const children: ChildProcess[] = [];
-  const start = async (...args: string[]): Promise<string> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    for await (const line of createInterface({ input: child.stdout! })) {
-      const url = /^listening (\S+)/.exec(line)?.[1];
-      if (url) return url;
-    }
-    throw new Error(`search-floor.ts ${args[0]} exited before it listened`);
-  };
-  try {
-    const relay = await start('relay', await start('statements', booksDatabaseUrl));
-    return {
-      async search(request) {
-        const response = await fetch(relay, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
-        if (!response.ok) throw new Error(`the two-hop floor failed: ${await response.text()}`);
-        return response.json();
-      },
-      stop: () => children.forEach((child) => child.kill('SIGTERM')),
-    };
-  } catch (error) {
-    children.forEach((child) => child.kill('SIGTERM'));
+  const statements = await startFloorProcess('statements', booksDatabaseUrl);
+  const relay = await startFloorProcess('relay', statements.url).catch((error: unknown) => {
+    statements.child.kill('SIGTERM');
     throw error;
-  }
+  });
+  return {
+    async search(request) {
+      const response = await fetch(relay.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      if (!response.ok) throw new Error(`the two-hop floor failed: ${await response.text()}`);
+      return response.json();
+    },
+    stop: () => [relay, statements].forEach(({ child }) => child.kill('SIGTERM')),
+  };
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {

@@ -2,7 +2,9 @@
  * The stack the reads benchmark measures: `npm start`'s launcher on a throw-away data folder (demo
  * catalog seeded) whose Postgres cluster was prepared beforehand with pg_stat_statements preloaded,
  * so SQL statements can be counted per operation, plus two Hive Gateway processes (deduplication off and on) and
- * our router with its deduplication off, over the same supergraph and the same subgraph processes.
+ * our router with its deduplication off, over the same supergraph and the same subgraph processes,
+ * and a bare relay (bench/floor.ts) in front of the books subgraph: the most any router that does
+ * not share calls could reach on this machine.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '@bazaar/database';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
+import { startFloorProcess } from '../floor-process';
 import { REPO_ROOT, routerEnvironment, SUBGRAPHS, SUPERGRAPH_PATH, subgraphPortVariable } from '@bazaar/topology';
 
 export interface ReadsStack {
@@ -23,6 +26,8 @@ export interface ReadsStack {
   routerDedupOffUrl: string;
   hiveUrls: { dedupOff: string; dedupOn: string };
   subgraphUrls: Record<string, string>;
+  /** A bare Node relay (no GraphQL) in front of each subgraph that answers an operation alone. */
+  relayUrls: Record<string, string>;
   /** Process id of each measured process: the router, each subgraph, `hive-dedup-off`, `hive-dedup-on`. */
   pids: Record<string, number>;
   /** The secret the router signs subgraph calls with: direct calls to a subgraph sign with it too. */
@@ -96,9 +101,12 @@ export async function startReadsStack(log: (line: string) => void, options: { ba
       pids[name] = router.pid!;
       return `http://127.0.0.1:${port}/graphql`;
     };
+    const relay = await startFloorProcess('relay', subgraphUrls.books!);
+    gateways.push(relay.child);
+    pids.relay = relay.child.pid!;
     const routerDedupOffUrl = await startRouter('router-dedup-off', path.join(REPO_ROOT, 'router/src/main.ts'), { SUBGRAPH_DEDUP: 'false' });
     const baselineRouterUrl = options.baseline ? await startRouter('router-baseline', await checkOutRouter(options.baseline)) : undefined;
-    return { routerUrl: routerUrl!, baselineRouterUrl, routerDedupOffUrl, hiveUrls, subgraphUrls, pids, signingSecret, admin, stop };
+    return { routerUrl: routerUrl!, baselineRouterUrl, routerDedupOffUrl, hiveUrls, subgraphUrls, relayUrls: { books: relay.url }, pids, signingSecret, admin, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,6 +1,6 @@
 /*
  * The reads benchmark's wiring, through the real stack (npm start's launcher, Hive Gateway, the
- * books subgraph): `npm run bench -- reads` with one connection and one short round per target.
+ * books subgraph, the bare relay): `npm run bench -- reads` with one connection and one short round per target.
  * Asserts that every target answered every operation with the same JSON and no failed request, and
  * that statements were counted; no speed is asserted (the machine may be busy). The demo catalog is
  * cut to 200 books: the wiring is the same, and the first start's catch-up is a tenth as long.
@@ -44,7 +44,7 @@ describe('npm run bench', () => {
     expect(figures.map(({ operation }) => operation)).toEqual(['search page', 'browse page', 'book page', 'cart', 'plain list']);
     for (const { operation, sameJson, targets, statements } of figures) {
       expect(sameJson, operation).toBe(true);
-      const expected = ['router', 'router-dedup-off', 'hive-dedup-off', 'hive-dedup-on', ...(operation === 'plain list' ? ['subgraph'] : [])];
+      const expected = ['router', 'router-dedup-off', 'hive-dedup-off', 'hive-dedup-on', ...(operation === 'plain list' ? ['subgraph', 'relay'] : [])];
       expect(targets.map(({ target }) => target), operation).toEqual(expected);
       // Throughput may be zero in a one-second round on a busy machine; a failed request never is fine.
       for (const { target, failures } of targets) expect(failures, `${operation} → ${target}`).toBe(0);
