@@ -20,6 +20,7 @@ const LONGEST_FIRST = [
   'test/runtime-image.test.ts',
   'test/overload.test.ts',
   'test/payment-races.test.ts',
+  'bench/test/search.test.ts',
   'packages/events/test/background-join.test.ts',
 ];
 
