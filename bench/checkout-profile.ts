@@ -6,9 +6,12 @@
  *     first half from the databases' own timestamps (transaction starts: outbox row written,
  *     relay picked it up, consumer's transaction began);
  *   - with --cpu-prof, every Node service is profiled during the N-buyer round
- *     (cpu-profile-hook.mjs) and its self time summed per package and per function.
+ *     (cpu-profile-hook.mjs) and its self time summed per package and per function;
+ *   - with --statements, Postgres counts every statement of the N-buyer round (pg_stat_statements,
+ *     preloaded before the stack starts): calls and execution time per checkout for each database,
+ *     and the statements that took most.
  * Options: --buyers 10 --checkouts 10 --data <dir> (kept between runs: a second run skips the
- * first start's seeding) --cpu-prof --top 12.
+ * first start's seeding) --cpu-prof --statements --top 12.
  */
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,6 +21,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack } from '@bazaar/devstack/launch';
 import { summariseProfile } from './cpu-profile';
+import { preloadStatementStatistics, statementTotals, type StatementTotal } from './statement-statistics';
 import { cpuBetween, stackCpu } from './process-cpu';
 import { checkoutRound, describeRound, percentiles, pollUntil, prepareBuyers, Router, type CheckoutRound } from './router-client';
 
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     checkouts: { type: 'string', default: '10' },
     data: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    statements: { type: 'boolean', default: false },
     top: { type: 'string', default: '12' },
   },
 });
@@ -52,6 +57,7 @@ const env: Record<string, string> = {
 };
 const admin = (database: string) => `postgresql://postgres:postgres@127.0.0.1:${postgresPort}/${database}`;
 
+if (values.statements) await preloadStatementStatistics(path.join(dataDir, 'postgres'), postgresPort);
 const stack = launchStack(env);
 try {
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
@@ -63,6 +69,8 @@ try {
     const sessionsBefore = await sessionsByDatabase();
     const before = stackCpu(stack.child.pid!);
     const profiling = values['cpu-prof'] && count === buyers;
+    const countingStatements = values.statements && count === buyers;
+    if (countingStatements) await statementTotals(admin('postgres'), true);
     if (profiling) toggleProfilers(before.pids);
     const round = await checkoutRound(shoppers.slice(0, count), listings, perBuyer);
     const after = stackCpu(stack.child.pid!);
@@ -74,6 +82,7 @@ try {
     const opened = [...cpuBetween(sessionsBefore, await sessionsByDatabase())].filter(([, count]) => count > 0);
     print(`  Postgres sessions opened during the round: ${opened.map(([database, count]) => `${database} ${count}`).join(', ') || 'none'}`);
     await printHops(round);
+    if (countingStatements) printStatements(await statementTotals(admin('postgres')), round);
     if (profiling) await printProfiles(after.pids);
   }
 } finally {
@@ -81,6 +90,23 @@ try {
   await stack.exited;
   await rm(profileDir, { recursive: true, force: true });
   if (!values.data) await rm(dataDir, { recursive: true, force: true });
+}
+
+/** Calls and execution time per checkout for each database, then the statements that took most. */
+function printStatements(totals: StatementTotal[], round: CheckoutRound): void {
+  const checkouts = Math.max(1, round.orderIds.length);
+  const byDatabase = new Map<string, { calls: number; totalMs: number }>();
+  for (const { database, calls, totalMs } of totals) {
+    const sum = byDatabase.get(database) ?? { calls: 0, totalMs: 0 };
+    byDatabase.set(database, { calls: sum.calls + calls, totalMs: sum.totalMs + totalMs });
+  }
+  const databases = [...byDatabase].sort((a, b) => b[1].totalMs - a[1].totalMs);
+  print(`  statements per checkout by database (calls, execution ms): ${databases.map(([name, { calls, totalMs }]) => `${name} ${(calls / checkouts).toFixed(1)}, ${(totalMs / checkouts).toFixed(2)}`).join('; ')}`);
+  print('  statements that took most (calls per checkout, ms per call, ms per checkout):');
+  for (const { database, query, calls, totalMs } of [...totals].sort((a, b) => b.totalMs - a.totalMs).slice(0, Number(values.top))) {
+    const text = query.replace(/\s+/g, ' ').slice(0, 140);
+    print(`    ${(calls / checkouts).toFixed(1).padStart(5)} × ${(totalMs / Math.max(1, calls)).toFixed(3)} ms = ${(totalMs / checkouts).toFixed(2).padStart(6)} ms  [${database}] ${text}`);
+  }
 }
 
 /** Sessions opened so far per database (a new backend costs Postgres a fork and cold caches). */

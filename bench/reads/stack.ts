@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '@bazaar/database';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
 import { startFloorProcess } from '../floor-process';
+import { preloadStatementStatistics } from '../statement-statistics';
 import { REPO_ROOT, routerEnvironment, SUBGRAPHS, SUPERGRAPH_PATH, subgraphPortVariable } from '@bazaar/topology';
 
 export interface ReadsStack {
@@ -110,19 +110,6 @@ export async function startReadsStack(log: (line: string) => void, options: { ba
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-/** Creates the cluster where the launcher will look for it, set to load pg_stat_statements when it starts. */
-async function preloadStatementStatistics(clusterDir: string, port: string): Promise<void> {
-  const postgres = await startEmbeddedPostgres({ dataDir: clusterDir, port: Number(port) });
-  const client = new pg.Client(postgres.adminUrl);
-  try {
-    await client.connect();
-    await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-  } finally {
-    await client.end();
-    await postgres.stop();
   }
 }
 

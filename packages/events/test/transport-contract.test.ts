@@ -598,12 +598,19 @@ describe('postgres transport: a consumer process that dies', () => {
 
       const received: string[] = [];
       await survivorTransport.subscribe({ group, topics: [topic], handle: async (m) => void received.push(m.id) });
+      // Past the survivor's first sweep, which looks at every active job: from then on only the
+      // registered member that vanished is looked for (the next full look is a minute away).
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
       victim.kill('SIGKILL');
       await victimExited;
       const killed = Date.now();
       await waitFor(() => received.length > 0, 30_000, 'redelivery to the surviving member');
-      console.log(`[postgres] killed consumer process: its job redelivered ${Date.now() - killed} ms after the kill (expiry: 600 s)`);
+      const redeliveredAfterMs = Date.now() - killed;
+      console.log(`[postgres] killed consumer process: its job redelivered ${redeliveredAfterMs} ms after the kill (expiry: 600 s)`);
       expect(received).toEqual(['the-job']);
+      // The sweep that finds the vanished member runs every second; the full look (every minute,
+      // about 58 s after the kill here) must not be what brought the job back.
+      expect(redeliveredAfterMs).toBeLessThan(30_000);
     } finally {
       victim.kill('SIGKILL');
       await survivorTransport.close();

@@ -48,7 +48,7 @@ import { IDLE_CONNECTION_MS } from '../sql';
 import type { EventTransport, SubscribeOptions, Subscription, TransportMessage } from '../transport';
 import { retrying } from '@bazaar/service';
 import { keyOrderIndexSql, QueueConsumer, type ConsumerSettings } from './postgres-consumer';
-import { BrokerMember } from './postgres-member';
+import { BrokerMember, membersTableSql } from './postgres-member';
 import { insertJobs, queueTypesTableSql, recordHandledTypes } from './postgres-routing';
 import { subscriptionRegistry } from './subscriptions';
 
@@ -153,7 +153,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
       boss.on('error', (error) => logger.warn(`events (postgres): pg-boss: ${error.message}`));
       try {
         const started = await boss.start();
-        for (const sql of [keyOrderIndexSql(schema), queueTypesTableSql(schema)]) await createOnce(pool, sql);
+        for (const sql of [keyOrderIndexSql(schema), queueTypesTableSql(schema), membersTableSql(schema)]) await createOnce(pool, sql);
         return started;
       } catch (error) {
         await boss.stop({ graceful: false, close: false }).catch(() => {});
