@@ -191,8 +191,16 @@ function transportContract(kind: EventTransport['kind'], setup: () => Promise<Ha
     });
 
     it('shares a group’s messages between its members and gives every group all of them', async () => {
-      // Slow enough that the second member gets work while the first is busy.
-      behaviours.set('share-1', () => sleep(10));
+      // The first member holds what it took until the second has had a delivery, so the second
+      // gets work however late it wakes on a busy machine (a 10 ms handler alone once let the first
+      // take all 60 messages before the second fetched any). 1 s at most in all: the postgres
+      // harness expires a job held for 2 s, which would hand it to the other member as well.
+      let holdUntil: number | undefined;
+      const secondHasWork = () => deliveries.some((d) => d.member === 'share-2');
+      behaviours.set('share-1', async () => {
+        holdUntil ??= Date.now() + 1_000;
+        while (!secondHasWork() && Date.now() < holdUntil) await sleep(10);
+      });
       behaviours.set('share-2', () => sleep(10));
       const keys = Array.from({ length: 20 }, (_, i) => `share-${i}`);
       const seqs = 3;
