@@ -202,9 +202,11 @@ export async function pollUntil(check: () => Promise<boolean>, every: number | {
   }
 }
 
-export function percentiles(samples: readonly number[]): { p50: number; p95: number; max: number } {
+/** p50, p95 and max, rounded to whole milliseconds or to `decimals` places (the cheapest searches take a few ms). */
+export function percentiles(samples: readonly number[], decimals = 0): { p50: number; p95: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+  const scale = 10 ** decimals;
+  const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * scale) / scale;
   return { p50: at(0.5), p95: at(0.95), max: at(1) };
 }
 

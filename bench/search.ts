@@ -30,7 +30,7 @@ import { generatedCatalogSql } from '@bazaar/books/search-statements';
 import { startFloorProcess } from './floor-process';
 import { runStatements, SEARCHES, type FloorRequest, type SearchKind } from './search-kinds';
 import { cpuBetween, stackCpu } from './process-cpu';
-import { Router } from './router-client';
+import { percentiles, Router } from './router-client';
 import { subgraphPortVariable } from '@bazaar/topology';
 import { CLIENT_ADDRESS_HEADER, SIGNATURE_HEADER, signRequest } from '@bazaar/service';
 
@@ -128,9 +128,10 @@ try {
         if (books) times.subgraph.push(await cpu.subgraph.during(measured, () => timed(() => books.data<SearchResult>(SEARCH_PAGE, variables))));
         times.router.push(await cpu.router.during(measured, () => timed(() => router.data<SearchResult>(SEARCH_PAGE, variables))));
       }
-      const [sql, floorTimes, subgraph, routed] = [times.sql, times.floor, times.subgraph, times.router].map((all) => tenths(all.slice(3)));
-      const shown = (figures: Tenths | undefined) => (figures ? `${figures.p50} / ${figures.p95} ms` : '–');
-      const ratio = (figures: Tenths | undefined) => (figures ? (figures.p95 / Math.max(0.1, sql!.p95)).toFixed(2) : '–');
+      // To a tenth of a millisecond: the cheapest searches take a few. Undefined for a path not timed.
+      const [sql, floorTimes, subgraph, routed] = [times.sql, times.floor, times.subgraph, times.router].map((all) => (all.length > 0 ? percentiles(all.slice(3), 1) : undefined));
+      const shown = (figures: Percentiles | undefined) => (figures ? `${figures.p50} / ${figures.p95} ms` : '–');
+      const ratio = (figures: Percentiles | undefined) => (figures ? (figures.p95 / Math.max(0.1, sql!.p95)).toFixed(2) : '–');
       print(`${name} | ${shown(sql)} | ${shown(floorTimes)} | ${shown(subgraph)} | ${shown(routed)} | ${ratio(floorTimes)}, ${ratio(subgraph)}, ${ratio(routed)}`);
       if (stack) cpuLines.push(`${name} | through the router: ${cpu.router.perRequest()} | books directly: ${cpu.subgraph.perRequest()}`);
     }
@@ -184,15 +185,7 @@ async function cursorOfPage(router: Router, search: SearchKind): Promise<string 
   return after;
 }
 
-type Tenths = { p50: number; p95: number };
-
-/** p50 and p95 to a tenth of a millisecond (the cheapest searches take a few), or undefined when nothing was timed. */
-function tenths(samples: number[]): Tenths | undefined {
-  if (samples.length === 0) return undefined;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
-  return { p50: at(0.5), p95: at(0.95) };
-}
+type Percentiles = ReturnType<typeof percentiles>;
 
 /** The two-hop floor's processes (bench/floor.ts): statements behind a relay, each its own Node process. */
 async function startFloor(booksDatabaseUrl: string): Promise<{ search(request: FloorRequest): Promise<unknown>; stop(): void }> {

@@ -5,9 +5,8 @@
  * that statements were counted; no speed is asserted (the machine may be busy). The demo catalog is
  * cut to 200 books: the wiring is the same, and the first start's catch-up is a tenth as long.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@bazaar/topology';
+import { runBench } from './run-bench';
 
 interface Figures {
   figures: {
@@ -16,18 +15,6 @@ interface Figures {
     targets: { target: string; failures: number }[];
     statements: Record<string, Record<string, number>>;
   }[];
-}
-
-function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn('npm', ['run', '--silent', 'bench', '--', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DEMO_CATALOG_SIZE: '200' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
 
 describe('npm run bench', () => {

@@ -5,23 +5,10 @@
  * through all four paths (SQL alone, the floor, the books subgraph, the router), each answering
  * without error; no speed is asserted.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@bazaar/topology';
+import { runBench } from './run-bench';
 
 const SEARCHES = ['typo', 'common word ("story")', 'author', 'genre + price sort', 'common word, page 50', 'unfiltered browse', 'unfiltered browse, newest'];
-
-function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn('npm', ['run', '--silent', 'bench', '--', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DEMO_CATALOG_SIZE: '200' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
 
 describe('npm run bench -- search', () => {
   it('times every search as SQL alone, through the two-hop floor, the books subgraph and the router', { timeout: 900_000 }, async () => {

@@ -47,9 +47,11 @@ const SINCE = "(j.output->>'memberSince')";
 /** How often a member looks at every active job, not only those of registered members that went. */
 const FULL_SWEEP_EVERY_MS = 60_000;
 
+/** A backend's start as a member's `since`: microseconds since the epoch, as text (pids are reused). */
+const sinceOf = (backendStart: string) => `(extract(epoch FROM ${backendStart}) * 1000000)::bigint::text`;
+
 /** pg_stat_activity's backend `a` is the member (pid, since); where the role may not see its start, the pid decides. */
-const isMemberBackend = (pid: string, since: string) =>
-  `a.pid = ${pid} AND (a.backend_start IS NULL OR (extract(epoch FROM a.backend_start) * 1000000)::bigint::text = ${since})`;
+const isMemberBackend = (pid: string, since: string) => `a.pid = ${pid} AND (a.backend_start IS NULL OR ${sinceOf('a.backend_start')} = ${since})`;
 
 export class BrokerMember {
   private client: pg.Client | undefined;
@@ -133,7 +135,7 @@ export class BrokerMember {
       await client.query(`LISTEN ${client.escapeIdentifier(jobsChannel(this.options.schema))}`);
       const { rows } = await client.query<{ pid: number; since: string }>(
         `INSERT INTO ${this.options.schema}.bazaar_members (pid, since)
-         SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint::text FROM pg_stat_activity WHERE pid = pg_backend_pid()
+         SELECT pid, ${sinceOf('backend_start')} FROM pg_stat_activity WHERE pid = pg_backend_pid()
          ON CONFLICT (pid, since) DO UPDATE SET joined_at = now() RETURNING pid, since`,
       );
       if (this.closed) {
