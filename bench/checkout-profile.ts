@@ -11,7 +11,7 @@
  *     preloaded before the stack starts): calls and execution time per checkout for each database,
  *     and the statements that took most.
  * Options: --buyers 10 --checkouts 10 --data <dir> (kept between runs: a second run skips the
- * first start's seeding) --cpu-prof --statements --top 12.
+ * first start's seeding) --cpu-prof --statements --top 12 --sort-by time|calls.
  */
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
     top: { type: 'string', default: '12' },
+    'sort-by': { type: 'string', default: 'time' },
   },
 });
 const buyers = Number(values.buyers);
@@ -102,8 +103,10 @@ function printStatements(totals: StatementTotal[], round: CheckoutRound): void {
   }
   const databases = [...byDatabase].sort((a, b) => b[1].totalMs - a[1].totalMs);
   print(`  statements per checkout by database (calls, execution ms): ${databases.map(([name, { calls, totalMs }]) => `${name} ${(calls / checkouts).toFixed(1)}, ${(totalMs / checkouts).toFixed(2)}`).join('; ')}`);
-  print('  statements that took most (calls per checkout, ms per call, ms per checkout):');
-  for (const { database, query, calls, totalMs } of [...totals].sort((a, b) => b.totalMs - a.totalMs).slice(0, Number(values.top))) {
+  const byCalls = values['sort-by'] === 'calls';
+  print(`  statements that ${byCalls ? 'ran most often' : 'took most'} (calls per checkout, ms per call, ms per checkout):`);
+  const order = byCalls ? (a: StatementTotal, b: StatementTotal) => b.calls - a.calls : (a: StatementTotal, b: StatementTotal) => b.totalMs - a.totalMs;
+  for (const { database, query, calls, totalMs } of [...totals].sort(order).slice(0, Number(values.top))) {
     const text = query.replace(/\s+/g, ' ').slice(0, 140);
     print(`    ${(calls / checkouts).toFixed(1).padStart(5)} × ${(totalMs / Math.max(1, calls)).toFixed(3)} ms = ${(totalMs / checkouts).toFixed(2).padStart(6)} ms  [${database}] ${text}`);
   }

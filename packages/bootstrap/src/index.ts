@@ -6,6 +6,7 @@ import { EventConsumer, eventReadiness, IDLE_CONNECTION_MS, startEventBackbone, 
 import {
   createLogger,
   leanReader,
+  leanTransactions,
   postgresAdapter,
   postgresPool,
   reportStartPhase,
@@ -15,7 +16,9 @@ import {
   TRANSACTION_LIMITS,
   type BaseServiceConfig,
   type LeanReader,
+  type LeanTransactions,
   type Logger,
+  type RawSql,
   type RequestContext,
   type RouteHandler,
   type RunningService,
@@ -60,21 +63,35 @@ export function createPrismaClient<Db>(
   return db;
 }
 
-/** A service's event consumer (group: the service's name), each event applied in one transaction with the shared limits. */
-export function createServiceConsumer<Tx extends SqlRunner>(options: {
+/**
+ * A service's event consumer (group: the service's name), each event applied in one transaction
+ * with the shared limits. The transactions run straight through `pg` on the service's pool (lean
+ * transactions: handlers write raw SQL), past Prisma's interactive transactions, which cost three
+ * to four times the CPU for the one or two statements a handler runs (docs/performance.md).
+ */
+export function createServiceConsumer(options: {
   name: string;
-  db: PrismaClientLike<Tx>;
+  pool: pg.Pool;
   transport: EventTransport;
   logger: RelayLogger;
   metrics?: ServiceMetrics;
-}): EventConsumer<Tx> {
-  const { db, metrics } = options;
-  return new EventConsumer<Tx>({
+  /** Tests only: hears every statement. */
+  onQuery?: (sql: string) => void;
+  /** Tests only: wraps each transaction (e.g. to count those in flight). */
+  wrapTransaction?: (transaction: LeanTransactions) => LeanTransactions;
+}): EventConsumer<RawSql> {
+  const { metrics } = options;
+  const transaction = leanTransactions(options.pool, {
+    maxWaitMs: CONSUMER_TRANSACTION.maxWait,
+    timeoutMs: CONSUMER_TRANSACTION.timeout,
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+  });
+  return new EventConsumer<RawSql>({
     consumer: options.name,
     transport: options.transport,
     logger: options.logger,
     ...(metrics ? { onOutcome: (type, outcome) => metrics.event(options.name, type, outcome) } : {}),
-    transaction: (work) => db.$transaction(work, CONSUMER_TRANSACTION),
+    transaction: options.wrapTransaction ? options.wrapTransaction(transaction) : transaction,
   });
 }
 
@@ -114,11 +131,11 @@ export interface SubgraphKit<Config, Db> {
 }
 
 /** The service's own parts, built from the kit. */
-export interface SubgraphParts<Context, Tx extends SqlRunner> {
+export interface SubgraphParts<Context> {
   /** Builds one request's context (domain services, data loaders) on top of the shared one. */
   context(base: RequestContext): Context;
-  /** Registers the service's event handlers on its consumer (group: the service's name). */
-  handlers?(consumer: EventConsumer<Tx>): EventConsumer<Tx>;
+  /** Registers the service's event handlers on its consumer (group: the service's name); they write raw SQL. */
+  handlers?(consumer: EventConsumer<RawSql>): EventConsumer<RawSql>;
   /** Start-up work once events flow, before the server listens (e.g. demo data). */
   prepare?(): Promise<void>;
   /** Default: the keys from AUTH_JWKS_URL / AUTH_JWKS (the users service trusts its own keys directly). */
@@ -141,7 +158,7 @@ export interface SubgraphRecipe<Config extends SubgraphConfig, Db extends Prisma
   databaseUrl: string;
   /** `(options) => new PrismaClient(options)` with the service's generated client. */
   prisma(options: PrismaClientOptions): Db;
-  compose(kit: SubgraphKit<Config, Db>): SubgraphParts<Context, Tx> | Promise<SubgraphParts<Context, Tx>>;
+  compose(kit: SubgraphKit<Config, Db>): SubgraphParts<Context> | Promise<SubgraphParts<Context>>;
   testHooks?: TestHooks;
 }
 
@@ -163,7 +180,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
   const owned: Stoppable[] = [];
   const demoFills: (() => void)[] = [];
   const seedsDemoData = config.SEED_DEMO_DATA === true && config.NODE_ENV !== 'production';
-  let consumer: EventConsumer<Tx> | undefined;
+  let consumer: EventConsumer<RawSql> | undefined;
   let events: EventBackbone | undefined;
   const release = async () => {
     for (const resource of owned.reverse()) await resource.stop();
@@ -199,7 +216,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       },
     });
     if (parts.handlers && testHooks.consume !== false) {
-      consumer = parts.handlers(createServiceConsumer<Tx>({ name, db, transport: events.transport, logger, metrics }));
+      consumer = parts.handlers(createServiceConsumer({ name, pool, transport: events.transport, logger, metrics, ...(testHooks.onQuery ? { onQuery: testHooks.onQuery } : {}) }));
       await consumer.start();
       reportStartPhase('consuming');
     }

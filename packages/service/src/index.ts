@@ -20,4 +20,5 @@ export * from './pagination';
 export * from './pg-connections';
 export { operationObservingPlugin } from './observability';
 export * from './lean-reads';
+export * from './lean-transactions';
 export * from './selection';

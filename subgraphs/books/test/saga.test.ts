@@ -5,9 +5,9 @@ import { createEnvelope, createOutbox, type EventConsumer, type EventDefinition,
 import { OrderCancelled, OrderPaid, OrderPlaced } from '@bazaar/contracts/orders';
 import { createTransport } from '@bazaar/events/transports';
 import { createBook, createListing, eventually, signUpAs, startTestStack, type GraphQLClient, type TestStack } from '@bazaar/testing';
-import { createPrismaClient, createServiceConsumer } from '@bazaar/bootstrap';
+import { createServiceConsumer } from '@bazaar/bootstrap';
+import type { RawSql } from '@bazaar/service';
 import { registerSagaHandlers } from '../src/domain/event-handlers';
-import { PrismaClient, type Prisma } from '../src/generated/prisma/client';
 
 /**
  * Books' side of the checkout saga, end to end: orders' events are published on the real Postgres
@@ -191,37 +191,33 @@ describe('concurrency', () => {
   it('gives the last 3 copies to exactly 3 of 50 orders placed at once', async () => {
     // Extra members of the `books` group (as other books instances would be), so different orders
     // really are handled at the same time: one member handles one message at a time.
-    const members: { consumer: EventConsumer<Prisma.TransactionClient>; db: PrismaClient; transport: EventTransport }[] = [];
+    const members: { consumer: EventConsumer<RawSql>; pool: pg.Pool; transport: EventTransport }[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
     const silent = { info() {}, warn() {}, error() {} };
     for (let i = 0; i < 3; i++) {
-      const db = createPrismaClient((options) => new PrismaClient(options), stack.databases.books!.url);
+      const memberPool = new pg.Pool({ connectionString: stack.databases.books!.url });
       const memberTransport = createTransport({ EVENT_TRANSPORT: 'postgres', EVENTS_DATABASE_URL: stack.eventsDatabase.url }, `test-member-${i}`);
       const consumer = registerSagaHandlers(
-        createServiceConsumer<Prisma.TransactionClient>({
+        createServiceConsumer({
           name: 'books',
           transport: memberTransport,
           logger: silent,
-          db: new Proxy(db, {
-            get(target, property, receiver) {
-              if (property !== '$transaction') return Reflect.get(target, property, receiver) as unknown;
-              return async (...args: Parameters<PrismaClient['$transaction']>) => {
-                maxInFlight = Math.max(maxInFlight, ++inFlight);
-                try {
-                  return await (target.$transaction as (...a: unknown[]) => Promise<unknown>)(...args);
-                } finally {
-                  inFlight--;
-                }
-              };
-            },
-          }),
+          pool: memberPool,
+          wrapTransaction: (transaction) => async (work) => {
+            maxInFlight = Math.max(maxInFlight, ++inFlight);
+            try {
+              return await transaction(work);
+            } finally {
+              inFlight--;
+            }
+          },
         }),
         createOutbox('books'),
         silent,
       );
       await consumer.start();
-      members.push({ consumer, db, transport: memberTransport });
+      members.push({ consumer, pool: memberPool, transport: memberTransport });
     }
     try {
       const listing = await newListing(3, 1999);
@@ -256,7 +252,7 @@ describe('concurrency', () => {
       for (const member of members) {
         await member.consumer.stop();
         await member.transport.close();
-        await member.db.$disconnect();
+        await member.pool.end();
       }
     }
   });

@@ -13,14 +13,13 @@
  * Concurrency comes from inventory.ts's row locks, not from the transport: members of the group
  * (several books instances) handle different orders at the same time.
  */
-import { conflict } from '@bazaar/service';
+import { conflict, type RawSql } from '@bazaar/service';
 import { type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/events';
 import { StockRejected, StockReserved } from '@bazaar/contracts/books';
 import { OrderCancelled, OrderPaid, OrderPlaced } from '@bazaar/contracts/orders';
-import type { Prisma } from '../generated/prisma/client';
 import { commitReservation, findReservationForUpdate, reserveStock, restockReservation, StockUnavailableError, type Reservation } from './inventory';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox, logger: RelayLogger): EventConsumer<Tx> {
   return consumer

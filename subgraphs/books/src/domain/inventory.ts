@@ -1,6 +1,6 @@
 /*
  * Stock reservations: the inventory rules the checkout saga calls (from its event handlers) in a
- * transaction of its own choosing. Every function takes a Prisma transaction client and writes its
+ * transaction of its own choosing. Every function takes a transaction (raw SQL) and writes its
  * changes and their ListingStockChanged events there, so they commit or roll back with the caller.
  *
  * Concurrency: reserveStock locks the listings' rows (SELECT … FOR UPDATE, in id order so two
@@ -10,10 +10,9 @@
  * already unavailable (a refusal of committed state is as right as one under the lock), so buyers
  * of a sold-out listing never queue on its row behind those still buying its last copies.
  */
-import { DomainError, isUuid, MAX_TOTAL_AMOUNT, notFound } from '@bazaar/service';
+import { DomainError, isUuid, MAX_TOTAL_AMOUNT, notFound, type RawSql } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { ListingStockChanged } from '@bazaar/contracts/books';
-import type { Prisma } from '../generated/prisma/client';
 import { refreshOffers } from './offers';
 
 export interface ReservationLineInput {
@@ -61,7 +60,7 @@ const DEFAULT_TTL_SECONDS = 15 * 60;
 interface ReservationRow {
   id: string;
   status: Reservation['status'];
-  lines: Prisma.JsonValue;
+  lines: unknown;
   expires_at: Date;
 }
 
@@ -112,7 +111,7 @@ function unavailableLines(request: { lines: ReservationLineInput[]; buyerId?: st
  * expires at `expiresAt` (else after `ttlSeconds`, default 15 minutes).
  */
 export async function reserveStock(
-  tx: Prisma.TransactionClient,
+  tx: RawSql,
   outbox: Outbox,
   request: { reservationId: string; lines: ReservationLineInput[]; ttlSeconds?: number; expiresAt?: Date; buyerId?: string },
 ): Promise<Reservation> {
@@ -200,7 +199,7 @@ const isOnOffer = ({ status, quantity }: { status: string; quantity: number }) =
  * is on sale again; paused and removed ones keep their status. Releasing twice, or releasing a
  * committed reservation, changes nothing.
  */
-export async function releaseReservation(tx: Prisma.TransactionClient, outbox: Outbox, reservationId: string): Promise<Reservation> {
+export async function releaseReservation(tx: RawSql, outbox: Outbox, reservationId: string): Promise<Reservation> {
   const reservation = await lockReservation(tx, reservationId);
   if (reservation.status !== 'RESERVED') return reservation;
   return putBack(tx, outbox, reservation, 'RELEASED');
@@ -212,13 +211,13 @@ export async function releaseReservation(tx: Prisma.TransactionClient, outbox: O
  * so restocking twice changes nothing. A reservation still RESERVED is released instead; a
  * RELEASED one is left alone.
  */
-export async function restockReservation(tx: Prisma.TransactionClient, outbox: Outbox, reservationId: string): Promise<Reservation> {
+export async function restockReservation(tx: RawSql, outbox: Outbox, reservationId: string): Promise<Reservation> {
   const reservation = await lockReservation(tx, reservationId);
   if (reservation.status === 'RELEASED') return reservation;
   return putBack(tx, outbox, reservation, reservation.status === 'COMMITTED' ? 'RESTOCKED' : 'RELEASED');
 }
 
-async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation: Reservation, reason: 'RELEASED' | 'RESTOCKED'): Promise<Reservation> {
+async function putBack(tx: RawSql, outbox: Outbox, reservation: Reservation, reason: 'RELEASED' | 'RESTOCKED'): Promise<Reservation> {
   const reservationId = reservation.id;
   const ids = reservation.lines.map(({ listingId }) => listingId);
   const quantities = reservation.lines.map(({ quantity }) => quantity);
@@ -252,7 +251,7 @@ async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation
       },
     });
   }
-  await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'RELEASED' } });
+  await tx.$executeRaw`UPDATE stock_reservations SET status = 'RELEASED', updated_at = now() WHERE id = ${reservationId}`;
   // A book's offers change only when one of its listings comes back on offer (e.g. it was sold out).
   const wasOnOffer = new Set(before.filter(isOnOffer).map(({ id }) => id));
   await refreshOffers(tx, updated.filter((row) => isOnOffer(row) && !wasOnOffer.has(row.id)).map(({ book_id }) => book_id));
@@ -260,7 +259,7 @@ async function putBack(tx: Prisma.TransactionClient, outbox: Outbox, reservation
 }
 
 /** The copies are sold for good (the order was paid). Committing twice changes nothing; a released reservation cannot be committed. */
-export async function commitReservation(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation> {
+export async function commitReservation(tx: RawSql, reservationId: string): Promise<Reservation> {
   const reservation = await lockReservation(tx, reservationId);
   if (reservation.status === 'COMMITTED') return reservation;
   if (reservation.status === 'RELEASED') {
@@ -273,18 +272,18 @@ export async function commitReservation(tx: Prisma.TransactionClient, reservatio
   await tx.$executeRaw`
     UPDATE listings l SET reserved = l.reserved - sold.quantity, updated_at = now()
     FROM unnest(${ids}::uuid[], ${quantities}::int[]) AS sold(id, quantity) WHERE l.id = sold.id`;
-  await tx.stockReservation.update({ where: { id: reservationId }, data: { status: 'COMMITTED' } });
+  await tx.$executeRaw`UPDATE stock_reservations SET status = 'COMMITTED', updated_at = now() WHERE id = ${reservationId}`;
   return { ...reservation, status: 'COMMITTED' };
 }
 
 /** The reservation with this id, locked for the rest of the transaction; null when there is none. */
-export async function findReservationForUpdate(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation | null> {
+export async function findReservationForUpdate(tx: RawSql, reservationId: string): Promise<Reservation | null> {
   const [row] = await tx.$queryRaw<ReservationRow[]>`
     SELECT id, status::text AS status, lines, expires_at FROM stock_reservations WHERE id = ${reservationId} FOR UPDATE`;
   return row ? toReservation(row) : null;
 }
 
-async function lockReservation(tx: Prisma.TransactionClient, reservationId: string): Promise<Reservation> {
+async function lockReservation(tx: RawSql, reservationId: string): Promise<Reservation> {
   const reservation = await findReservationForUpdate(tx, reservationId);
   if (!reservation) throw notFound('No stock reservation with this id.', { reservationId });
   return reservation;

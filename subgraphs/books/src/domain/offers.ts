@@ -1,5 +1,5 @@
 import { CATALOG_CURRENCY } from './rules';
-import type { Database } from './catalog';
+import type { RawSql } from '@bazaar/service';
 
 /**
  * Recomputes the books' denormalised offer columns (`lowest_price_amount`, `in_stock`, `offer_conditions`,
@@ -11,7 +11,7 @@ import type { Database } from './catalog';
  * SHARE on its book (the foreign key check), and two concurrent inserts upgrading that to FOR UPDATE
  * would deadlock; NO KEY UPDATE does not conflict with KEY SHARE.
  */
-export async function refreshOffers(tx: Database, bookIds: readonly string[]): Promise<void> {
+export async function refreshOffers(tx: RawSql, bookIds: readonly string[]): Promise<void> {
   const ids = [...new Set(bookIds)].sort();
   if (ids.length === 0) return;
   await tx.$executeRaw`SELECT 1 FROM books WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
@@ -35,7 +35,7 @@ export function statusFor(current: 'ACTIVE' | 'PAUSED' | 'SOLD_OUT' | 'REMOVED',
 }
 
 /** refreshOffers for the whole catalog in one statement (after a bulk load). */
-export async function refreshAllOffers(db: Database): Promise<void> {
+export async function refreshAllOffers(db: RawSql): Promise<void> {
   await db.$executeRaw`
     UPDATE books b SET lowest_price_amount = offers.lowest, in_stock = offers.in_stock, offer_conditions = offers.conditions
     FROM (

@@ -1,8 +1,8 @@
 import { type EventConsumer } from '@bazaar/events';
 import { SellerRatingChanged } from '@bazaar/contracts/reviews';
-import type { Prisma } from '../generated/prisma/client';
+import type { RawSql } from '@bazaar/service';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 /**
  * Sellers' ratings reach the catalog as SellerRatingChanged events from reviews (which alone owns

@@ -1,9 +1,9 @@
 import { type EventConsumer } from '@bazaar/events';
 import { ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
 import { OrderPaid } from '@bazaar/contracts/orders';
-import type { Prisma } from '../generated/prisma/client';
+import type { RawSql } from '@bazaar/service';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 /**
  * The cart's copy of the catalog's listings, fed by catalog events (bazaar.catalog: created,

@@ -2,7 +2,10 @@ import { type EventConsumer, type Outbox, type RelayLogger } from '@bazaar/event
 import { StockRejected, StockReserved } from '@bazaar/contracts/books';
 import { OrderAwaitingPayment, OrderCancelled, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
-import { addNote, cancelledLines, changeStatus, lockOrderForSaga, pricedLineOf, type SagaOrder, type Tx } from './orders';
+import type { RawSql } from '@bazaar/service';
+import { addNote, cancelledLines, changeStatus, lockOrderForSaga, pricedLineOf, type SagaOrder } from './orders';
+
+type Tx = RawSql;
 
 /** Statuses a payment can no longer make paid: a payment arriving then is refunded (docs/checkout.md). */
 const NO_LONGER_PAYABLE = ['EXPIRED', 'CANCELLED', 'REJECTED', 'REFUNDED'];
@@ -142,7 +145,7 @@ export function registerSagaHandlers(consumer: EventConsumer<Tx>, outbox: Outbox
     .on(PaymentFailed, async ({ data }, tx) => {
       const order = await lockOrderForSaga(tx, data.orderId);
       if (order?.status !== 'AWAITING_PAYMENT') return ignore(data.orderId, 'PaymentFailed', order?.status);
-      await tx.order.update({ where: { id: order.id }, data: { paymentFailureReason: data.reason } });
+      await tx.$executeRaw`UPDATE orders SET payment_failure_reason = ${data.reason}, updated_at = now() WHERE id = ${order.id}::uuid`;
     })
     .on(PaymentRefunded, async ({ data }, tx) => {
       const order = await lockOrderForSaga(tx, data.orderId);

@@ -1,7 +1,8 @@
-import type { Prisma, PrismaClient, SellerEarning } from '../generated/prisma/client';
-import { commissionOf, MARKETPLACE, post, type Posting, type SellerAccountKind } from './ledger';
+import type { RawSql } from '@bazaar/service';
+import type { PrismaClient, SellerEarning } from '../generated/prisma/client';
+import { commissionOf, Ledger, MARKETPLACE, type Posting, type SellerAccountKind } from './ledger';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 /** A line of OrderPaid / OrderDelivered as the earnings need it (seller and price may be missing in older events). */
 export interface PaidLine {
@@ -30,6 +31,9 @@ const RELEASE_BATCH = 200;
  * stands; its primary key makes a second credit for the same order impossible.
  */
 export class SellerEarnings {
+  /** The ledger of this service's database (payouts post to it too). */
+  readonly ledger = new Ledger();
+
   constructor(
     private readonly db: PrismaClient,
     private readonly settings: EarningsSettings,
@@ -56,7 +60,7 @@ export class SellerEarnings {
       if (earning) credited.push(earning);
     }
     if (credited.length > 0) {
-      await post(tx, {
+      await this.ledger.post(tx, {
         kind: 'SALE',
         description: `Order ${order.orderId} paid`,
         at: order.paidAt,
@@ -84,7 +88,7 @@ export class SellerEarnings {
       FROM seller_earnings WHERE order_id = ${orderId} AND status IN ('PENDING', 'AVAILABLE')
       ORDER BY seller_id, currency FOR UPDATE`;
     if (earnings.length === 0) return 0;
-    await post(tx, {
+    await this.ledger.post(tx, {
       kind: 'REVERSAL',
       description: `Order ${orderId} refunded: ${reason}`,
       at,
@@ -113,7 +117,7 @@ export class SellerEarnings {
           FROM seller_earnings WHERE status = 'PENDING' AND delivered_at <= ${cutoff}
           ORDER BY order_id, seller_id, currency LIMIT ${RELEASE_BATCH} FOR UPDATE SKIP LOCKED`;
         if (due.length === 0) return 0;
-        await post(tx, {
+        await this.ledger.post(tx, {
           kind: 'RELEASE',
           description: `Holding period over for ${due.length} order part(s)`,
           at: asOf,

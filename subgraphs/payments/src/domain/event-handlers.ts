@@ -1,10 +1,11 @@
 import { type EventConsumer } from '@bazaar/events';
 import { OrderAwaitingPayment, OrderCancelled, OrderDelivered, OrderPaid, OrderPaymentRejected } from '@bazaar/contracts/orders';
-import type { Payment, Prisma } from '../generated/prisma/client';
+import type { RawSql } from '@bazaar/service';
+import type { Payment } from '../generated/prisma/client';
 import type { SellerEarnings } from './earnings';
-import { HOLDING_MONEY, lockPayment, type Settlement } from './settlement';
+import { HOLDING_MONEY, lockPayment, readPayment, type Settlement } from './settlement';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 /**
  * The orders topic, as payments reads it (group `payments`):
@@ -48,7 +49,7 @@ export function registerPaymentHandlers(consumer: EventConsumer<Tx>, settlement:
       const holding = await tx.$queryRaw<Pick<Payment, 'id'>[]>`
         SELECT id FROM payments WHERE order_id = ${data.orderId} AND status = ANY(${HOLDING_MONEY}) ORDER BY id FOR UPDATE`;
       for (const { id } of holding) {
-        const payment = await tx.payment.findUniqueOrThrow({ where: { id } });
+        const payment = await readPayment(tx, id);
         await settlement.release(tx, payment, eventId, `Order ${data.outcome.toLowerCase()}: ${data.reason}`);
       }
       await earnings.reverse(tx, data.orderId, data.reason, new Date(data.cancelledAt));

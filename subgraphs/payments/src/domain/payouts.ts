@@ -4,7 +4,6 @@ import { PayoutSent } from '@bazaar/contracts/payments';
 import { amountFromColumn } from '@bazaar/service';
 import type { Payout, PrismaClient } from '../generated/prisma/client';
 import type { SellerEarnings } from './earnings';
-import { post } from './ledger';
 
 export interface PayoutRunReport {
   /** Earnings whose holding period had ended, made available first. */
@@ -49,7 +48,7 @@ export class Payouts {
       if (!account || account.balance <= 0n) return null;
       const payout = await tx.payout.create({ data: { sellerId: account.owner_id, amount: account.balance, currency: account.currency, reference: payoutReference(at), createdAt: at } });
       const side = { ownerId: account.owner_id, currency: account.currency, sellerId: account.owner_id, payoutId: payout.id };
-      await post(tx, {
+      await this.earnings.ledger.post(tx, {
         kind: 'PAYOUT',
         description: `Payout ${payout.reference}`,
         at,

@@ -1,11 +1,11 @@
-import { amountFromColumn } from '@bazaar/service';
+import { amountFromColumn, type RawSql } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import { Prisma, type Payment, type PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
 
-type Tx = Prisma.TransactionClient;
-type Db = Tx | PrismaClient;
+type Tx = RawSql;
+type Db = Prisma.TransactionClient | PrismaClient;
 
 /** Statuses in which the provider holds the buyer's money for a payment (authorised or captured). */
 export const HOLDING_MONEY = ['AUTHORIZED', 'SUCCEEDED', 'PARTIALLY_REFUNDED'];
@@ -59,14 +59,24 @@ export async function recordAuthorization(db: PrismaClient, outbox: Outbox, pend
 }
 
 async function fail(tx: Tx, outbox: Outbox, payment: Payment, code: 'CARD_DECLINED' | 'INSUFFICIENT_FUNDS' | 'PROVIDER_TIMEOUT' | 'ORDER_NOT_PAYABLE', reason: string, chargeReference: string | null) {
-  const failed = await tx.payment.update({ where: { id: payment.id }, data: { status: 'FAILED', failureCode: code, failureReason: reason, chargeReference } });
+  const [failed] = await tx.$queryRaw<Payment[]>`
+    UPDATE payments SET status = 'FAILED', failure_code = ${code}, failure_reason = ${reason}, charge_reference = ${chargeReference}, updated_at = now()
+     WHERE id = ${payment.id}::uuid
+    RETURNING ${PAYMENT_COLUMNS}`;
   await outbox.add(tx, { definition: PaymentFailed, key: payment.orderId, data: { paymentId: payment.id, orderId: payment.orderId, code, reason, failedAt: new Date().toISOString() } });
-  return failed;
+  return failed!;
 }
 
 /** A payments row as Prisma's model names its fields. */
 export const PAYMENT_COLUMNS = Prisma.raw(`id, order_id AS "orderId", buyer_id AS "buyerId", amount, currency, status, refunded_amount AS "refundedAmount",
   failure_code AS "failureCode", failure_reason AS "failureReason", charge_reference AS "chargeReference", created_at AS "createdAt", updated_at AS "updatedAt"`);
+
+/** A payment as it is now in the transaction. */
+export async function readPayment(tx: Tx, paymentId: string): Promise<Payment> {
+  const [payment] = await tx.$queryRaw<Payment[]>`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ${paymentId}::uuid`;
+  if (!payment) throw new Error(`payment ${paymentId} not found`);
+  return payment;
+}
 
 /** Locks a payment's row for the rest of the transaction and reads it, in one statement. */
 export async function lockPayment(tx: Tx, paymentId: string): Promise<Payment | null> {
@@ -104,14 +114,16 @@ export class Settlement {
     if (payment.status === 'AUTHORIZED' && payment.chargeReference) {
       try {
         const voided = await this.provider.void({ idempotencyKey: providerKeys.void(payment.id), authorizationReference: payment.chargeReference });
-        await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'VOID', amount: payment.amount, currency: payment.currency, providerReference: voided.reference } });
+        await tx.$executeRaw`
+          INSERT INTO payment_transactions (id, payment_id, kind, amount, currency, provider_reference)
+          VALUES (uuidv7(), ${payment.id}::uuid, 'VOID', ${payment.amount}, ${payment.currency}, ${voided.reference})`;
         await fail(tx, this.outbox, payment, 'ORDER_NOT_PAYABLE', reason, payment.chargeReference);
         return 'voided';
       } catch (error) {
         // A capture reached the provider but its record was rolled back: record it, then give it back.
         if (!(error instanceof ProviderStateError)) throw error;
         await this.capture(tx, payment);
-        payment = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+        payment = await readPayment(tx, payment.id);
       }
     }
     if (['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status) && payment.chargeReference) {
@@ -126,8 +138,12 @@ export class Settlement {
     const amount = { amount: amountFromColumn(payment.amount - payment.refundedAmount), currency: payment.currency };
     const refund = await this.provider.refund({ idempotencyKey: refundKey(cause, payment.id), authorizationReference: payment.chargeReference!, amount });
     const now = new Date();
-    await tx.paymentTransaction.create({ data: { paymentId: payment.id, kind: 'REFUND', ...amount, providerReference: refund.reference, createdAt: now } });
-    await tx.payment.update({ where: { id: payment.id }, data: { status: 'REFUNDED', refundedAmount: payment.amount } });
+    // The refund's record and the payment's new status in one statement.
+    await tx.$executeRaw`
+      WITH refunded AS (
+        INSERT INTO payment_transactions (id, payment_id, kind, amount, currency, provider_reference, created_at)
+        VALUES (uuidv7(), ${payment.id}::uuid, 'REFUND', ${amount.amount}, ${amount.currency}, ${refund.reference}, ${now}))
+      UPDATE payments SET status = 'REFUNDED', refunded_amount = ${payment.amount}, updated_at = now() WHERE id = ${payment.id}::uuid`;
     await this.outbox.add(tx, {
       definition: PaymentRefunded,
       key: payment.orderId,

@@ -1,10 +1,10 @@
 import { type EventConsumer } from '@bazaar/events';
 import { BookCreated, BookUpdated } from '@bazaar/contracts/books';
 import { OrderDelivered } from '@bazaar/contracts/orders';
-import type { Prisma } from '../generated/prisma/client';
+import type { RawSql } from '@bazaar/service';
 import { lockPurchase } from './reviews';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 /** Keeps the books that can be reviewed: every book the catalog announced. */
 async function knowBook(tx: Tx, bookId: string, title: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { conflict, connectionOf, forbidden, hasRole, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, type LeanReader, type Viewer } from '@bazaar/service';
+import { conflict, connectionOf, forbidden, hasRole, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, type LeanReader, type RawSql, type Viewer } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { ReviewDeleted, ReviewEdited, ReviewWritten } from '@bazaar/contracts/reviews';
 import { Prisma, type BookRating, type PrismaClient, type Review } from '../generated/prisma/client';
@@ -18,7 +18,7 @@ const NO_BOOK = 'No book with this id in the catalog.';
  * Serialises the review of one (user, book) with the delivery of that book to that user, so a
  * review written while its OrderDelivered is applied still ends up verified (see projections.ts).
  */
-export const lockPurchase = (tx: Tx, userId: string, bookId: string) =>
+export const lockPurchase = (tx: RawSql, userId: string, bookId: string) =>
   tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${userId}:${bookId}`}, 0))`;
 
 /**

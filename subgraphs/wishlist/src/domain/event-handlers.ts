@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type EventConsumer, type Outbox } from '@bazaar/events';
 import { BookCreated, BookUpdated, ListingCreated, ListingPriceChanged, ListingRemoved, ListingStockChanged } from '@bazaar/contracts/books';
 import { WishlistPriceAlert } from '@bazaar/contracts/wishlist';
-import type { Prisma } from '../generated/prisma/client';
+import type { RawSql } from '@bazaar/service';
 import { formatMoney } from './rules';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 interface Offer {
   listingId: string;
@@ -23,44 +23,35 @@ interface Offer {
  */
 async function alertWishers(tx: Tx, outbox: Outbox, offer: Offer): Promise<void> {
   const { amount, currency } = offer.price;
-  const wishers = await tx.wishlistItem.findMany({
-    where: { bookId: offer.bookId, targetCurrency: currency, targetAmount: { gte: amount } },
-  });
+  const wishers = await tx.$queryRaw<{ userId: string; targetAmount: number; targetCurrency: string }[]>`
+    SELECT user_id AS "userId", target_amount AS "targetAmount", target_currency AS "targetCurrency"
+      FROM wishlist_items WHERE book_id = ${offer.bookId} AND target_currency = ${currency} AND target_amount >= ${amount}
+     ORDER BY id`;
   const previous = offer.previousPrice;
   const crossing = wishers.filter(
-    (item) => !previous || previous.currency !== currency || previous.amount > (item.targetAmount ?? 0),
+    (item) => !previous || previous.currency !== currency || previous.amount > item.targetAmount,
   );
   if (crossing.length === 0) return;
-  const book = await tx.bookProjection.findUnique({ where: { id: offer.bookId }, select: { title: true } });
+  const [book] = await tx.$queryRaw<{ title: string }[]>`SELECT title FROM books WHERE id = ${offer.bookId}`;
   const title = book?.title ?? 'A book on your wishlist';
   for (const item of crossing) {
     const notificationId = randomUUID();
-    const notification = await tx.notification.create({
-      data: {
-        id: notificationId,
-        userId: item.userId,
-        kind: 'PRICE_ALERT',
-        message: `"${title}" is on sale for ${formatMoney(amount, currency)} (your target: ${formatMoney(item.targetAmount!, currency)}).`,
-        bookId: offer.bookId,
-        listingId: offer.listingId,
-        priceAmount: amount,
-        currency,
-        targetAmount: item.targetAmount,
-        targetCurrency: item.targetCurrency,
-        createdAt: offer.at,
-      },
-    });
+    const message = `"${title}" is on sale for ${formatMoney(amount, currency)} (your target: ${formatMoney(item.targetAmount, currency)}).`;
+    await tx.$executeRaw`
+      INSERT INTO notifications (id, user_id, kind, message, book_id, listing_id, price_amount, currency, target_amount, target_currency, created_at)
+      VALUES (${notificationId}::uuid, ${item.userId}, 'PRICE_ALERT', ${message}, ${offer.bookId}, ${offer.listingId}, ${amount}, ${currency},
+              ${item.targetAmount}, ${item.targetCurrency}, ${offer.at})`;
     await outbox.add(tx, {
       definition: WishlistPriceAlert,
       key: item.userId,
       data: {
-        notificationId: notification.id,
+        notificationId,
         userId: item.userId,
         bookId: offer.bookId,
         listingId: offer.listingId,
         price: offer.price,
-        targetPrice: { amount: item.targetAmount!, currency },
-        alertedAt: notification.createdAt.toISOString(),
+        targetPrice: { amount: item.targetAmount, currency },
+        alertedAt: offer.at.toISOString(),
       },
     });
   }
@@ -98,7 +89,8 @@ export function registerWishlistHandlers(consumer: EventConsumer<Tx>, outbox: Ou
       }
     })
     .on(ListingPriceChanged, async ({ data, occurredAt }, tx) => {
-      const listing = await tx.listingProjection.findUnique({ where: { id: data.listingId } });
+      const [listing] = await tx.$queryRaw<{ status: string; quantity: number; removedAt: Date | null }[]>`
+        SELECT status, quantity, removed_at AS "removedAt" FROM listings WHERE id = ${data.listingId}`;
       const onSale = !listing || (listing.status === 'ACTIVE' && listing.quantity > 0 && !listing.removedAt);
       if (!onSale) return;
       await alertWishers(tx, outbox, {

@@ -1,0 +1,106 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isTransientError, leanTransactions, TransactionTimeout, type SqlStatement } from '@bazaar/service';
+import { createEmptyDatabase, type TestDatabase } from '@bazaar/testing';
+
+/** A `Prisma.raw`-like fragment: text spliced in as it is. */
+const raw = (text: string): SqlStatement => ({ strings: [text], values: [] });
+
+let database: TestDatabase;
+let pool: pg.Pool;
+const heard: string[] = [];
+let transaction: ReturnType<typeof leanTransactions>;
+const timezone = process.env.TZ;
+
+beforeAll(async () => {
+  // Far from UTC, so a value read or written in local time would show.
+  process.env.TZ = 'Pacific/Auckland';
+  database = await createEmptyDatabase(inject('postgresAdminUrl'), 'lean');
+  pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  await pool.query(`CREATE TABLE things (
+    id int PRIMARY KEY, big bigint, bigs bigint[], at timestamp(3), at_tz timestamptz(3), on_day date,
+    doc jsonb, tags text[], ids uuid[])`);
+  transaction = leanTransactions(pool, { maxWaitMs: 1_000, timeoutMs: 2_000, onQuery: (sql) => heard.push(sql) });
+});
+afterAll(async () => {
+  process.env.TZ = timezone;
+  await pool?.end();
+  await database?.drop();
+});
+
+describe('lean transactions (raw SQL through pg, as Prisma would run it)', () => {
+  it('sends and reads values as Prisma raw queries do, whatever the local time zone', async () => {
+    const at = new Date('2026-12-02T23:30:00.123Z');
+    const rows = await transaction(async (tx) => {
+      const inserted = await tx.$executeRaw`
+        INSERT INTO things (id, big, bigs, at, at_tz, on_day, doc, tags, ids)
+        VALUES (${1}, ${9_007_199_254_740_993n}, ${[1n, 2n]}::bigint[], ${at}, ${at}, ${'2026-12-02'}::date, ${{ lines: [{ quantity: 2 }] }}::jsonb,
+                ${['a', 'b']}::text[], ${['00000000-0000-0000-0000-000000000001']}::uuid[])`;
+      expect(inserted).toBe(1);
+      return tx.$queryRaw<Record<string, unknown>[]>`SELECT ${raw('big, bigs, at, at_tz, on_day, doc, tags, ids')} FROM things WHERE id = ${1}`;
+    });
+    expect(rows).toEqual([
+      {
+        big: 9_007_199_254_740_993n,
+        bigs: [1n, 2n],
+        at,
+        at_tz: at,
+        on_day: new Date('2026-12-02T00:00:00Z'),
+        doc: { lines: [{ quantity: 2 }] },
+        tags: ['a', 'b'],
+        ids: ['00000000-0000-0000-0000-000000000001'],
+      },
+    ]);
+    // Stored as the UTC wall time, as Prisma stores a DateTime in a timestamp column.
+    const { rows: stored } = await pool.query<{ at: string }>(`SELECT at::text FROM things WHERE id = 1`);
+    expect(stored[0]!.at).toBe('2026-12-02 23:30:00.123');
+  });
+
+  it('splices nested statements in, with their values numbered in order', async () => {
+    const where: SqlStatement = { strings: ['id = ', ' AND big = ', ''], values: [1, 9_007_199_254_740_993n] };
+    const rows = await transaction(async (tx) => tx.$queryRaw<{ id: number }[]>`SELECT id FROM things WHERE ${where} AND ${2} > ${1}`);
+    expect(rows).toEqual([{ id: 1 }]);
+  });
+
+  it('rolls everything back when the work fails, and the connection serves the next transaction', async () => {
+    heard.length = 0;
+    await expect(
+      transaction(async (tx) => {
+        await tx.$executeRaw`INSERT INTO things (id) VALUES (${2})`;
+        await tx.$executeRaw`INSERT INTO things (id) VALUES (${1})`; // a unique violation
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(heard).toEqual(['BEGIN', 'INSERT INTO things (id) VALUES ($1)', 'INSERT INTO things (id) VALUES ($1)', 'ROLLBACK']);
+    expect((await pool.query('SELECT count(*)::int AS n FROM things')).rows[0].n).toBe(1);
+    await transaction(async (tx) => tx.$executeRaw`INSERT INTO things (id) VALUES (${3})`);
+    expect((await pool.query('SELECT array_agg(id ORDER BY id) AS ids FROM things')).rows[0].ids).toEqual([1, 3]);
+  });
+
+  it('gives up a transaction that runs past its limit, as a retryable failure, and keeps nothing of it', async () => {
+    const short = leanTransactions(pool, { maxWaitMs: 1_000, timeoutMs: 50 });
+    const failure = await short(async (tx) => {
+      await tx.$executeRaw`INSERT INTO things (id) VALUES (${4})`;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await tx.$executeRaw`INSERT INTO things (id) VALUES (${5})`;
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransactionTimeout);
+    expect(isTransientError(failure)).toBe(true);
+    expect((await pool.query('SELECT count(*)::int AS n FROM things WHERE id IN (4, 5)')).rows[0].n).toBe(0);
+  });
+
+  it('waits a bounded time for a connection when the pool is busy', async () => {
+    const held = [await pool.connect(), await pool.connect()];
+    try {
+      const waiting = leanTransactions(pool, { maxWaitMs: 100, timeoutMs: 1_000 });
+      const failure = await waiting(async (tx) => tx.$queryRaw`SELECT 1`).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TransactionTimeout);
+      expect(isTransientError(failure)).toBe(true);
+    } finally {
+      for (const client of held) client.release();
+    }
+    // The connection that came too late went back to the pool: both are free again.
+    await transaction(async (tx) => tx.$queryRaw`SELECT 1`);
+    expect(pool.idleCount + pool.totalCount).toBeGreaterThan(0);
+    expect(pool.waitingCount).toBe(0);
+  });
+});
