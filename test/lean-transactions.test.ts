@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isTransientError, leanTransactions, TransactionTimeout, type SqlStatement } from '@bazaar/service';
+import { isTransientError, leanSql, leanTransactions, TransactionTimeout, type SqlStatement } from '@bazaar/service';
 import { createEmptyDatabase, type TestDatabase } from '@bazaar/testing';
 
 /** A `Prisma.raw`-like fragment: text spliced in as it is. */
@@ -102,5 +102,12 @@ describe('lean transactions (raw SQL through pg, as Prisma would run it)', () =>
     await transaction(async (tx) => tx.$queryRaw`SELECT 1`);
     expect(pool.idleCount + pool.totalCount).toBeGreaterThan(0);
     expect(pool.waitingCount).toBe(0);
+  });
+
+  it('runs single statements on the pool, each committed on its own, with the same values and rows', async () => {
+    const sql = leanSql(pool);
+    expect(await sql.$executeRaw`INSERT INTO things (id, big, at) VALUES (${6}, ${-5n}, ${new Date('2026-01-01T00:00:00Z')})`).toBe(1);
+    await expect(sql.$executeRaw`INSERT INTO things (id) VALUES (${6})`).rejects.toMatchObject({ code: '23505' });
+    expect(await sql.$queryRaw`SELECT big, at FROM things WHERE id = ${6}`).toEqual([{ big: -5n, at: new Date('2026-01-01T00:00:00Z') }]);
   });
 });

@@ -6,6 +6,7 @@ import { EventConsumer, eventReadiness, IDLE_CONNECTION_MS, startEventBackbone, 
 import {
   createLogger,
   leanReader,
+  leanSql,
   leanTransactions,
   postgresAdapter,
   postgresPool,
@@ -119,6 +120,9 @@ export interface SubgraphKit<Config, Db> {
   seedsDemoData: boolean;
   /** Hot reads past Prisma's interpreter, on the same pool (statements reported to testHooks.onQuery too). */
   reader: LeanReader;
+  /** Hot writes past Prisma, on the same pool: single raw statements, and transactions with TRANSACTION_LIMITS. */
+  sql: RawSql;
+  transactions: LeanTransactions;
   /** Something to stop on shutdown (a sweeper, a pool), before the consumer; last owned, first stopped. */
   own<Resource extends Stoppable>(resource: Resource): Resource;
   /**
@@ -199,6 +203,12 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       metrics,
       seedsDemoData,
       reader: leanReader(pool, testHooks.onQuery),
+      sql: leanSql(pool, testHooks.onQuery),
+      transactions: leanTransactions(pool, {
+        maxWaitMs: TRANSACTION_LIMITS.maxWait,
+        timeoutMs: TRANSACTION_LIMITS.timeout,
+        ...(testHooks.onQuery ? { onQuery: testHooks.onQuery } : {}),
+      }),
       own: (resource) => {
         owned.push(resource);
         return resource;

@@ -46,16 +46,9 @@ export function leanTransactions(pool: pg.Pool, options: LeanTransactionOptions)
     const client = await connect(pool, options.maxWaitMs);
     const startedAt = Date.now();
     let broken: Error | undefined;
-    const run = async (query: TemplateStringsArray | SqlStatement, values: unknown[]): Promise<pg.QueryResult> => {
+    const tx = rawSqlOn(client, onQuery, () => {
       if (Date.now() - startedAt > options.timeoutMs) throw new TransactionTimeout(options.timeoutMs);
-      const { text, parameters } = toStatement(query, values);
-      onQuery?.(text);
-      return client.query({ name: statementName(text), text, values: parameters, types: PRISMA_LIKE_TYPES });
-    };
-    const tx: RawSql = {
-      $executeRaw: async (query, ...values) => (await run(query, values)).rowCount ?? 0,
-      $queryRaw: async <Row>(query: TemplateStringsArray | SqlStatement, ...values: unknown[]) => (await run(query, values)).rows as Row,
-    };
+    });
     try {
       onQuery?.('BEGIN');
       await client.query('BEGIN');
@@ -74,6 +67,28 @@ export function leanTransactions(pool: pg.Pool, options: LeanTransactionOptions)
       // A connection whose rollback failed may be half-way through anything: it is closed, not reused.
       client.release(broken);
     }
+  };
+}
+
+/**
+ * Single statements on the pool, each its own transaction, the same way (for the hot mutations'
+ * statements outside a transaction, e.g. an idempotency key's claim).
+ */
+export function leanSql(pool: pg.Pool, onQuery?: (sql: string) => void): RawSql {
+  return rawSqlOn(pool, onQuery);
+}
+
+/** RawSql on a pool or one client: statements named by their text, values and rows as Prisma's. */
+function rawSqlOn(target: pg.Pool | pg.PoolClient, onQuery: ((sql: string) => void) | undefined, beforeEach?: () => void): RawSql {
+  const run = async (query: TemplateStringsArray | SqlStatement, values: unknown[]): Promise<pg.QueryResult> => {
+    beforeEach?.();
+    const { text, parameters } = toStatement(query, values);
+    onQuery?.(text);
+    return target.query({ name: statementName(text), text, values: parameters, types: PRISMA_LIKE_TYPES });
+  };
+  return {
+    $executeRaw: async (query, ...values) => (await run(query, values)).rowCount ?? 0,
+    $queryRaw: async <Row>(query: TemplateStringsArray | SqlStatement, ...values: unknown[]) => (await run(query, values)).rows as Row,
   };
 }
 

@@ -25,8 +25,8 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningService
     port: config.ORDERS_PORT,
     databaseUrl: config.ORDERS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
-    compose: ({ db, events, logger, own, reader }) => {
-      const orders = new Orders(db, reader, events.outbox, { paymentTtlSeconds: config.ORDER_PAYMENT_TTL_SECONDS });
+    compose: ({ db, events, logger, own, reader, transactions }) => {
+      const orders = new Orders(db, reader, transactions, events.outbox, { paymentTtlSeconds: config.ORDER_PAYMENT_TTL_SECONDS });
       own(startExpirySweep(orders, { intervalMs: config.ORDER_EXPIRY_SWEEP_MS, logger }));
       return {
         handlers: (consumer) => registerSagaHandlers(consumer, events.outbox, logger),

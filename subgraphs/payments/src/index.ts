@@ -37,10 +37,10 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
     databaseUrl: config.PAYMENTS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     testHooks,
-    compose: ({ db, events, logger, metrics, own, reader, seedsDemoData }) => {
-      const provider = new TestModeProvider(db, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
+    compose: ({ db, events, logger, metrics, own, reader, seedsDemoData, sql, transactions }) => {
+      const provider = new TestModeProvider(db, { sql, transactions }, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
       const settlement = new Settlement(provider, events.outbox);
-      const payments = new Payments(db, reader, provider, events.outbox, {
+      const payments = new Payments(db, reader, { sql, transactions }, provider, events.outbox, {
         leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS,
         orderWaitMs: config.PAYMENTS_ORDER_WAIT_MS,
         outcomeWaitMs: config.PAYMENTS_OUTCOME_WAIT_MS,

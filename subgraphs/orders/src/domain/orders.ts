@@ -13,6 +13,7 @@ import {
   requireViewer,
   type AuthState,
   type LeanReader,
+  type LeanTransactions,
   type RawSql,
   type Viewer,
 } from '@bazaar/service';
@@ -120,6 +121,8 @@ export class Orders {
   constructor(
     private readonly db: PrismaClient,
     private readonly reader: LeanReader,
+    /** placeOrder's transaction, past Prisma (it is on every checkout's path). */
+    private readonly transactions: LeanTransactions,
     private readonly outbox: Outbox,
     private readonly settings: { paymentTtlSeconds: number },
   ) {}
@@ -144,7 +147,7 @@ export class Orders {
     const placedAt = new Date();
     const expiresAt = new Date(placedAt.getTime() + this.settings.paymentTtlSeconds * 1000);
 
-    const orderId = await this.db.$transaction(async (tx) => {
+    const orderId = await this.transactions(async (tx) => {
       // The order, its lines and its first history entry in one statement.
       const [inserted] = await tx.$queryRaw<{ id: string }[]>`
         WITH placed AS (
@@ -161,7 +164,8 @@ export class Orders {
           INSERT INTO order_status_changes (id, order_id, status, at) SELECT uuidv7(), placed.id, 'PENDING', ${placedAt} FROM placed)
         SELECT id FROM placed`;
       if (!inserted) {
-        const existing = await tx.order.findUnique({ where: { buyerId_idempotencyKey: { buyerId: viewer.id, idempotencyKey: key } } });
+        const [existing] = await tx.$queryRaw<{ id: string; requestHash: string }[]>`
+          SELECT id, request_hash AS "requestHash" FROM orders WHERE buyer_id = ${viewer.id} AND idempotency_key = ${key}`;
         if (!existing) throw new Error('an order with this idempotency key vanished');
         if (existing.requestHash !== hash) {
           throw conflict('This idempotency key was already used for a different order; use a new key for a new order.', { orderId: existing.id });

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Outbox } from '@bazaar/events';
-import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader } from '@bazaar/service';
+import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader, type LeanTransactions, type RawSql } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
-import { completeKey, HOLDING_MONEY, PAYMENT_COLUMNS, recordAuthorization, type AuthorizationOutcome } from './settlement';
+import { completeKey, HOLDING_MONEY, PAYMENT_COLUMNS, readPayment, recordAuthorization, type AuthorizationOutcome } from './settlement';
 
 /** Hooks for tests only; production code never passes them. */
 export interface PaymentHooks {
@@ -63,6 +63,8 @@ export class Payments {
   constructor(
     private readonly db: PrismaClient,
     private readonly reader: LeanReader,
+    /** payOrder's statements and transactions, past Prisma (they are on every checkout's path). */
+    private readonly lean: { sql: RawSql; transactions: LeanTransactions },
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
     private readonly settings: PaymentsSettings,
@@ -121,13 +123,13 @@ export class Payments {
       });
       if (current?.status !== 'AUTHORIZED') break;
     }
-    return this.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
+    return readPayment(this.lean.sql, payment.id);
   }
 
   /** Takes the key (new, or left behind by a request that died), or says it is done or busy. */
   private async claim(buyerId: string, key: string, requestHash: string): Promise<{ kind: 'run'; paymentId: string | null } | { kind: 'done'; paymentId: string } | { kind: 'busy' }> {
     const seconds = this.settings.leaseMs / 1000;
-    const inserted = await this.db.$executeRaw`
+    const inserted = await this.lean.sql.$executeRaw`
       INSERT INTO idempotency_keys (buyer_id, key, request_hash, locked_until)
       VALUES (${buyerId}, ${key}, ${requestHash}, now() + make_interval(secs => ${seconds}::float8))
       ON CONFLICT DO NOTHING`;
@@ -148,10 +150,10 @@ export class Payments {
     const key = request.idempotencyKey;
     try {
       const payment = paymentId ? await this.db.payment.findUniqueOrThrow({ where: { id: paymentId } }) : await this.start(buyerId, request);
-      if (payment.status !== 'PENDING') return await completeKey(this.db, payment);
+      if (payment.status !== 'PENDING') return await completeKey(this.lean.sql, payment);
       const outcome = await this.authorize(payment, request.paymentMethodToken);
       await this.settings.hooks?.afterProviderCall?.();
-      return await recordAuthorization(this.db, this.outbox, payment, outcome);
+      return await recordAuthorization(this.lean.transactions, this.outbox, payment, outcome);
     } catch (error) {
       // Let a retry run at once (a process that died cannot; its lease runs out instead).
       await this.db.idempotencyKey.updateMany({ where: { buyerId, key, completedAt: null }, data: { lockedUntil: null } }).catch(() => undefined);
@@ -176,7 +178,7 @@ export class Payments {
    * already held for the order.
    */
   private async settleAbandoned(orderId: string): Promise<void> {
-    const abandoned = await this.db.$queryRaw<{ id: string }[]>`
+    const abandoned = await this.lean.sql.$queryRaw<{ id: string }[]>`
       SELECT p.id FROM payments p LEFT JOIN idempotency_keys k ON k.payment_id = p.id
       WHERE p.order_id = ${orderId} AND p.status = 'PENDING' AND (k.locked_until IS NULL OR k.locked_until <= now())`;
     for (const { id } of abandoned) await this.resolveAbandoned(id);
@@ -199,7 +201,7 @@ export class Payments {
       const payment = await this.db.payment.findUniqueOrThrow({ where: { id: paymentId } });
       if (payment.status !== 'PENDING') return false;
       const authorization = await this.provider.findAuthorization(providerKeys.authorize(paymentId));
-      await recordAuthorization(this.db, this.outbox, payment, authorization ?? { status: 'ABANDONED', message: 'The payment attempt was interrupted before the provider authorised it.' });
+      await recordAuthorization(this.lean.transactions, this.outbox, payment, authorization ?? { status: 'ABANDONED', message: 'The payment attempt was interrupted before the provider authorised it.' });
       return true;
     } catch (error) {
       await this.db.idempotencyKey.updateMany({ where: { paymentId, completedAt: null }, data: { lockedUntil: null } }).catch(() => undefined);
@@ -210,7 +212,7 @@ export class Payments {
   /** Creates the PENDING payment for a payable order, or lets the key go and says why it cannot. */
   private async start(buyerId: string, request: PayOrderRequest): Promise<Payment> {
     await this.settleAbandoned(request.orderId);
-    const result = await this.db.$transaction(async (tx): Promise<Payment | DomainError> => {
+    const result = await this.lean.transactions(async (tx): Promise<Payment | DomainError> => {
       const [order] = await tx.$queryRaw<{ status: string; amount: bigint; currency: string; expires_at: Date }[]>`
         SELECT status, amount, currency, expires_at FROM payable_orders WHERE id = ${request.orderId} FOR UPDATE`;
       if (!order) return notFound('There is no order awaiting payment with this id.', { orderId: request.orderId });

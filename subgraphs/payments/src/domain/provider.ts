@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, ProviderCharge } from '../generated/prisma/client';
+import type { LeanTransactions, RawSql } from '@bazaar/service';
 
 export interface Money {
   amount: number;
@@ -81,6 +82,8 @@ export const TEST_TOKENS = {
 export class TestModeProvider implements PaymentProvider {
   constructor(
     private readonly db: PrismaClient,
+    /** Authorize, capture and void, past Prisma: in test mode they run on every checkout's path. */
+    private readonly lean: { sql: RawSql; transactions: LeanTransactions },
     private readonly options: { timeoutMs: number },
   ) {}
 
@@ -91,7 +94,7 @@ export class TestModeProvider implements PaymentProvider {
     const outcome =
       paymentMethodToken === TEST_TOKENS.chargeDeclined ? 'DECLINED' : paymentMethodToken === TEST_TOKENS.insufficientFunds ? 'INSUFFICIENT_FUNDS' : 'SUCCEEDED';
     // Two calls racing with one key: the unique key lets one record in, the other reads it back.
-    const [inserted] = await this.db.$queryRaw<RecordedCharge[]>`
+    const [inserted] = await this.lean.sql.$queryRaw<RecordedCharge[]>`
       INSERT INTO provider_charges (id, idempotency_key, kind, token, amount, currency, outcome)
       VALUES (${reference('au')}, ${idempotencyKey}, 'AUTHORIZATION', ${paymentMethodToken}, ${amount.amount}, ${amount.currency}, ${outcome})
       ON CONFLICT DO NOTHING
@@ -108,7 +111,7 @@ export class TestModeProvider implements PaymentProvider {
   }
 
   private async chargeByKey(idempotencyKey: string): Promise<RecordedCharge | undefined> {
-    const [charge] = await this.db.$queryRaw<RecordedCharge[]>`SELECT id, kind, outcome FROM provider_charges WHERE idempotency_key = ${idempotencyKey}`;
+    const [charge] = await this.lean.sql.$queryRaw<RecordedCharge[]>`SELECT id, kind, outcome FROM provider_charges WHERE idempotency_key = ${idempotencyKey}`;
     return charge;
   }
 
@@ -131,7 +134,7 @@ export class TestModeProvider implements PaymentProvider {
 
   /** Captures or voids an authorization, unless the other one already happened to it. */
   private async onAuthorization(authorizationReference: string, kind: 'CAPTURE' | 'VOID', idempotencyKey: string, amount: Money | null, excluded: 'CAPTURE' | 'VOID'): Promise<OperationResult> {
-    return this.db.$transaction(async (tx) => {
+    return this.lean.transactions(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${authorizationReference}))`;
       // After the lock (its snapshot must see what the lock's last holder committed): this key's
       // record, the authorization and whether the other operation happened to it, in one look.

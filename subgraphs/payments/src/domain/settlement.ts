@@ -1,11 +1,10 @@
-import { amountFromColumn, type RawSql } from '@bazaar/service';
+import { amountFromColumn, type LeanTransactions, type RawSql } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
-import { Prisma, type Payment, type PrismaClient } from '../generated/prisma/client';
+import { Prisma, type Payment } from '../generated/prisma/client';
 import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
 
 type Tx = RawSql;
-type Db = Prisma.TransactionClient | PrismaClient;
 
 /** Statuses in which the provider holds the buyer's money for a payment (authorised or captured). */
 export const HOLDING_MONEY = ['AUTHORIZED', 'SUCCEEDED', 'PARTIALLY_REFUNDED'];
@@ -17,11 +16,11 @@ export type AuthorizationOutcome = AuthorizationResult | { status: 'TIMEOUT' | '
 const refundKey = (cause: string, paymentId: string) => `refund_${cause}_${paymentId}`;
 
 /** Stores the key's result; later requests with the key replay it. */
-export async function completeKey(db: Db, payment: Payment): Promise<Payment> {
-  await db.idempotencyKey.updateMany({
-    where: { paymentId: payment.id },
-    data: { completedAt: new Date(), lockedUntil: null, response: { paymentId: payment.id, status: payment.status } },
-  });
+export async function completeKey(sql: RawSql, payment: Payment): Promise<Payment> {
+  await sql.$executeRaw`
+    UPDATE idempotency_keys SET completed_at = now(), locked_until = NULL,
+           response = jsonb_build_object('paymentId', ${payment.id}::text, 'status', ${payment.status}::text)
+     WHERE payment_id = ${payment.id}::uuid`;
   return payment;
 }
 
@@ -30,10 +29,10 @@ export async function completeKey(db: Db, payment: Payment): Promise<Payment> {
  * transaction. AUTHORIZED publishes PaymentAuthorized for orders to accept or reject; anything
  * else is FAILED (nothing is held) with PaymentFailed.
  */
-export async function recordAuthorization(db: PrismaClient, outbox: Outbox, pending: Payment, outcome: AuthorizationOutcome): Promise<Payment> {
-  return db.$transaction(async (tx) => {
+export async function recordAuthorization(transactions: LeanTransactions, outbox: Outbox, pending: Payment, outcome: AuthorizationOutcome): Promise<Payment> {
+  return transactions(async (tx) => {
     const current = await lockPayment(tx, pending.id);
-    if (current?.status !== 'PENDING') return completeKey(tx, current ?? (await tx.payment.findUniqueOrThrow({ where: { id: pending.id } })));
+    if (current?.status !== 'PENDING') return completeKey(tx, current ?? (await readPayment(tx, pending.id)));
     if (outcome.status !== 'AUTHORIZED') {
       // An abandoned attempt never reached the provider as far as it knows: closest is a timeout.
       const code = outcome.status === 'FAILED' ? outcome.code : 'PROVIDER_TIMEOUT';
