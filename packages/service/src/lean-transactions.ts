@@ -46,14 +46,15 @@ export function leanTransactions(pool: pg.Pool, options: LeanTransactionOptions)
     const client = await connect(pool, options.maxWaitMs);
     const startedAt = Date.now();
     let broken: Error | undefined;
-    const tx = rawSqlOn(client, onQuery, () => {
-      if (Date.now() - startedAt > options.timeoutMs) throw new TransactionTimeout(options.timeoutMs);
-    });
+    const inTime = () => {
+      if (Date.now() - startedAt > options.timeoutMs) throw new TransactionTimeout(`The transaction ran longer than ${options.timeoutMs} ms and was rolled back.`);
+    };
+    const tx = rawSqlOn(client, onQuery, inTime);
     try {
       onQuery?.('BEGIN');
       await client.query('BEGIN');
       const result = await work(tx);
-      if (Date.now() - startedAt > options.timeoutMs) throw new TransactionTimeout(options.timeoutMs);
+      inTime();
       onQuery?.('COMMIT');
       await client.query('COMMIT');
       return result;
@@ -92,11 +93,14 @@ function rawSqlOn(target: pg.Pool | pg.PoolClient, onQuery: ((sql: string) => vo
   };
 }
 
-/** The transaction ran past its time limit; like Prisma's expired transaction, it is rolled back and may be retried. */
+/**
+ * No connection came in time, or the transaction ran past its limit (then it is rolled back). As
+ * Prisma's transaction errors (P2028), it is transient: the work may be retried.
+ */
 export class TransactionTimeout extends Error {
   readonly code = 'P2028';
-  constructor(timeoutMs: number) {
-    super(`The transaction ran longer than ${timeoutMs} ms and was rolled back.`);
+  constructor(message: string) {
+    super(message);
     this.name = 'TransactionTimeout';
   }
 }
@@ -108,7 +112,7 @@ async function connect(pool: pg.Pool, maxWaitMs: number): Promise<pg.PoolClient>
     return await Promise.race([
       connecting,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TransactionTimeout(maxWaitMs)), maxWaitMs);
+        timer = setTimeout(() => reject(new TransactionTimeout(`No database connection became free within ${maxWaitMs} ms.`)), maxWaitMs);
       }),
     ]);
   } catch (error) {
@@ -156,11 +160,16 @@ function toParameter(value: unknown): unknown {
   return value;
 }
 
-/** Statement names by text: a prepared statement per distinct text and connection. */
+/**
+ * Statement names by text: a prepared statement per distinct text and connection. Texts that vary
+ * (a list spliced in with Prisma.join) could grow that without end, so past MAX_NAMED distinct
+ * texts the rest go unnamed (parsed each time, as Prisma sends everything).
+ */
+const MAX_NAMED = 500;
 const names = new Map<string, string>();
-function statementName(text: string): string {
+function statementName(text: string): string | undefined {
   let name = names.get(text);
-  if (!name) {
+  if (!name && names.size < MAX_NAMED) {
     name = `lean_${createHash('sha1').update(text).digest('hex')}`;
     names.set(text, name);
   }
