@@ -221,13 +221,19 @@ export function createPostgresTransport(options: PostgresTransportOptions): Post
   };
 }
 
-/** Our fetch's index and routing table; concurrent first starts race to create them, which is harmless. */
-async function createOnce(pool: pg.Pool, sql: string): Promise<void> {
+/**
+ * What concurrent `CREATE … IF NOT EXISTS` of one object may fail with, though the object then
+ * exists: the catalog's unique index (23505), the relation or the table's row type found at the
+ * last moment (42P07, 42710: 4 of 600 racing creations of a table here), a deadlock (40P01).
+ */
+const LOST_CREATION_RACE = new Set(['23505', '42P07', '42710', '40P01']);
+
+/** Our fetch's index, routing and member tables; concurrent first starts race to create them, which is harmless. */
+export async function createOnce(pool: pg.Pool, sql: string): Promise<void> {
   try {
     await pool.query(sql);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== '23505' && code !== '42P07' && code !== '40P01') throw error;
+    if (!LOST_CREATION_RACE.has(String((error as { code?: unknown }).code))) throw error;
   }
 }
 
