@@ -85,7 +85,7 @@ export function createServiceConsumer(options: {
   const transaction = leanTransactions(options.pool, {
     maxWaitMs: CONSUMER_TRANSACTION.maxWait,
     timeoutMs: CONSUMER_TRANSACTION.timeout,
-    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+    onQuery: options.onQuery,
   });
   return new EventConsumer<RawSql>({
     consumer: options.name,
@@ -207,7 +207,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       transactions: leanTransactions(pool, {
         maxWaitMs: TRANSACTION_LIMITS.maxWait,
         timeoutMs: TRANSACTION_LIMITS.timeout,
-        ...(testHooks.onQuery ? { onQuery: testHooks.onQuery } : {}),
+        onQuery: testHooks.onQuery,
       }),
       own: (resource) => {
         owned.push(resource);
@@ -226,7 +226,7 @@ export async function runSubgraph<Config extends SubgraphConfig, Db extends Pris
       },
     });
     if (parts.handlers && testHooks.consume !== false) {
-      consumer = parts.handlers(createServiceConsumer({ name, pool, transport: events.transport, logger, metrics, ...(testHooks.onQuery ? { onQuery: testHooks.onQuery } : {}) }));
+      consumer = parts.handlers(createServiceConsumer({ name, pool, transport: events.transport, logger, metrics, onQuery: testHooks.onQuery }));
       await consumer.start();
       reportStartPhase('consuming');
     }

@@ -185,10 +185,9 @@ const TIMESTAMPTZ = 1184;
 const DATE = 1082;
 
 const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ as never, 'text') as (value: string) => Date;
-const parseArray = (value: string, element: (item: string) => unknown): unknown[] => {
-  const parseTextArray = pg.types.getTypeParser(TEXT_ARRAY as never, 'text') as (value: string) => (string | null)[];
-  return parseTextArray(value).map((item) => (item === null ? null : element(item)));
-};
+const parseTextArray = pg.types.getTypeParser(TEXT_ARRAY as never, 'text') as (value: string) => (string | null)[];
+const parseArray = (value: string, element: (item: string) => unknown): unknown[] =>
+  parseTextArray(value).map((item) => (item === null ? null : element(item)));
 const timestampAsUtc = (value: string): Date => parseTimestamptz(`${value}+00`);
 
 /** Rows as Prisma's raw queries return them (see leanTransactions). */
