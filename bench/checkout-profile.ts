@@ -11,7 +11,7 @@
  *     preloaded before the stack starts): calls and execution time per checkout for each database,
  *     and the statements that took most.
  * Options: --buyers 10 --checkouts 10 --data <dir> (kept between runs: a second run skips the
- * first start's seeding) --cpu-prof --statements --top 12 --sort-by time|calls.
+ * first start's seeding) --cpu-prof [--keep-profiles] --statements --top 12 --sort-by time|calls.
  */
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     checkouts: { type: 'string', default: '10' },
     data: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    /** Leave the .cpuprofile files for Chrome's DevTools or profile-summary.ts. */
+    'keep-profiles': { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
     top: { type: 'string', default: '12' },
     'sort-by': { type: 'string', default: 'time' },
@@ -89,7 +91,8 @@ try {
 } finally {
   stack.child.kill('SIGINT');
   await stack.exited;
-  await rm(profileDir, { recursive: true, force: true });
+  if (values['keep-profiles'] && values['cpu-prof']) print(`profiles kept in ${profileDir}`);
+  else await rm(profileDir, { recursive: true, force: true });
   if (!values.data) await rm(dataDir, { recursive: true, force: true });
 }
 

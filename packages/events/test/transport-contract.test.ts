@@ -532,6 +532,39 @@ describe('postgres transport: registerGroup', () => {
   });
 });
 
+describe('postgres transport: wake-ups without the fallback poll', () => {
+  it('hands a key its next message as soon as the one before is done, and wakes an idle consumer for each message', async () => {
+    const broker = await postgresBroker();
+    // Far beyond the test's deadlines: only notifications and finished jobs can bring messages in time.
+    const transport = createPostgresTransport({ connectionString: broker.url, ...postgresTestOptions, pollingIntervalMs: 600_000 });
+    const topic = 'contract.wakeups';
+    try {
+      const received: string[] = [];
+      await transport.subscribe({
+        group: 'wakeups',
+        topics: [topic],
+        handle: async (m) => {
+          await sleep(20);
+          received.push(m.id);
+        },
+      });
+      // One key, published at once: all but the first wait for the one before, with no new notification.
+      const sameKey = Array.from({ length: 6 }, (_, i): TransportMessage => ({ topic, key: 'one-key', id: `same-${i}`, value: '{}' }));
+      await transport.publish(sameKey);
+      await waitFor(() => received.length === sameKey.length, 20_000, 'every message of the key');
+      expect(received).toEqual(sameKey.map((m) => m.id));
+      // Messages one at a time to an idle consumer: each is woken by its notification.
+      for (let i = 0; i < 5; i++) {
+        await transport.publish([{ topic, key: `idle-${i}`, id: `idle-${i}`, value: '{}' }]);
+        await waitFor(() => received.includes(`idle-${i}`), 20_000, `idle-${i}`);
+      }
+    } finally {
+      await transport.close();
+      await broker.drop();
+    }
+  }, 150_000);
+});
+
 describe('postgres transport: a group gets jobs only of the types it handles', () => {
   it('never makes a job of an ignored type for a group, keeps the handled ones in order, and widens with a new member’s types', async () => {
     const broker = await postgresBroker();
