@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -39,6 +40,13 @@ const top = (totals: Map<string, number>, count: number): [string, number][] =>
 export function summariseProfile(file: string, count = 12): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  // Stopping the profiler (cpu-profile-hook.mjs) shows up as hundreds of ms of native `dispatch`.
+  const profilersOwn = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) if (nodes.get(at)!.callFrame.url.includes('cpu-profile-hook')) return true;
+    return false;
+  };
   const selfMs = new Map<number, number>();
   profile.samples.forEach((id, index) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
   const byPackage = new Map<string, number>();
@@ -46,7 +54,7 @@ export function summariseProfile(file: string, count = 12): ProfileSummary {
   let busyMs = 0;
   for (const [id, ms] of selfMs) {
     const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
-    if (functionName === '(idle)') continue;
+    if (functionName === '(idle)' || profilersOwn(id)) continue;
     busyMs += ms;
     const owner = packageOf(url, functionName);
     byPackage.set(owner, (byPackage.get(owner) ?? 0) + ms);
