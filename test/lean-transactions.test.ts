@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isTransientError, leanSql, leanTransactions, TransactionTimeout, type SqlStatement } from '@bazaar/service';
+import { afterCommit, isTransientError, leanSql, leanTransactions, TransactionTimeout, type SqlStatement } from '@bazaar/service';
 import { createEmptyDatabase, type TestDatabase } from '@bazaar/testing';
 
 /** A `Prisma.raw`-like fragment: text spliced in as it is. */
@@ -109,5 +109,33 @@ describe('lean transactions (raw SQL through pg, as Prisma would run it)', () =>
     expect(await sql.$executeRaw`INSERT INTO things (id, big, at) VALUES (${6}, ${-5n}, ${new Date('2026-01-01T00:00:00Z')})`).toBe(1);
     await expect(sql.$executeRaw`INSERT INTO things (id) VALUES (${6})`).rejects.toMatchObject({ code: '23505' });
     expect(await sql.$queryRaw`SELECT big, at FROM things WHERE id = ${6}`).toEqual([{ big: -5n, at: new Date('2026-01-01T00:00:00Z') }]);
+  });
+
+  it('runs after-commit hooks once the transaction committed, when its rows are visible, and never after a rollback', async () => {
+    const seen: string[] = [];
+    // Each hook looks from another connection: what it was told about must be there.
+    const visible = async (id: number) => (await pool.query('SELECT count(*)::int AS n FROM things WHERE id = $1', [id])).rows[0].n === 1;
+    await transaction(async (tx) => {
+      await tx.$executeRaw`INSERT INTO things (id) VALUES (${20})`;
+      afterCommit(() => seen.push('committed 20'));
+      // Later in the same transaction, and from code the work awaited: still before the commit.
+      await Promise.resolve().then(() => afterCommit(() => seen.push('and again')));
+      expect(seen).toEqual([]);
+    });
+    expect(seen).toEqual(['committed 20', 'and again']);
+    expect(await visible(20)).toBe(true);
+
+    await expect(
+      transaction(async (tx) => {
+        await tx.$executeRaw`INSERT INTO things (id) VALUES (${21})`;
+        afterCommit(() => seen.push('rolled back 21'));
+        await tx.$executeRaw`INSERT INTO things (id) VALUES (${20})`; // a unique violation
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(seen).toEqual(['committed 20', 'and again']);
+
+    // Outside a lean transaction there is nothing to wait for.
+    afterCommit(() => seen.push('at once'));
+    expect(seen.at(-1)).toBe('at once');
   });
 });

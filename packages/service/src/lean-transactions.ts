@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 
@@ -26,6 +27,22 @@ export interface LeanTransactionOptions {
   onQuery?: (sql: string) => void;
 }
 
+/** What runs once the lean transaction around the code that asked has committed. */
+const commitHooks = new AsyncLocalStorage<(() => void)[]>();
+
+/**
+ * Runs `hook` once the lean transaction this code runs in has committed, and never when it rolls
+ * back: e.g. waking a request in this process that waits for what the transaction writes. A hook
+must not throw (the transaction's caller would get the error of a committed transaction). Outside
+ * a lean transaction (no transaction, or Prisma's) it runs at once, so a hook must be harmless
+ * before a commit too (a waiter that looks and finds nothing new yet waits on).
+ */
+export function afterCommit(hook: () => void): void {
+  const hooks = commitHooks.getStore();
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
 /** Runs `work` in one transaction. */
 export type LeanTransactions = <T>(work: (tx: RawSql) => Promise<T>) => Promise<T>;
 
@@ -50,14 +67,15 @@ export function leanTransactions(pool: pg.Pool, options: LeanTransactionOptions)
       if (Date.now() - startedAt > options.timeoutMs) throw new TransactionTimeout(`The transaction ran longer than ${options.timeoutMs} ms and was rolled back.`);
     };
     const tx = rawSqlOn(client, onQuery, inTime);
+    const hooks: (() => void)[] = [];
+    let result: T;
     try {
       onQuery?.('BEGIN');
       await client.query('BEGIN');
-      const result = await work(tx);
+      result = await commitHooks.run(hooks, () => work(tx));
       inTime();
       onQuery?.('COMMIT');
       await client.query('COMMIT');
-      return result;
     } catch (error) {
       onQuery?.('ROLLBACK');
       await client.query('ROLLBACK').catch((rollbackFailed: unknown) => {
@@ -68,6 +86,8 @@ export function leanTransactions(pool: pg.Pool, options: LeanTransactionOptions)
       // A connection whose rollback failed may be half-way through anything: it is closed, not reused.
       client.release(broken);
     }
+    for (const hook of hooks) hook();
+    return result;
   };
 }
 

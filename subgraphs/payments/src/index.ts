@@ -3,6 +3,7 @@ import { loaderByKey, startPeriodic, type RunningService, type ServiceModule } f
 import DataLoader from 'dataloader';
 import { earningsSettings, loadPaymentsConfig, type PaymentsConfig } from './config';
 import type { PaymentsContext } from './context';
+import { OutcomeWaits } from './domain/outcome-waits';
 import { Payments, type PaymentHooks } from './domain/payments';
 import { SellerEarnings } from './domain/earnings';
 import { registerPaymentHandlers } from './domain/event-handlers';
@@ -39,8 +40,9 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
     testHooks,
     compose: ({ db, events, logger, metrics, own, reader, seedsDemoData, sql, transactions }) => {
       const provider = new TestModeProvider(db, { sql, transactions }, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
-      const settlement = new Settlement(provider, events.outbox);
-      const payments = new Payments(db, reader, { sql, transactions }, provider, events.outbox, {
+      const outcomes = new OutcomeWaits();
+      const settlement = new Settlement(provider, events.outbox, outcomes);
+      const payments = new Payments(db, reader, { sql, transactions }, provider, events.outbox, outcomes, {
         leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS,
         orderWaitMs: config.PAYMENTS_ORDER_WAIT_MS,
         outcomeWaitMs: config.PAYMENTS_OUTCOME_WAIT_MS,

@@ -4,6 +4,7 @@ import type { Outbox } from '@bazaar/events';
 import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader, type LeanTransactions, type RawSql } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
+import type { OutcomeWaits } from './outcome-waits';
 import { completeKey, HOLDING_MONEY, PAYMENT_COLUMNS, readPayment, recordAuthorization, type AuthorizationOutcome } from './settlement';
 
 /** Hooks for tests only; production code never passes them. */
@@ -67,6 +68,7 @@ export class Payments {
     private readonly lean: { sql: RawSql; transactions: LeanTransactions },
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
+    private readonly outcomes: OutcomeWaits,
     private readonly settings: PaymentsSettings,
   ) {}
 
@@ -108,20 +110,26 @@ export class Payments {
   }
 
   /**
-   * Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. It
-   * looks at the status alone (lean, as above) and reads the payment once it moved.
+   * Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. The
+   * capture or void in this process wakes the wait (OutcomeWaits); looks at the status alone (lean,
+   * as above) every 100–200 ms find a move made by another replica. The payment is read once it moved.
    */
   private async awaitOutcome(payment: Payment): Promise<Payment> {
     if (payment.status !== 'AUTHORIZED') return payment;
     const deadline = Date.now() + this.settings.outcomeWaitMs;
-    for (let pause = 20; Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
-      await sleep(pause);
-      const [current] = await this.reader.rows<{ status: string }>({
-        name: 'payments_payment_status',
-        text: 'SELECT status FROM payments WHERE id = $1::uuid',
-        values: [payment.id],
-      });
-      if (current?.status !== 'AUTHORIZED') break;
+    const watch = this.outcomes.watch(payment.id);
+    try {
+      for (let pause = 100; Date.now() < deadline; pause = 200) {
+        await watch.next(Math.max(0, Math.min(pause, deadline - Date.now())));
+        const [current] = await this.reader.rows<{ status: string }>({
+          name: 'payments_payment_status',
+          text: 'SELECT status FROM payments WHERE id = $1::uuid',
+          values: [payment.id],
+        });
+        if (current?.status !== 'AUTHORIZED') break;
+      }
+    } finally {
+      watch.close();
     }
     return readPayment(this.lean.sql, payment.id);
   }

@@ -2,6 +2,7 @@ import { amountFromColumn, type LeanTransactions, type RawSql } from '@bazaar/se
 import { type Outbox } from '@bazaar/events';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import { Prisma, type Payment } from '../generated/prisma/client';
+import type { OutcomeWaits } from './outcome-waits';
 import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
 
 type Tx = RawSql;
@@ -88,6 +89,7 @@ export class Settlement {
   constructor(
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
+    private readonly outcomes: OutcomeWaits,
   ) {}
 
   /** Orders accepted the payment: take the held money. */
@@ -102,6 +104,7 @@ export class Settlement {
         INSERT INTO payment_transactions (id, payment_id, kind, amount, currency, provider_reference, created_at)
         VALUES (uuidv7(), ${payment.id}::uuid, 'CAPTURE', ${amount.amount}, ${amount.currency}, ${capture.reference}, ${now}))
       UPDATE payments SET status = 'SUCCEEDED', updated_at = now() WHERE id = ${payment.id}::uuid`;
+    this.outcomes.moved(payment.id);
     await this.outbox.add(tx, { definition: PaymentSucceeded, key: payment.orderId, data: { paymentId: payment.id, orderId: payment.orderId, amount, paidAt: now.toISOString() } });
   }
 
@@ -117,6 +120,7 @@ export class Settlement {
           INSERT INTO payment_transactions (id, payment_id, kind, amount, currency, provider_reference)
           VALUES (uuidv7(), ${payment.id}::uuid, 'VOID', ${payment.amount}, ${payment.currency}, ${voided.reference})`;
         await fail(tx, this.outbox, payment, 'ORDER_NOT_PAYABLE', reason, payment.chargeReference);
+        this.outcomes.moved(payment.id);
         return 'voided';
       } catch (error) {
         // A capture reached the provider but its record was rolled back: record it, then give it back.

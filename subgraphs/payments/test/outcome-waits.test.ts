@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { OutcomeWaits } from '../src/domain/outcome-waits';
+
+/** Whether `promise` settles within `ms` (the waits below are a minute long unless woken). */
+const settlesWithin = (promise: Promise<unknown>, ms: number) =>
+  Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+
+describe('payOrder waiting for orders’ decision (OutcomeWaits)', () => {
+  it('wakes the waiter of the payment that moved, and only that one', async () => {
+    const waits = new OutcomeWaits();
+    const mine = waits.watch('payment-1');
+    const other = waits.watch('payment-2');
+    const waiting = mine.next(60_000);
+    const otherWaiting = other.next(60_000);
+    waits.moved('payment-1'); // outside a lean transaction: at once
+    expect(await settlesWithin(waiting, 5_000)).toBe(true);
+    expect(await settlesWithin(otherWaiting, 50)).toBe(false);
+    mine.close();
+    other.close();
+  });
+
+  it('keeps a move that came while the waiter was looking, so its next wait ends at once', async () => {
+    const waits = new OutcomeWaits();
+    const watch = waits.watch('payment-1');
+    waits.moved('payment-1'); // between two waits, e.g. while the status look ran
+    expect(await settlesWithin(watch.next(60_000), 5_000)).toBe(true);
+    // That move is used up: the wait after it lasts until its time or the next move.
+    expect(await settlesWithin(watch.next(60_000), 50)).toBe(false);
+    watch.close();
+  });
+
+  it('ends a wait after its time when nothing moves, and forgets closed watches', async () => {
+    const waits = new OutcomeWaits();
+    const watch = waits.watch('payment-1');
+    expect(await settlesWithin(watch.next(10), 5_000)).toBe(true);
+    watch.close();
+    expect(() => waits.moved('payment-1')).not.toThrow();
+    expect((waits as unknown as { watches: Map<string, unknown> }).watches.size).toBe(0);
+  });
+});
