@@ -43,13 +43,20 @@ export function launchStack(env: Record<string, string>, options: { echo?: boole
   return { child, exited, waitFor, output: () => output };
 }
 
+/** Ports this process handed out: the probe frees a port at once, so it could be chosen twice. */
+const handedOut = new Set<number>();
+
 /**
  * A free port below Linux's ephemeral range (32768+): the launcher binds its ports seconds after
  * choosing them, and an ephemeral port may meanwhile go to a connection of a test running beside it.
+ * Never the same port twice in one process (a stack's nine ports are chosen one after another,
+ * before any is bound: a bench run failed with two services on one port).
  */
 export async function freePort(): Promise<string> {
   for (;;) {
     const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(candidate)) continue;
+    handedOut.add(candidate);
     const free = await new Promise<boolean>((resolve) => {
       const probe = createServer();
       probe.once('error', () => resolve(false));
