@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { afterCommit, isTransientError, leanSql, leanTransactions, TransactionTimeout, type SqlStatement } from '@bazaar/service';
+import { afterCommit, isTransientError, leanSql, leanTransactions, ridesWithCommit, TransactionTimeout, type SqlStatement } from '@bazaar/service';
 import { createEmptyDatabase, type TestDatabase } from '@bazaar/testing';
 
 /** A `Prisma.raw`-like fragment: text spliced in as it is. */
@@ -137,5 +137,36 @@ describe('lean transactions (raw SQL through pg, as Prisma would run it)', () =>
     // Outside a lean transaction there is nothing to wait for.
     afterCommit(() => seen.push('at once'));
     expect(seen.at(-1)).toBe('at once');
+  });
+
+  it('sends writes that ride with the commit in its round trip, as the values they were given, and rolls back with a failing one', async () => {
+    const tricky = `it's a "quote", a back\\slash, ünïcödé and 🙂`;
+    const at = new Date('2026-12-02T23:30:00.123Z');
+    heard.length = 0;
+    await transaction(async (tx) => {
+      expect(ridesWithCommit(tx)).toBe(true);
+      if (!ridesWithCommit(tx)) return;
+      await tx.$executeRaw`INSERT INTO things (id) VALUES (${30})`;
+      void tx.$executeWithCommit`INSERT INTO things (id, big, at_tz, doc, tags) VALUES (${31}, ${-9_007_199_254_740_993n}, ${at}, ${{ note: tricky }}::jsonb, ARRAY[${tricky}])`;
+      // Not written yet: it goes with the COMMIT.
+      expect(await tx.$queryRaw`SELECT id FROM things WHERE id = ${31}`).toEqual([]);
+    });
+    expect(heard.slice(-2)).toEqual([expect.stringContaining('INSERT INTO things (id, big, at_tz, doc, tags) VALUES (31, -9007199254740993'), 'COMMIT']);
+    expect((await pool.query('SELECT big::text, at_tz, doc, tags FROM things WHERE id = 31')).rows).toEqual([
+      { big: '-9007199254740993', at_tz: at, doc: { note: tricky }, tags: [tricky] },
+    ]);
+
+    // A rider that fails takes the whole transaction with it, and the connection serves the next one.
+    await expect(
+      transaction(async (tx) => {
+        await tx.$executeRaw`INSERT INTO things (id) VALUES (${32})`;
+        if (ridesWithCommit(tx)) void tx.$executeWithCommit`INSERT INTO things (id) VALUES (${31})`;
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect((await pool.query('SELECT count(*)::int AS n FROM things WHERE id = 32')).rows[0].n).toBe(0);
+    await transaction(async (tx) => tx.$executeRaw`INSERT INTO things (id) VALUES (${33})`);
+    expect((await pool.query('SELECT count(*)::int AS n FROM things WHERE id = 33')).rows[0].n).toBe(1);
+    // Single statements on the pool have no commit to ride with.
+    expect(ridesWithCommit(leanSql(pool))).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { ridesWithCommit } from '@bazaar/service';
 import { currentTraceparent, inSpan, SERVICE_ATTRIBUTE, SpanKind } from '@bazaar/telemetry';
 import { createEnvelope, type Envelope, type EventDefinition } from './envelope';
 import type { SqlRunner } from './sql';
@@ -24,6 +25,10 @@ export interface Outbox {
   ): Promise<number>;
 }
 
+/** The statement's text as a tagged template's strings, to be run with an event's five values. */
+const INSERT_OUTBOX_ROW = ((strings: TemplateStringsArray, ..._placeholders: unknown[]) => strings)`
+  INSERT INTO outbox_events (id, topic, key, type, envelope) VALUES (${0}::uuid, ${0}, ${0}, ${0}, ${0}::jsonb)`;
+
 export function createOutbox(source: string): Outbox {
   return {
     add(tx, event) {
@@ -31,9 +36,10 @@ export function createOutbox(source: string): Outbox {
       return inSpan(`outbox ${event.definition.type}`, { kind: SpanKind.PRODUCER, attributes: { [SERVICE_ATTRIBUTE]: source, 'messaging.destination.name': event.definition.topic } }, async () => {
         const traceparent = event.traceparent ?? currentTraceparent();
         const envelope = createEnvelope(event.definition, { source, key: event.key, data: event.data, ...(traceparent ? { traceparent } : {}) });
-        await tx.$executeRaw`
-          INSERT INTO outbox_events (id, topic, key, type, envelope)
-          VALUES (${envelope.id}::uuid, ${event.definition.topic}, ${envelope.key}, ${envelope.type}, ${JSON.stringify(envelope)}::jsonb)`;
+        const row = [envelope.id, event.definition.topic, envelope.key, envelope.type, JSON.stringify(envelope)];
+        // In a lean transaction the row goes with the COMMIT (a round trip fewer per event).
+        if (ridesWithCommit(tx)) tx.$executeWithCommit(INSERT_OUTBOX_ROW, ...row);
+        else await tx.$executeRaw(INSERT_OUTBOX_ROW, ...row);
         return envelope;
       });
     },
