@@ -134,17 +134,16 @@ function inlined(strings: TemplateStringsArray, values: readonly unknown[]): str
   return strings.reduce((text, part, index) => (index === 0 ? part : `${text}${literal(values[index - 1])}${part}`), '');
 }
 
+/** A value as toParameter sends it, written out: numbers bare, everything else a quoted string. */
 function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'string') return pg.Client.prototype.escapeLiteral(value);
+  if (Array.isArray(value) || value instanceof Uint8Array) throw new TypeError('arrays cannot ride with a commit; bind them in a statement of their own');
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`${value} has no SQL literal`);
     return String(value);
   }
-  if (value instanceof Date) return pg.Client.prototype.escapeLiteral(value.toISOString());
-  if (Array.isArray(value)) throw new TypeError('arrays cannot ride with a commit; bind them in a statement of their own');
-  return pg.Client.prototype.escapeLiteral(JSON.stringify(value));
+  const parameter = toParameter(value);
+  return parameter === null ? 'NULL' : pg.Client.prototype.escapeLiteral(String(parameter));
 }
 
 /**
