@@ -1,6 +1,7 @@
 /*
  * `npm run bench -- <scenario> [options]`: runs one benchmark as a process of its own.
  *   stack (the default): npm start's time to ready and the checkout (bench/stack.ts)
+ *   events: hops, then stack, then every figure beside its target (bench/events.ts)
  *   reads: the storefront's reads against our router, Hive Gateway and the subgraph (bench/reads.ts)
  *   hops:  one event hop per transport (bench/hops.ts)
  *   checkout: where a checkout's time and CPU go, per process and per hop (bench/checkout-profile.ts)
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const SCENARIOS: Record<string, string> = {
   stack: './stack.ts',
+  events: './events.ts',
   reads: './reads.ts',
   hops: './hops.ts',
   checkout: './checkout-profile.ts',

@@ -18,6 +18,7 @@ import { createKafkaTransport, createPostgresTransport } from '@bazaar/events/tr
 import type { EventTransport } from '@bazaar/events';
 import { logLevel } from 'kafkajs';
 import pg from 'pg';
+import { recordFigure } from './figures';
 import { percentiles } from './router-client';
 
 const { values } = parseArgs({ options: { hops: { type: 'string', default: '200' } } });
@@ -25,6 +26,7 @@ const hops = Number(values.hops);
 const TOPIC = 'bench.hops';
 
 async function measure(kind: string, publisher: EventTransport, consumerArgs: string[]): Promise<void> {
+  const transport = consumerArgs[0]!;
   const consumer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./hop-consumer.ts', import.meta.url)), ...consumerArgs], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -45,6 +47,8 @@ async function measure(kind: string, publisher: EventTransport, consumerArgs: st
     }
     const { p50, p95, max } = percentiles(latencies);
     console.log(`[bench] ${kind}: event hop publish -> handler in another process over ${latencies.length} hops: p50 ${p50} ms, p95 ${p95} ms, max ${max} ms`);
+    recordFigure(`hop.${transport}.p50`, p50);
+    recordFigure(`hop.${transport}.p95`, p95);
   } finally {
     const exited = new Promise((resolve) => consumer.once('exit', resolve));
     consumer.disconnect();

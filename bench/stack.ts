@@ -16,7 +16,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
-import { checkoutRound, describeRound, pollUntil, prepareBuyers, Router } from './router-client';
+import { DEMO_USER_IDS } from '@bazaar/demo';
+import { recordFigure } from './figures';
+import { checkoutRound, describeRound, percentiles, pollUntil, prepareBuyers, Router } from './router-client';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +50,7 @@ try {
   const [, routerUrl] = await stack.waitFor(/Book Bazaar is running: (\S+)/, 900_000);
   const readyAfter = performance.now() - firstStarted;
   print(`first start: ready after ${seconds(readyAfter)}${phases(stack.output())}`);
+  recordStart('first', readyAfter, stack.output());
   await printTimings(stack);
   await reportCatchUp(readyAfter);
 
@@ -64,7 +67,9 @@ try {
     const secondStarted = performance.now();
     stack = launchStack(env, { args: ['--timings'] });
     await stack.waitFor(/Book Bazaar is running/, 900_000);
-    print(`start with data kept: ready after ${seconds(performance.now() - secondStarted)}${phases(stack.output())}`);
+    const keptReadyAfter = performance.now() - secondStarted;
+    print(`start with data kept: ready after ${seconds(keptReadyAfter)}${phases(stack.output())}`);
+    recordStart('kept', keptReadyAfter, stack.output());
     await printTimings(stack);
     stack.child.kill('SIGINT');
     await stack.exited;
@@ -94,8 +99,15 @@ async function reportCatchUp(readyAfterMs: number): Promise<void> {
     ];
     const atReady = await Promise.all(targets.map(({ db, table }) => count(db, table)));
     print(`catalog: ${books} books, ${listings} listings; at ready: ${targets.map((t, i) => `${t.name} ${atReady[i]}/${t.want}`).join(', ')}`);
-    const carts = await count('cart', 'carts');
-    print(`demo carts at ready: ${carts}`);
+    recordFigure('start.first.projectionsCompleteAtReady', targets.filter((target, i) => atReady[i]! >= target.want).length);
+    recordFigure('start.first.projections', targets.length);
+    const { rows } = await pools.cart!.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM carts c WHERE c.owner_id = ANY($1) AND EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)`,
+      [DEMO_USER_IDS],
+    );
+    print(`demo carts at ready: ${rows[0]!.n} of ${DEMO_USER_IDS.length} demo accounts' carts hold books`);
+    recordFigure('start.first.demoCartsFilled', rows[0]!.n);
+    recordFigure('start.first.demoAccounts', DEMO_USER_IDS.length);
     for (const target of targets) {
       const caughtUp = await pollUntil(async () => (await count(target.db, target.table)) >= target.want, 20, 900_000);
       print(`${target.name}: ${caughtUp ? `complete ${seconds(performance.now() - since)} after ready` : 'NOT complete after 15 min'}`);
@@ -108,7 +120,20 @@ async function reportCatchUp(readyAfterMs: number): Promise<void> {
 
 async function benchCheckout(router: Router): Promise<void> {
   const { shoppers, listings } = await prepareBuyers(router, buyers);
-  for (const line of describeRound(await checkoutRound(shoppers, listings, checkoutsPerBuyer), buyers, checkoutsPerBuyer)) print(line);
+  const round = await checkoutRound(shoppers, listings, checkoutsPerBuyer);
+  for (const line of describeRound(round, buyers, checkoutsPerBuyer)) print(line);
+  const { p50, p95 } = percentiles(round.awaiting);
+  recordFigure('checkout.awaitingPayment.p50', p50);
+  recordFigure('checkout.awaitingPayment.p95', p95);
+  recordFigure('checkout.perSecond', (round.orderIds.length * 1000) / round.elapsedMs);
+  recordFigure('checkout.failed', round.failures.length);
+}
+
+/** A start's figures for `npm run bench -- events`: time to ready, and the projections' catch-up within it. */
+function recordStart(start: 'first' | 'kept', readyAfterMs: number, output: string): void {
+  recordFigure(`start.${start}.readyS`, readyAfterMs / 1000);
+  const caughtUp = /projections caught up in ([\d.]+) s/.exec(output);
+  if (caughtUp) recordFigure(`start.${start}.catchUpS`, Number(caughtUp[1]));
 }
 
 /** The launcher's start timings (`--timings`): its steps, then each service's phases. */
