@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 
 const SCENARIOS: Record<string, string> = {
   stack: './stack.ts',
-  events: './events.ts',
   reads: './reads.ts',
   hops: './hops.ts',
   checkout: './checkout-profile.ts',
   search: './search.ts',
+  events: './events.ts',
 };
 
 const [first, ...rest] = process.argv.slice(2);

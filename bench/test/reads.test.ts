@@ -21,7 +21,7 @@ describe('npm run bench', () => {
   it('names the benchmarks it knows when given another', async () => {
     const { code, output } = await runBench(['nonsense']);
     expect(code).toBe(2);
-    expect(output).toContain('one of stack, reads, hops');
+    expect(output).toContain('one of stack, reads, hops, checkout, search, events');
   });
 
   it('reads: every target gives the same JSON for every operation, and statements are counted', { timeout: 900_000 }, async () => {
