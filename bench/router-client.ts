@@ -74,12 +74,15 @@ export class Shopper {
   /** One complete checkout of one copy: place, wait for AWAITING_PAYMENT, pay, wait for PAID. */
   async checkout(listingId: string): Promise<{ orderId: string; awaitingPaymentMs: number }> {
     const placedAt = Date.now();
-    const { placeOrder } = await this.router.data<{ placeOrder: { order: { id: string } } }>(
-      `mutation($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key) { order { id } } }`,
+    // As the shop's PlaceOrder operation does: the answer waits for the catalog's decision, so the
+    // buyer polls only when it did not come within the order service's wait.
+    const { placeOrder } = await this.router.data<{ placeOrder: { order: { id: string; status: string; statusHistory: { status: string; at: string }[] } } }>(
+      `mutation($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key, awaitStock: true) { order { id status statusHistory { status at } } } }`,
       { input: { items: [{ listingId, quantity: 1 }], shippingAddress: ADDRESS }, key: randomUUID() },
     );
     const orderId = placeOrder.order.id;
-    const history = await this.waitForStatus(orderId, 'AWAITING_PAYMENT');
+    if (placeOrder.order.status === 'REJECTED') throw new Error(`order ${orderId} is REJECTED`);
+    const history = placeOrder.order.status === 'AWAITING_PAYMENT' ? placeOrder.order.statusHistory : await this.waitForStatus(orderId, 'AWAITING_PAYMENT');
     // From sending placeOrder to the moment orders recorded AWAITING_PAYMENT (one machine, one clock).
     const awaitingPaymentMs = Date.parse(history.find(({ status }) => status === 'AWAITING_PAYMENT')!.at) - placedAt;
     const payKey = randomUUID();

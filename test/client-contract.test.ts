@@ -80,7 +80,8 @@ let stack: TestStack;
 let pools: Record<'cart' | 'reviews' | 'wishlist', pg.Pool>;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // PlaceOrder awaits the catalog's answer: up to 8 s here (within the 10 s request budget), so a busy machine cannot outlast it.
+  stack = await startTestStack({ env: { ORDERS_STOCK_WAIT_MS: '8000' } });
   pools = {
     cart: new pg.Pool({ connectionString: stack.databases.cart!.url }),
     reviews: new pg.Pool({ connectionString: stack.databases.reviews!.url }),
@@ -716,8 +717,12 @@ const OPERATIONS: Record<string, AnyCoverage> = {
     as: asContext,
     variables: ({ checkout }, { idempotencyKey }) => ({ input: { items: [{ listingId: checkout.listingId, quantity: 2 }], shippingAddress: SHIPPING_ADDRESS }, idempotencyKey }),
     check: ({ placeOrder }, { checkout }) => {
-      // PENDING: the catalog has not reserved the stock yet, so book, seller and prices are still unknown.
-      expect(placeOrder.order).toMatchObject({ status: 'PENDING', total: null, lines: [{ quantity: 2, listing: { id: checkout.listingId } }] });
+      // awaitStock (the operation's default): the answer came once the catalog reserved the stock, priced.
+      expect(placeOrder.order).toMatchObject({
+        status: 'AWAITING_PAYMENT',
+        total: { amount: 2400, currency: 'EUR' },
+        lines: [{ quantity: 2, listing: { id: checkout.listingId }, book: { id: checkout.bookId }, unitPrice: { amount: 1200, currency: 'EUR' } }],
+      });
       expect(new Date(placeOrder.order.expiresAt).getTime()).toBeGreaterThan(Date.now());
     },
   }),

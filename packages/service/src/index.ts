@@ -21,4 +21,5 @@ export * from './pg-connections';
 export { operationObservingPlugin } from './observability';
 export * from './lean-reads';
 export * from './lean-transactions';
+export * from './commit-waits';
 export * from './selection';

@@ -8,6 +8,8 @@ const ordersConfigSchema = baseServiceConfig.extend({
   ORDER_PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
   /** How often the service looks for unpaid orders past their expiry. */
   ORDER_EXPIRY_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(5000),
+  /** How long placeOrder(awaitStock: true) waits for the catalog's answer before it answers PENDING. */
+  ORDERS_STOCK_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(3000),
 });
 
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;

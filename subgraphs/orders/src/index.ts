@@ -26,7 +26,10 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningService
     databaseUrl: config.ORDERS_DATABASE_URL,
     prisma: (options) => new PrismaClient(options),
     compose: ({ db, events, logger, own, reader, transactions }) => {
-      const orders = new Orders(db, reader, transactions, events.outbox, { paymentTtlSeconds: config.ORDER_PAYMENT_TTL_SECONDS });
+      const orders = new Orders(db, reader, transactions, events.outbox, {
+        paymentTtlSeconds: config.ORDER_PAYMENT_TTL_SECONDS,
+        stockWaitMs: config.ORDERS_STOCK_WAIT_MS,
+      });
       own(startExpirySweep(orders, { intervalMs: config.ORDER_EXPIRY_SWEEP_MS, logger }));
       return {
         handlers: (consumer) => registerSagaHandlers(consumer, events.outbox, logger),

@@ -11,6 +11,7 @@ import {
   newKey,
   ORDER,
   PLACE,
+  PLACE_AWAITING_STOCK,
   paidOrder,
   paymentSucceeded,
   placeOrder,
@@ -42,6 +43,18 @@ const ordersOfBuyer = async (buyerId: string) =>
   Number((await world.pool.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE buyer_id = $1', [buyerId])).rows[0]!.n);
 
 describe('placeOrder', () => {
+  it('with awaitStock, answers PENDING once its wait (ORDERS_STOCK_WAIT_MS, 3 s) is over when the catalog has not decided', async () => {
+    const started = Date.now();
+    const { placeOrder: payload } = await buyer.client.data<{ placeOrder: { order: OrderShape } }>(PLACE_AWAITING_STOCK, {
+      input: { items: [{ listingId: listing(), quantity: 1 }], shippingAddress: ADDRESS },
+      key: newKey(),
+    });
+    // Nothing plays the catalog here: no decision comes.
+    expect(payload.order).toMatchObject({ status: 'PENDING', total: null, statusHistory: [{ status: 'PENDING' }] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_950);
+    expect(await eventsOf(world, payload.order.id, 'OrderPlaced')).toHaveLength(1);
+  });
+
   it('places a PENDING order expiring after the payment TTL and announces it in the same transaction', async () => {
     const [first, second] = [listing(), listing()];
     const order = await placeOrder(buyer, [{ listingId: first, quantity: 2 }, { listingId: second, quantity: 1 }]);

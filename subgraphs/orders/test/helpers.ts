@@ -71,6 +71,8 @@ export interface OrderShape {
 }
 
 export const PLACE = `mutation($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key) { order { ${ORDER_FIELDS} } } }`;
+/** placeOrder answering once the catalog decided (or its wait ran out). */
+export const PLACE_AWAITING_STOCK = `mutation($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key, awaitStock: true) { order { ${ORDER_FIELDS} } } }`;
 export const ORDER = `query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`;
 export const CANCEL = `mutation($id: ID!, $reason: String) { cancelOrder(orderId: $id, reason: $reason) { order { ${ORDER_FIELDS} } } }`;
 export const SHIP = `mutation($id: ID!, $carrier: String!, $tracking: String!) { shipFulfilment(orderId: $id, carrier: $carrier, trackingNumber: $tracking) { order { ${ORDER_FIELDS} } } }`;

@@ -1,9 +1,8 @@
 import { runSubgraph, type TestHooks } from '@bazaar/bootstrap';
-import { loaderByKey, startPeriodic, type RunningService, type ServiceModule } from '@bazaar/service';
+import { CommitWaits, loaderByKey, startPeriodic, type RunningService, type ServiceModule } from '@bazaar/service';
 import DataLoader from 'dataloader';
 import { earningsSettings, loadPaymentsConfig, type PaymentsConfig } from './config';
 import type { PaymentsContext } from './context';
-import { OutcomeWaits } from './domain/outcome-waits';
 import { Payments, type PaymentHooks } from './domain/payments';
 import { SellerEarnings } from './domain/earnings';
 import { registerPaymentHandlers } from './domain/event-handlers';
@@ -40,7 +39,7 @@ export function startPaymentsService(config: PaymentsConfig, testHooks: Payments
     testHooks,
     compose: ({ db, events, logger, metrics, own, reader, seedsDemoData, sql, transactions }) => {
       const provider = new TestModeProvider(db, { sql, transactions }, { timeoutMs: config.PAYMENTS_PROVIDER_TIMEOUT_MS });
-      const outcomes = new OutcomeWaits();
+      const outcomes = new CommitWaits();
       const settlement = new Settlement(provider, events.outbox, outcomes);
       const payments = new Payments(db, reader, { sql, transactions }, provider, events.outbox, outcomes, {
         leaseMs: config.PAYMENTS_IDEMPOTENCY_LEASE_MS,

@@ -1,5 +1,6 @@
 import {
   badUserInput,
+  CommitWaits,
   conflict,
   connectionOf,
   cursorValue,
@@ -41,6 +42,12 @@ const listArgs = z.object({ first: z.number().nullish(), after: z.string().nulli
 const ORDER_LIST = 'orders:NEWEST';
 
 /**
+ * placeOrder requests of this process waiting for the catalog's answer on their order (see
+ * Orders.place): a status change wakes the order's waiters once its transaction commits.
+ */
+const statusChanges = new CommitWaits();
+
+/**
  * Moves a locked order to `to` through the state machine, appending the history entry in the same
  * statement. The UPDATE is guarded by the status it was read in, so a transition never
  * overwrites a status it did not see.
@@ -50,6 +57,7 @@ export async function changeStatus(tx: RawSql, order: { id: string; status: stri
   const updated = await tx.$executeRaw(changeStatusStatement(order.id, order.status, change, options.data));
   if (updated !== 1) throw new Error(`order ${order.id} changed while it was locked`);
   order.status = to;
+  statusChanges.moved(order.id);
   return change;
 }
 
@@ -124,7 +132,7 @@ export class Orders {
     /** placeOrder's transaction, past Prisma (it is on every checkout's path). */
     private readonly transactions: LeanTransactions,
     private readonly outbox: Outbox,
-    private readonly settings: { paymentTtlSeconds: number },
+    private readonly settings: { paymentTtlSeconds: number; stockWaitMs: number },
   ) {}
 
   /** Orders by id with everything resolvers need (for the request's DataLoader). */
@@ -137,9 +145,10 @@ export class Orders {
   /**
    * Places an order for the viewer. The same idempotency key with the same (normalised) request
    * returns the order it placed; with another request, CONFLICT. Concurrent requests with one key
-   * meet on the unique (buyer, key) index: one inserts, the other finds its order.
+   * meet on the unique (buyer, key) index: one inserts, the other finds its order. With
+   * `awaitStock`, it answers once the catalog decided (see awaitStock).
    */
-  async place(auth: AuthState, rawInput: unknown, rawKey: unknown): Promise<OrderRecord> {
+  async place(auth: AuthState, rawInput: unknown, rawKey: unknown, options: { awaitStock?: boolean } = {}): Promise<OrderRecord> {
     const viewer = requireViewer(auth);
     const key = parseInput(idempotencyKey, rawKey);
     const input = parseInput(placeOrderInput, rawInput);
@@ -185,7 +194,29 @@ export class Orders {
       });
       return inserted.id;
     });
+    if (options.awaitStock) return this.awaitStock(orderId);
     return (await this.byIds([orderId]))[0]!;
+  }
+
+  /**
+   * The order once it left PENDING, or as it is after `stockWaitMs`. The decision is recorded by
+   * this service's StockReserved or StockRejected handler: in this process its commit wakes the
+   * wait at once; one recorded by another replica is found by the looks every 100–200 ms.
+   */
+  private async awaitStock(orderId: string): Promise<OrderRecord> {
+    const deadline = Date.now() + this.settings.stockWaitMs;
+    // Watching before the first read: a decision committed meanwhile ends the first wait at once.
+    const watch = statusChanges.watch(orderId);
+    try {
+      let order = (await this.byIds([orderId]))[0]!;
+      for (let pause = 100; order.status === 'PENDING' && Date.now() < deadline; pause = 200) {
+        await watch.next(Math.max(0, Math.min(pause, deadline - Date.now())));
+        order = (await this.byIds([orderId]))[0]!;
+      }
+      return order;
+    } finally {
+      watch.close();
+    }
   }
 
   /**

@@ -27,7 +27,9 @@ export const resolvers: Resolvers = {
     sellerOrders: (_root, args, { auth, orders }) => orders.ofSeller(auth, args),
   },
   Mutation: {
-    placeOrder: async (_root, { input, idempotencyKey }, { auth, orders }) => ({ order: { record: await orders.place(auth, input, idempotencyKey), sellerId: null } }),
+    placeOrder: async (_root, { input, idempotencyKey, awaitStock }, { auth, orders }) => ({
+      order: { record: await orders.place(auth, input, idempotencyKey, { awaitStock: awaitStock === true }), sellerId: null },
+    }),
     cancelOrder: async (_root, args, { auth, orders }) => ({ order: { record: await orders.cancel(auth, args), sellerId: null } }),
     shipFulfilment: async (_root, args, { auth, orders }) => {
       const record = await orders.ship(auth, args);

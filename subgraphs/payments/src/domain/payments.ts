@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Outbox } from '@bazaar/events';
-import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type LeanReader, type LeanTransactions, type RawSql } from '@bazaar/service';
+import { amountFromColumn, badUserInput, conflict, DomainError, forbidden, hasRole, notFound, parseInput, requireRole, requireViewer, RETRY_AFTER_SECONDS, type AuthState, type CommitWaits, type LeanReader, type LeanTransactions, type RawSql } from '@bazaar/service';
 import type { Payment, PrismaClient } from '../generated/prisma/client';
 import { providerKeys, ProviderTimeoutError, type PaymentProvider } from './provider';
-import type { OutcomeWaits } from './outcome-waits';
 import { completeKey, HOLDING_MONEY, PAYMENT_COLUMNS, readPayment, recordAuthorization, type AuthorizationOutcome } from './settlement';
 
 /** Hooks for tests only; production code never passes them. */
@@ -68,7 +67,7 @@ export class Payments {
     private readonly lean: { sql: RawSql; transactions: LeanTransactions },
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
-    private readonly outcomes: OutcomeWaits,
+    private readonly outcomes: CommitWaits,
     private readonly settings: PaymentsSettings,
   ) {}
 
@@ -111,7 +110,7 @@ export class Payments {
 
   /**
    * Waits (bounded) while orders decides on an authorised payment; the buyer sees the result. The
-   * capture or void in this process wakes the wait (OutcomeWaits); looks at the status alone (lean,
+   * capture or void in this process wakes the wait (CommitWaits); looks at the status alone (lean,
    * as above) every 100–200 ms find a move made by another replica. The payment is read once it moved.
    */
   private async awaitOutcome(payment: Payment): Promise<Payment> {

@@ -1,8 +1,7 @@
-import { amountFromColumn, type LeanTransactions, type RawSql } from '@bazaar/service';
+import { amountFromColumn, type CommitWaits, type LeanTransactions, type RawSql } from '@bazaar/service';
 import { type Outbox } from '@bazaar/events';
 import { PaymentAuthorized, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@bazaar/contracts/payments';
 import { Prisma, type Payment } from '../generated/prisma/client';
-import type { OutcomeWaits } from './outcome-waits';
 import { providerKeys, ProviderStateError, type AuthorizationResult, type PaymentProvider } from './provider';
 
 type Tx = RawSql;
@@ -89,7 +88,7 @@ export class Settlement {
   constructor(
     private readonly provider: PaymentProvider,
     private readonly outbox: Outbox,
-    private readonly outcomes: OutcomeWaits,
+    private readonly outcomes: CommitWaits,
   ) {}
 
   /** Orders accepted the payment: take the held money. */

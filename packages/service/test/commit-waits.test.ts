@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { OutcomeWaits } from '../src/domain/outcome-waits';
+import { CommitWaits } from '../src/commit-waits';
 
 /** Whether `promise` settles within `ms` (the waits below are a minute long unless woken). */
 const settlesWithin = (promise: Promise<unknown>, ms: number) =>
   Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
 
-describe('payOrder waiting for orders’ decision (OutcomeWaits)', () => {
+describe('requests waiting for a commit that moves what they wait for (CommitWaits)', () => {
   it('wakes the waiter of the payment that moved, and only that one', async () => {
-    const waits = new OutcomeWaits();
+    const waits = new CommitWaits();
     const mine = waits.watch('payment-1');
     const other = waits.watch('payment-2');
     const waiting = mine.next(60_000);
@@ -20,7 +20,7 @@ describe('payOrder waiting for orders’ decision (OutcomeWaits)', () => {
   });
 
   it('keeps a move that came while the waiter was looking, so its next wait ends at once', async () => {
-    const waits = new OutcomeWaits();
+    const waits = new CommitWaits();
     const watch = waits.watch('payment-1');
     waits.moved('payment-1'); // between two waits, e.g. while the status look ran
     expect(await settlesWithin(watch.next(60_000), 5_000)).toBe(true);
@@ -30,7 +30,7 @@ describe('payOrder waiting for orders’ decision (OutcomeWaits)', () => {
   });
 
   it('ends a wait after its time when nothing moves, and forgets closed watches', async () => {
-    const waits = new OutcomeWaits();
+    const waits = new CommitWaits();
     const watch = waits.watch('payment-1');
     expect(await settlesWithin(watch.next(10), 5_000)).toBe(true);
     watch.close();
