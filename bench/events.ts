@@ -82,30 +82,22 @@ function printSummary(figures: Map<string, number>, referenceBefore: number, ref
     const value = figures.get(target.figure);
     const wanted = target.atLeastFigure ? figures.get(target.atLeastFigure) : undefined;
     const shown = value === undefined ? 'not measured' : `${format(value, target.unit)}${wanted === undefined ? '' : ` of ${wanted}`}`;
-    const goal =
-      target.atMost !== undefined
-        ? `≤ ${format(target.atMost, target.unit)}`
-        : target.atLeast !== undefined
-          ? `≥ ${format(target.atLeast, target.unit)}`
-          : target.atLeastFigure
-            ? 'all'
-            : '';
-    const limit = target.atLeast ?? wanted;
-    const met =
-      value === undefined || goal === ''
-        ? ''
-        : target.atMost !== undefined
-          ? value <= target.atMost
-          : limit !== undefined
-            ? value >= limit
-            : '';
-    return [target.label, shown, goal, met === '' ? '' : met ? 'met' : 'MISSED'];
+    const { goal, met } = judge(target, value, wanted);
+    return [target.label, shown, goal, met === undefined ? '' : met ? 'met' : 'MISSED'];
   });
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
   console.log('[bench]');
   console.log('[bench] events in milliseconds: every figure beside its target (quiet machine)');
   for (const row of rows) console.log(`[bench]   ${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]!) : cell)).join('  ')}`.trimEnd());
   console.log(`[bench]   CPU reference: ${referenceBefore.toFixed(0)} ms before, ${referenceAfter.toFixed(0)} ms after (lower is a faster spell of this machine)`);
+}
+
+/** The target as printed, and whether `value` meets it (undefined: no target, or nothing measured). */
+function judge(target: Target, value: number | undefined, wanted: number | undefined): { goal: string; met?: boolean } {
+  if (target.atMost !== undefined) return { goal: `≤ ${format(target.atMost, target.unit)}`, met: value === undefined ? undefined : value <= target.atMost };
+  if (target.atLeast !== undefined) return { goal: `≥ ${format(target.atLeast, target.unit)}`, met: value === undefined ? undefined : value >= target.atLeast };
+  if (target.atLeastFigure) return { goal: 'all', met: value === undefined || wanted === undefined ? undefined : value >= wanted };
+  return { goal: '' };
 }
 
 function format(value: number, unit: Target['unit']): string {

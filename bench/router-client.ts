@@ -178,12 +178,17 @@ export async function checkoutRound(shoppers: readonly Shopper[], listings: read
   return round;
 }
 
+/** A round's AWAITING_PAYMENT percentiles (ms) and complete checkouts per second. */
+export function roundFigures(round: CheckoutRound): { p50: number; p95: number; max: number; perSecond: number } {
+  return { ...percentiles(round.awaiting), perSecond: (round.orderIds.length * 1000) / round.elapsedMs };
+}
+
 /** The figures of a round, as the benchmarks print them. */
 export function describeRound(round: CheckoutRound, buyers: number, perBuyer: number): string[] {
-  const { p50, p95, max } = percentiles(round.awaiting);
+  const { p50, p95, max, perSecond } = roundFigures(round);
   const lines = [
     `checkout, ${buyers} buyers x ${perBuyer}: placeOrder -> AWAITING_PAYMENT p50 ${p50} ms, p95 ${p95} ms, max ${max} ms`,
-    `checkout: ${round.orderIds.length} complete checkouts (to PAID) in ${(round.elapsedMs / 1000).toFixed(1)} s = ${((round.orderIds.length * 1000) / round.elapsedMs).toFixed(1)} checkouts/s`,
+    `checkout: ${round.orderIds.length} complete checkouts (to PAID) in ${(round.elapsedMs / 1000).toFixed(1)} s = ${perSecond.toFixed(1)} checkouts/s`,
   ];
   if (round.failures.length > 0) lines.push(`checkout: ${round.failures.length} failed, e.g. ${round.failures[0]}`);
   return lines;

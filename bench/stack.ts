@@ -18,7 +18,7 @@ import pg from 'pg';
 import { freePort, freeSubgraphPorts, launchStack, type LaunchedStack } from '@bazaar/devstack/launch';
 import { DEMO_USER_IDS } from '@bazaar/demo';
 import { recordFigure } from './figures';
-import { checkoutRound, describeRound, percentiles, pollUntil, prepareBuyers, Router } from './router-client';
+import { checkoutRound, describeRound, pollUntil, prepareBuyers, roundFigures, Router } from './router-client';
 
 const { values } = parseArgs({
   options: {
@@ -122,18 +122,18 @@ async function benchCheckout(router: Router): Promise<void> {
   const { shoppers, listings } = await prepareBuyers(router, buyers);
   const round = await checkoutRound(shoppers, listings, checkoutsPerBuyer);
   for (const line of describeRound(round, buyers, checkoutsPerBuyer)) print(line);
-  const { p50, p95 } = percentiles(round.awaiting);
+  const { p50, p95, perSecond } = roundFigures(round);
   recordFigure('checkout.awaitingPayment.p50', p50);
   recordFigure('checkout.awaitingPayment.p95', p95);
-  recordFigure('checkout.perSecond', (round.orderIds.length * 1000) / round.elapsedMs);
+  recordFigure('checkout.perSecond', perSecond);
   recordFigure('checkout.failed', round.failures.length);
 }
 
 /** A start's figures for `npm run bench -- events`: time to ready, and the projections' catch-up within it. */
 function recordStart(start: 'first' | 'kept', readyAfterMs: number, output: string): void {
   recordFigure(`start.${start}.readyS`, readyAfterMs / 1000);
-  const caughtUp = /projections caught up in ([\d.]+) s/.exec(output);
-  if (caughtUp) recordFigure(`start.${start}.catchUpS`, Number(caughtUp[1]));
+  const caughtUpS = catchUpSeconds(output);
+  if (caughtUpS !== undefined) recordFigure(`start.${start}.catchUpS`, caughtUpS);
 }
 
 /** The launcher's start timings (`--timings`): its steps, then each service's phases. */
@@ -147,8 +147,14 @@ async function printTimings(launched: LaunchedStack): Promise<void> {
 
 /** What the launcher said about catching up (the time the projections took to take in the events already published). */
 function phases(output: string): string {
-  const caughtUp = /projections caught up in ([\d.]+ s)/.exec(output);
-  return caughtUp ? ` (of which the projections' catch-up: ${caughtUp[1]})` : '';
+  const caughtUpS = catchUpSeconds(output);
+  return caughtUpS === undefined ? '' : ` (of which the projections' catch-up: ${caughtUpS.toFixed(1)} s)`;
+}
+
+/** The projections' catch-up the launcher reported, in seconds (it prints one decimal). */
+function catchUpSeconds(output: string): number | undefined {
+  const caughtUp = /projections caught up in ([\d.]+) s/.exec(output);
+  return caughtUp ? Number(caughtUp[1]) : undefined;
 }
 
 function seconds(ms: number): string {

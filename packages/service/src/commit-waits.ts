@@ -14,8 +14,43 @@ export interface CommitWatch {
  * 60, 140 … ms), the decision came between two looks on a busy machine and the buyer waited for
  * the next one. A move made by another replica wakes nobody here: the waiter's own looks find it.
  */
+/** A waiter's fallback looks, for a move made by another replica: the first after 100 ms, then every 200 ms. */
+const FIRST_LOOK_MS = 100;
+const LOOK_EVERY_MS = 200;
+
+export interface UntilOptions<T> {
+  /** How long to wait at most; then the last look's value is the answer. */
+  waitMs: number;
+  /** Looks at the thing (e.g. reads its status). */
+  look: () => Promise<T>;
+  settled: (value: T) => boolean;
+  /** The thing as the caller just saw it; without it, the first look comes at once (already watching). */
+  seen?: { value: T };
+}
+
 export class CommitWaits {
   private readonly watches = new Map<string, Set<() => void>>();
+
+  /**
+   * Looks at `id` until `settled` says so or `waitMs` passed: at once after a move committed in
+   * this process, otherwise at the fallback looks.
+   */
+  async until<T>(id: string, { waitMs, look, settled, seen }: UntilOptions<T>): Promise<T> {
+    if (seen && settled(seen.value)) return seen.value;
+    const deadline = Date.now() + waitMs;
+    // Watching before the first look: a move committed during it ends the first wait at once.
+    const watch = this.watch(id);
+    try {
+      let value = seen ? seen.value : await look();
+      for (let pause = FIRST_LOOK_MS; !settled(value) && Date.now() < deadline; pause = LOOK_EVERY_MS) {
+        await watch.next(Math.max(0, Math.min(pause, deadline - Date.now())));
+        value = await look();
+      }
+      return value;
+    } finally {
+      watch.close();
+    }
+  }
 
   /** The running transaction moves `id`: wakes its waiters once that commits. */
   moved(id: string): void {

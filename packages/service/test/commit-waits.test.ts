@@ -37,4 +37,29 @@ describe('requests waiting for a commit that moves what they wait for (CommitWai
     expect(() => waits.moved('payment-1')).not.toThrow();
     expect((waits as unknown as { watches: Map<string, unknown> }).watches.size).toBe(0);
   });
+
+  it('looks until the thing settled (not at all when it was seen settled), and answers the last look when time runs out', async () => {
+    const waits = new CommitWaits();
+    let status = 'PENDING';
+    let looks = 0;
+    const look = async () => {
+      looks++;
+      return status;
+    };
+    const settled = (value: string) => value !== 'PENDING';
+    expect(await waits.until('order-1', { waitMs: 60_000, look, settled, seen: { value: 'DONE' } })).toBe('DONE');
+    expect(looks).toBe(0);
+    // Not seen: the first look is at once; once the thing moved, the next look ends the wait long before the minute.
+    const waiting = waits.until('order-1', { waitMs: 60_000, look, settled });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(looks).toBe(1);
+    status = 'DONE';
+    waits.moved('order-1');
+    expect(await settlesWithin(waiting, 5_000)).toBe(true);
+    expect(await waiting).toBe('DONE');
+    // Nothing moves: the answer after the wait is what the last look found, and the watch is gone.
+    status = 'PENDING';
+    expect(await waits.until('order-2', { waitMs: 150, look, settled, seen: { value: 'PENDING' } })).toBe('PENDING');
+    expect((waits as unknown as { watches: Map<string, unknown> }).watches.size).toBe(0);
+  });
 });

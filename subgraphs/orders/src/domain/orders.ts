@@ -203,20 +203,12 @@ export class Orders {
    * this service's StockReserved or StockRejected handler: in this process its commit wakes the
    * wait at once; one recorded by another replica is found by the looks every 100–200 ms.
    */
-  private async awaitStock(orderId: string): Promise<OrderRecord> {
-    const deadline = Date.now() + this.settings.stockWaitMs;
-    // Watching before the first read: a decision committed meanwhile ends the first wait at once.
-    const watch = statusChanges.watch(orderId);
-    try {
-      let order = (await this.byIds([orderId]))[0]!;
-      for (let pause = 100; order.status === 'PENDING' && Date.now() < deadline; pause = 200) {
-        await watch.next(Math.max(0, Math.min(pause, deadline - Date.now())));
-        order = (await this.byIds([orderId]))[0]!;
-      }
-      return order;
-    } finally {
-      watch.close();
-    }
+  private awaitStock(orderId: string): Promise<OrderRecord> {
+    return statusChanges.until(orderId, {
+      waitMs: this.settings.stockWaitMs,
+      look: async () => (await this.byIds([orderId]))[0]!,
+      settled: (order) => order.status !== 'PENDING',
+    });
   }
 
   /**

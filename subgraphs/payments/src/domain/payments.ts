@@ -115,21 +115,19 @@ export class Payments {
    */
   private async awaitOutcome(payment: Payment): Promise<Payment> {
     if (payment.status !== 'AUTHORIZED') return payment;
-    const deadline = Date.now() + this.settings.outcomeWaitMs;
-    const watch = this.outcomes.watch(payment.id);
-    try {
-      for (let pause = 100; Date.now() < deadline; pause = 200) {
-        await watch.next(Math.max(0, Math.min(pause, deadline - Date.now())));
+    await this.outcomes.until<string | undefined>(payment.id, {
+      waitMs: this.settings.outcomeWaitMs,
+      seen: { value: payment.status },
+      look: async () => {
         const [current] = await this.reader.rows<{ status: string }>({
           name: 'payments_payment_status',
           text: 'SELECT status FROM payments WHERE id = $1::uuid',
           values: [payment.id],
         });
-        if (current?.status !== 'AUTHORIZED') break;
-      }
-    } finally {
-      watch.close();
-    }
+        return current?.status;
+      },
+      settled: (status) => status !== 'AUTHORIZED',
+    });
     return readPayment(this.lean.sql, payment.id);
   }
 
